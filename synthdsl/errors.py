@@ -1,0 +1,112 @@
+"""Diagnostics and the exceptions that carry them.
+
+Every user-facing problem becomes a ``Diagnostic`` (a stable code, a message, a span, an optional hint).
+Stages collect diagnostics and raise once (``SpecError``) so the user sees every problem of a spec in one
+run. ``render`` draws ``path:line:col``, the source line and a caret; the CLI prints it without a traceback.
+Codes are listed in ``docs/errors.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from synthdsl.source import NO_SPAN, Span
+
+MAX_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem: ``code`` is stable (see docs/errors.md), ``message`` says what and what was expected."""
+
+    code: str
+    message: str
+    span: Span = NO_SPAN
+    hint: str | None = None
+
+    def render(self) -> str:
+        return render(self)
+
+
+def render(d: Diagnostic) -> str:
+    """Format as ``path:line:col: error[code]: message`` then the line and a caret under the span."""
+    s = d.span
+    head = f"{s}: error[{d.code}]: {d.message}" if s.line else f"error[{d.code}]: {d.message}"
+    out = [head]
+    if s.source is not None and s.line:
+        text = s.source.line(s.line)
+        width = 1
+        if s.end_line == s.line and s.end_column > s.column:
+            width = s.end_column - s.column
+        width = max(1, min(width, max(1, len(text) - s.column + 1)))
+        gutter = f"{s.line:>4} | "
+        out.append(gutter + text)
+        out.append(" " * (len(gutter) + s.column - 1) + "^" * width)
+    if d.hint:
+        out.append(f"  hint: {d.hint}")
+    return "\n".join(out)
+
+
+class SynthError(Exception):
+    """Base of every error synthdsl raises on purpose; the CLI prints these without a traceback."""
+
+    exit_code = 1
+
+
+class SpecError(SynthError):
+    """A spec is wrong: carries every diagnostic found, not just the first."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        shown = self.diagnostics[:MAX_SHOWN]
+        parts = [d.render() for d in shown]
+        rest = len(self.diagnostics) - len(shown)
+        if rest > 0:
+            parts.append(f"... and {rest} more error(s)")
+        n = len(self.diagnostics)
+        parts.append(f"{n} error{'s' if n != 1 else ''} found")
+        return "\n".join(parts)
+
+
+class DataError(SynthError):
+    """A dataset or a run's data is wrong; names the table/column/row it is about."""
+
+    def __init__(self, message: str, *, column: str | None = None, row: int | None = None):
+        self.column = column
+        self.row = row
+        where = []
+        if column is not None:
+            where.append(f"column '{column}'")
+        if row is not None:
+            where.append(f"row {row}")
+        super().__init__(f"{message}" + (f" ({', '.join(where)})" if where else ""))
+
+
+class RuleError(SynthError):
+    """A rule could not be met during generation (acceptance below the floor)."""
+
+
+class MissingExtraError(SynthError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    def __init__(self, feature: str, extra: str, module: str):
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs the optional package '{module}': "
+            f"install it with  pip install 'synthdsl[{extra}]'"
+        )
+
+
+def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str | None:
+    """A hint naming the closest candidates, or None when nothing is close."""
+    close = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.6)
+    if not close:
+        return None
+    if len(close) == 1:
+        return f"did you mean '{close[0]}'?"
+    return "did you mean " + ", ".join(f"'{c}'" for c in close[:-1]) + f" or '{close[-1]}'?"

@@ -1,0 +1,80 @@
+"""The executor's column value: a numpy array plus an optional null mask.
+
+Why not pandas or Arrow arrays inside the executor: numpy ufuncs on plain arrays are the fastest path for
+the vectorized expressions, and an explicit mask keeps ``int`` and ``bool`` columns nullable without
+object dtype. ``to_arrow`` converts once per chunk, at the edge, for the sinks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from synthdsl.dtypes import DType
+
+
+@dataclass(slots=True)
+class Values:
+    """``data[i]`` is row i's value unless ``null`` is given and ``null[i]`` is True."""
+
+    data: np.ndarray
+    null: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def take(self, idx: np.ndarray) -> Values:
+        return Values(self.data[idx], None if self.null is None else self.null[idx])
+
+    def is_null(self) -> np.ndarray:
+        if self.null is None:
+            return np.zeros(len(self.data), dtype=bool)
+        return self.null
+
+    def with_null(self, mask: np.ndarray | None) -> Values:
+        """Add ``mask`` to the nulls (union)."""
+        if mask is None:
+            return self
+        if self.null is None:
+            return Values(self.data, mask.copy())
+        return Values(self.data, self.null | mask)
+
+
+def to_arrow(values: Values, dtype: DType) -> pa.Array:
+    """Convert to the column's Arrow type, honouring the null mask."""
+    mask = values.null if values.null is not None and values.null.any() else None
+    data = values.data
+    if dtype.kind == "decimal":
+        scale = dtype.scale or 0
+        # Exact decimals: scale to integers first so the float never rounds again in the cast.
+        scaled = np.round(np.asarray(data, dtype=np.float64) * (10**scale))
+        if mask is not None:
+            scaled = np.where(mask, 0, scaled)
+        ints = pa.array(scaled.astype(np.int64), mask=mask)
+        return _ints_to_decimal(ints, dtype)
+    if dtype.kind in ("text", "enum"):
+        arr = np.asarray(data, dtype=object)
+        if mask is not None:
+            arr = arr.copy()
+            arr[mask] = None
+        return pa.array(arr, type=pa.string())
+    if dtype.kind == "bool":
+        return pa.array(np.asarray(data, dtype=bool), mask=mask, type=pa.bool_())
+    if dtype.kind == "date":
+        return pa.array(np.asarray(data, dtype="datetime64[D]"), mask=mask, type=pa.date32())
+    if dtype.kind == "datetime":
+        return pa.array(np.asarray(data, dtype="datetime64[us]"), mask=mask, type=pa.timestamp("us"))
+    if dtype.kind == "int":
+        return pa.array(np.asarray(data, dtype=np.int64), mask=mask, type=pa.int64())
+    return pa.array(np.asarray(data, dtype=np.float64), mask=mask, type=pa.float64())
+
+
+def _ints_to_decimal(ints: pa.Array, dtype: DType) -> pa.Array:
+    import pyarrow.compute as pc
+
+    p, s = dtype.precision or 18, dtype.scale or 0
+    as_dec = pc.cast(ints, pa.decimal128(min(38, max(p, 19) + s), 0))
+    divided = pc.divide(as_dec, pa.scalar(10**s, type=pa.decimal128(min(38, s + 1), 0)))
+    return pc.cast(divided, pa.decimal128(p, s), safe=False)
