@@ -1,0 +1,273 @@
+"""AST node classes of the .synth language (nodes only; ``parse.py`` builds them).
+
+Nodes are frozen, slotted dataclasses; every node carries a ``span`` that is excluded from equality and
+repr, so two parses of the same text compare equal wherever the text sits, yet every diagnostic can still
+point at its source (the ``meta_field`` idea of blark's transformer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from synthdsl.source import NO_SPAN, Span
+
+
+def _span() -> Span:
+    return field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    span: Span = _span()
+
+
+# ---------------------------------------------------------------- expressions
+@dataclass(frozen=True, slots=True)
+class Expr(Node):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Expr):
+    value: int | float
+
+
+@dataclass(frozen=True, slots=True)
+class String(Expr):
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bool(Expr):
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Null(Expr):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Expr):
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attr(Expr):
+    """``obj.name``: a parent column (``patients.birth_date``), a dataset column, or a provider path."""
+
+    obj: Expr
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Kwarg(Node):
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Pair(Node):
+    """``key: value`` inside a call, as in ``categorical("a": 0.6, "b": 0.4)``."""
+
+    key: Expr
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Arrow(Node):
+    """``key -> value`` inside a call, as in ``lookup(cities, city -> province)``."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    func: Expr
+    args: tuple[Expr, ...] = ()
+    kwargs: tuple[Kwarg, ...] = ()
+    pairs: tuple[Pair, ...] = ()
+    arrows: tuple[Arrow, ...] = ()
+
+    @property
+    def path(self) -> tuple[str, ...] | None:
+        """The dotted name called (``("faker", "name")``), or None when the callee is not a name."""
+        parts: list[str] = []
+        node = self.func
+        while isinstance(node, Attr):
+            parts.append(node.name)
+            node = node.obj
+        if not isinstance(node, Name):
+            return None
+        parts.append(node.name)
+        return tuple(reversed(parts))
+
+    def kwarg(self, name: str) -> Expr | None:
+        return next((k.value for k in self.kwargs if k.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ListExpr(Expr):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Expr):
+    op: str  # "-" or "not"
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Expr):
+    """Arithmetic (``+ - * / %``), comparisons (``== != < <= > >=``) and logic (``and or implies``)."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class In(Expr):
+    operand: Expr
+    container: Expr
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Between(Expr):
+    operand: Expr
+    low: Expr
+    high: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class IsNull(Expr):
+    operand: Expr
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Determines(Expr):
+    """Functional dependency ``city determines province``: equal left values imply equal right values."""
+
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class If(Expr):
+    cond: Expr
+    then: Expr
+    else_: Expr
+
+
+# ---------------------------------------------------------------- declarations
+@dataclass(frozen=True, slots=True)
+class TypeRef(Node):
+    name: str
+    args: tuple[int | float | str, ...] = ()
+    nullable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Drawn(Node):
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Computed(Node):
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Node):
+    table: str
+    column: str
+
+
+Generator = Drawn | Computed | Ref
+
+
+@dataclass(frozen=True, slots=True)
+class Column(Node):
+    name: str
+    type: TypeRef
+    gen: Generator | None = None
+    key: bool = False
+    unique: bool = False
+    nulls: float | None = None  # a fraction in [0, 1]
+    clamp: tuple[Expr, Expr] | None = None
+    round: int | None = None
+    nulls_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Multi(Node):
+    """``(a, b, c) ~ model given x``: several columns filled by one model (later issues)."""
+
+    columns: tuple[str, ...]
+    model: str
+    given: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(Node):
+    name: str
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class RowsFixed(Node):
+    count: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class RowsPer(Node):
+    parent: str
+    dist: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Table(Node):
+    name: str
+    rows: RowsFixed | RowsPer | None
+    columns: tuple[Column, ...]
+    multis: tuple[Multi, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    extra_rows: tuple[RowsFixed | RowsPer, ...] = ()  # duplicates, reported by the checker
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset(Node):
+    name: str
+    format: str
+    path: str
+    options: tuple[Kwarg, ...] = ()
+    args: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Seed(Node):
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class Locale(Node):
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Import(Node):
+    path: str
+
+
+Statement = Seed | Locale | Dataset | Import | Table
+
+
+@dataclass(frozen=True, slots=True)
+class Module(Node):
+    """One parsed file, statements in source order."""
+
+    path: str
+    statements: tuple[Statement, ...]
