@@ -1,0 +1,263 @@
+"""Operators of the expression language, vectorized: arithmetic, comparison, logic, membership.
+
+Each function types its operands first (recording a diagnostic on a mismatch) and then returns a
+``Compiled`` whose closure applies one numpy operation to whole arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthdsl import ast
+from synthdsl.values import Values
+from synthdsl.vectorize import NUMERIC, Compiled, Compiler, Ctx, merge_null, numeric_type, truth
+
+_ARITH = {"+", "-", "*", "/", "%"}
+_COMPARE = {"==", "!=", "<", "<=", ">", ">="}
+_LOGIC = {"and", "or", "implies"}
+
+
+def _join(*parts: Compiled) -> dict:
+    deps: frozenset[str] = frozenset()
+    related: frozenset[tuple[str, str]] = frozenset()
+    random = False
+    for p in parts:
+        deps |= p.deps
+        related |= p.related
+        random = random or p.random
+    return {"deps": deps, "related": related, "random": random}
+
+
+def _fold(c: Compiled, n_args: tuple[Compiled, ...]) -> Compiled:
+    """Evaluate a constant expression once, so its value is known to the checker and planner."""
+    if c.random or c.deps or c.related or not all(a.is_const for a in n_args):
+        return c
+    ctx = Ctx(1, {}, np.zeros(1, dtype=np.int64), [0])
+    v = c.fn(ctx)
+    if v.null is not None and v.null[0]:
+        c.const = None
+    else:
+        item = v.data[0]
+        c.const = item.item() if hasattr(item, "item") and v.data.dtype.kind in "iufb" else item
+    return c
+
+
+def unary(comp: Compiler, node: ast.Unary) -> Compiled:
+    inner = comp.compile(node.operand)
+    if node.op == "not":
+        if inner.type not in ("bool", "any", "null"):
+            comp.scope.error("E310", f"'not' needs a bool, found {inner.type}", node.operand)
+
+        def not_fn(ctx: Ctx) -> Values:
+            v = inner.fn(ctx)
+            return Values(~v.data.astype(bool), v.null)
+
+        return _fold(Compiled(not_fn, "bool", **_join(inner)), (inner,))
+    if inner.type not in (*NUMERIC, "duration", "any"):
+        comp.scope.error("E311", f"'-' needs a number, found {inner.type}", node.operand)
+
+    def neg_fn(ctx: Ctx) -> Values:
+        v = inner.fn(ctx)
+        return Values(-v.data, v.null)
+
+    return _fold(Compiled(neg_fn, inner.type, **_join(inner)), (inner,))
+
+
+def _arith_type(op: str, a: str, b: str) -> str | None:
+    if "any" in (a, b):
+        return "any"
+    if "null" in (a, b):
+        return "null"
+    if a in NUMERIC and b in NUMERIC:
+        return "float" if op == "/" else numeric_type(a, b)
+    if op == "+" and a == "text" and b == "text":
+        return "text"
+    if op in "+-" and a in ("date", "datetime") and b == "duration":
+        return a
+    if op == "+" and a == "duration" and b in ("date", "datetime"):
+        return b
+    if op == "-" and a in ("date", "datetime") and b in ("date", "datetime"):
+        return "duration"
+    if op in "+-" and a == "duration" and b == "duration":
+        return "duration"
+    if op in "*/" and a == "duration" and b in NUMERIC:
+        return "duration"
+    return None
+
+
+def _arith(op: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if op == "+":
+        if x.dtype == object or y.dtype == object:
+            return np.add(x.astype(object), y.astype(object))
+        return x + y
+    if op == "-":
+        return x - y
+    if op == "*":
+        if x.dtype.kind == "m":
+            return (x.astype(np.int64) * y).astype(np.int64).astype(x.dtype)
+        return x * y
+    if op == "/":
+        if x.dtype.kind == "m":
+            return (x.astype(np.int64) / y).astype(np.int64).astype(x.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.true_divide(x, y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.mod(x, y)
+
+
+def binary(comp: Compiler, node: ast.Binary) -> Compiled:
+    op = node.op
+    a, b = comp.compile(node.left), comp.compile(node.right)
+    joined = _join(a, b)
+    if op in _LOGIC:
+        for side, c in ((node.left, a), (node.right, b)):
+            if c.type not in ("bool", "any", "null"):
+                comp.scope.error("E312", f"'{op}' needs bool operands, found {c.type}", side)
+        return _fold(Compiled(_logic_fn(op, a, b), "bool", **joined), (a, b))
+    if op in _COMPARE:
+        _check_comparable(comp, node, a, b)
+        return _fold(Compiled(_compare_fn(op, a, b), "bool", **joined), (a, b))
+    typ = _arith_type(op, a.type, b.type)
+    if typ is None:
+        comp.scope.error(
+            "E313", f"cannot apply '{op}' to {a.type} and {b.type}", node, _arith_hint(a, b)
+        )
+        return comp.bad()
+    is_div = op in "/%" and typ in NUMERIC
+
+    def fn(ctx: Ctx) -> Values:
+        va, vb = a.fn(ctx), b.fn(ctx)
+        data = _arith(op, va.data, vb.data)
+        null = merge_null(va, vb)
+        if is_div:
+            zero = vb.data == 0
+            if zero.any():
+                null = zero if null is None else (null | zero)
+                data = np.where(zero, 0, data)
+        return Values(data, null)
+
+    return _fold(Compiled(fn, typ, **joined), (a, b))
+
+
+def _arith_hint(a: Compiled, b: Compiled) -> str | None:
+    if "date" in (a.type, b.type) and (a.type in NUMERIC or b.type in NUMERIC):
+        return "add a duration to a date: birth_date + days(30)"
+    if "text" in (a.type, b.type):
+        return "use format(\"{} {}\", a, b) to build text from other types"
+    return None
+
+
+def _check_comparable(comp: Compiler, node: ast.Binary, a: Compiled, b: Compiled) -> None:
+    ta, tb = a.type, b.type
+    if "any" in (ta, tb) or "null" in (ta, tb):
+        if "null" in (ta, tb) and node.op in ("==", "!="):
+            comp.scope.error(
+                "E314", "comparing with null is never true", node, "write `x is null` instead"
+            )
+        return
+    ok = (
+        (ta in NUMERIC and tb in NUMERIC)
+        or ta == tb
+        or {ta, tb} == {"date", "datetime"}
+    )
+    if not ok:
+        comp.scope.error("E315", f"cannot compare {ta} with {tb}", node)
+    elif node.op not in ("==", "!=") and ta == "bool":
+        comp.scope.error("E316", f"'{node.op}' does not order bool values", node)
+
+
+_CMP = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
+
+
+def _compare_fn(op: str, a: Compiled, b: Compiled):
+    ufunc = _CMP[op]
+
+    def fn(ctx: Ctx) -> Values:
+        va, vb = a.fn(ctx), b.fn(ctx)
+        x, y = va.data, vb.data
+        if x.dtype.kind == "M" and y.dtype.kind == "M" and x.dtype != y.dtype:
+            x, y = x.astype("datetime64[us]"), y.astype("datetime64[us]")
+        if x.dtype == object or y.dtype == object:
+            data = np.asarray(ufunc(x, y), dtype=bool)
+        else:
+            data = ufunc(x, y)
+        return Values(data, merge_null(va, vb))
+
+    return fn
+
+
+def _logic_fn(op: str, a: Compiled, b: Compiled):
+    def fn(ctx: Ctx) -> Values:
+        va, vb = a.fn(ctx), b.fn(ctx)
+        x = va.data.astype(bool, copy=False)
+        y = vb.data.astype(bool, copy=False)
+        xn, yn = va.null, vb.null
+        if op == "implies":
+            x = ~x
+        if op in ("or", "implies"):
+            xt = x if xn is None else x & ~xn
+            yt = y if yn is None else y & ~yn
+            data = xt | yt
+            if xn is None and yn is None:
+                return Values(data)
+            null = ~data & (va.is_null() | vb.is_null())
+            return Values(data, null)
+        xf = ~x if xn is None else ~x & ~xn
+        yf = ~y if yn is None else ~y & ~yn
+        data = ~(xf | yf)
+        if xn is None and yn is None:
+            return Values(data)
+        null = data & (va.is_null() | vb.is_null())
+        return Values(data & ~null, null)
+
+    return fn
+
+
+def in_(comp: Compiler, node: ast.In) -> Compiled:
+    operand = comp.compile(node.operand)
+    container = node.container
+    if isinstance(container, ast.ListExpr):
+        items = [comp.compile(i) for i in container.items]
+        bad = [i for i, c in zip(container.items, items) if not c.is_const]
+        for b in bad:
+            comp.scope.error("E317", "the list after 'in' must hold constants", b)
+        values = [c.const for c in items if c.is_const]
+        for c, item in zip(items, container.items):
+            if c.is_const and operand.type not in ("any",) and c.type not in ("null",):
+                if not (
+                    c.type == operand.type or (c.type in NUMERIC and operand.type in NUMERIC)
+                ):
+                    comp.scope.error(
+                        "E318", f"list item is {c.type} but the value is {operand.type}", item
+                    )
+    elif isinstance(container, ast.Attr) and isinstance(container.obj, ast.Name):
+        ds = comp.scope.datasets.get(container.obj.name)
+        if ds is None or container.name not in ds.columns:
+            comp.scope.error("E319", "'in' needs a list or a DATASET.COLUMN", container)
+            return comp.bad()
+        values = pd.unique(ds.frame[container.name].dropna()).tolist()
+    else:
+        comp.scope.error("E319", "'in' needs a list or a DATASET.COLUMN", container)
+        return comp.bad()
+    negated = node.negated
+    index = pd.Index(values)
+
+    def fn(ctx: Ctx) -> Values:
+        v = operand.fn(ctx)
+        hit = index.get_indexer(v.data) >= 0 if len(index) else np.zeros(ctx.n, dtype=bool)
+        return Values(~hit if negated else hit, v.null)
+
+    out = Compiled(fn, "bool", operand.deps, operand.related, operand.random)
+    out.cat = None
+    return _fold(out, (operand,))
+
+
+__all__ = ["binary", "in_", "truth", "unary"]

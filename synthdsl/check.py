@@ -1,0 +1,664 @@
+"""Check: parsed modules -> a ``CheckedSpec`` (names, types, references, cycles, parameters, rules).
+
+Input: the main ``ast.Module`` (imports are followed here). Output: every table with its typed, compiled
+columns and rules, in an order where parents come first. The checker records every problem it finds and
+raises one ``SpecError`` at the end, so a user fixes a spec in one pass (a Jinja-style visitor whose
+``fail`` records and goes on).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synthdsl import ast
+from synthdsl.datasets import FORMATS
+from synthdsl.datasets import load as load_dataset
+from synthdsl.dtypes import DType
+from synthdsl.errors import Diagnostic, SpecError, did_you_mean
+from synthdsl.parse import parse
+from synthdsl.rules import Interval, bound, conjuncts, names_in, null_guard
+from synthdsl.source import SourceFile
+from synthdsl.vectorize import NUMERIC, Compiled, Compiler, DatasetInfo, Scope
+
+TYPE_NAMES = ("int", "float", "decimal", "bool", "text", "date", "datetime", "enum")
+COUNT_DISTRIBUTIONS = ("poisson", "binomial", "geometric", "zipf", "uniform", "categorical")
+DEFAULT_LOCALE = "en_US"
+DEFAULT_SEED = 0
+
+
+@dataclass
+class ColumnInfo:
+    name: str
+    dtype: DType
+    node: ast.Column
+    kind: str  # serial | draw | compute | provider | lookup | ref | default
+    compiled: Compiled | None = None
+    ref: tuple[str, str] | None = None
+    clamp: tuple[float, float] | None = None
+
+    @property
+    def deps(self) -> frozenset[str]:
+        return self.compiled.deps if self.compiled else frozenset()
+
+    @property
+    def random(self) -> bool:
+        return bool(self.compiled and self.compiled.random) or self.kind == "ref" or bool(
+            self.node.nulls
+        )
+
+
+@dataclass
+class RuleInfo:
+    name: str
+    node: ast.Rule
+    kind: str  # row | unique | determines
+    columns: tuple[str, ...]
+    compiled: Compiled | None = None
+
+
+@dataclass
+class TableInfo:
+    name: str
+    node: ast.Table
+    rows: int | None = None
+    parent: str | None = None
+    count: Compiled | None = None
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    rules: list[RuleInfo] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # columns, dependencies first
+
+    @property
+    def key(self) -> ColumnInfo | None:
+        return next((c for c in self.columns.values() if c.node.key), None)
+
+    @property
+    def refs(self) -> dict[str, ColumnInfo]:
+        """Referenced table -> the column holding the reference."""
+        return {c.ref[0]: c for c in self.columns.values() if c.ref}
+
+
+@dataclass
+class CheckedSpec:
+    path: str
+    sources: dict[str, str]
+    seed: int
+    locale: str
+    datasets: dict[str, DatasetInfo]
+    tables: dict[str, TableInfo]  # parents and referenced tables first
+
+    @property
+    def sha256(self) -> str:
+        h = hashlib.sha256()
+        for path in sorted(self.sources):
+            h.update(Path(path).name.encode() + b"\0" + self.sources[path].encode() + b"\0")
+        return h.hexdigest()
+
+
+def parse_type(ref: ast.TypeRef, diags: list[Diagnostic]) -> DType | None:
+    name = ref.name
+    if name not in TYPE_NAMES:
+        diags.append(
+            Diagnostic("E101", f"unknown type '{name}'", ref.span, did_you_mean(name, TYPE_NAMES))
+        )
+        return None
+    if name == "decimal":
+        a = ref.args
+        if len(a) != 2 or not all(isinstance(x, int) for x in a) or not (0 <= a[1] <= a[0] <= 38):
+            diags.append(
+                Diagnostic(
+                    "E102",
+                    "decimal needs precision and scale: decimal(p, s) with 0 <= s <= p <= 38",
+                    ref.span,
+                )
+            )
+            return None
+        return DType("decimal", ref.nullable, a[0], a[1])
+    if name == "enum":
+        vals = ref.args
+        if not vals or not all(isinstance(v, str) for v in vals):
+            diags.append(
+                Diagnostic("E103", 'enum needs one or more string values: enum("a", "b")', ref.span)
+            )
+            return None
+        if len(set(vals)) != len(vals):
+            diags.append(Diagnostic("E104", "enum values must be distinct", ref.span))
+        return DType("enum", ref.nullable, values=tuple(vals))
+    if ref.args:
+        diags.append(Diagnostic("E105", f"type '{name}' takes no arguments", ref.span))
+    return DType(name, ref.nullable)  # type: ignore[arg-type]
+
+
+def expr_type(dtype: DType) -> str:
+    return {"decimal": "float", "enum": "text"}.get(dtype.kind, dtype.kind)
+
+
+def _assignable(dtype: DType, typ: str) -> bool:
+    if typ in ("any",):
+        return True
+    if typ == "null":
+        return dtype.nullable
+    k = dtype.kind
+    if k in ("int", "float", "decimal"):
+        return typ in NUMERIC
+    if k in ("text", "enum"):
+        return typ == "text"
+    if k == "datetime":
+        return typ in ("date", "datetime")
+    return typ == k
+
+
+class Checker:
+    def __init__(self) -> None:
+        self.diags: list[Diagnostic] = []
+        self.sources: dict[str, str] = {}
+        self.datasets: dict[str, DatasetInfo] = {}
+        self.tables: dict[str, TableInfo] = {}
+        self.seed: int | None = None
+        self.locale: str | None = None
+
+    def fail(self, code: str, message: str, node: ast.Node, hint: str | None = None) -> None:
+        self.diags.append(Diagnostic(code, message, node.span, hint))
+
+    # ---- modules and imports
+    def load_module(self, module: ast.Module, stack: tuple[str, ...], main: bool) -> None:
+        base = Path(module.path).resolve().parent if module.path != "<string>" else Path.cwd()
+        for st in module.statements:
+            if isinstance(st, ast.Import):
+                self.import_(st, base, stack)
+            elif isinstance(st, ast.Seed):
+                if not main:
+                    continue
+                if self.seed is not None:
+                    self.fail("E110", "seed is set twice", st)
+                self.seed = int(st.value) if isinstance(st.value, int) else -1
+                if self.seed < 0 or self.seed >= 2**63:
+                    self.fail("E111", "seed must be a whole number >= 0", st)
+            elif isinstance(st, ast.Locale):
+                if main:
+                    if self.locale is not None:
+                        self.fail("E112", "locale is set twice", st)
+                    self.locale = st.value
+            elif isinstance(st, ast.Dataset):
+                self.dataset(st, base)
+            elif isinstance(st, ast.Table):
+                if st.name in self.tables:
+                    self.fail("E120", f"table '{st.name}' is declared twice", st)
+                else:
+                    self.tables[st.name] = TableInfo(st.name, st)
+
+    def import_(self, st: ast.Import, base: Path, stack: tuple[str, ...]) -> None:
+        path = (base / st.path).resolve()
+        if str(path) in stack:
+            chain = " -> ".join(Path(p).name for p in (*stack, str(path)))
+            self.fail("E113", f"import cycle: {chain}", st)
+            return
+        if str(path) in self.sources:
+            return
+        if not path.is_file():
+            self.fail("E114", f"cannot import '{st.path}': no such file ({path})", st)
+            return
+        rel = _display_path(path)
+        source = SourceFile(rel, path.read_text(encoding="utf-8"))
+        self.sources[str(path)] = source.text
+        try:
+            module = parse(source)
+        except SpecError as err:
+            self.diags.extend(err.diagnostics)
+            return
+        self.load_module(module, (*stack, str(path)), main=False)
+
+    def dataset(self, st: ast.Dataset, base: Path) -> None:
+        if st.name in self.datasets:
+            self.fail("E130", f"dataset '{st.name}' is declared twice", st)
+            return
+        if st.format not in FORMATS:
+            self.fail(
+                "E131",
+                f"unknown dataset format '{st.format}'",
+                st,
+                did_you_mean(st.format, FORMATS) or "use csv(\"file.csv\") or parquet(\"file.parquet\")",
+            )
+            return
+        if not st.path:
+            self.fail("E132", f'{st.format}() needs a file path string: {st.format}("data.csv")', st)
+            return
+        options: dict[str, object] = {}
+        for k in st.options:
+            if k.name not in ("sep", "na"):
+                self.fail("E133", f"unknown dataset option '{k.name}'", k, "options: sep, na")
+                continue
+            if not isinstance(k.value, ast.String):
+                self.fail("E133", f"dataset option '{k.name}' must be a string", k)
+                continue
+            options[k.name] = k.value.value
+        path = (base / st.path).resolve()
+        if not path.is_file():
+            self.fail(
+                "E134",
+                f"dataset file not found: '{st.path}' (looked in {path.parent})",
+                st.args[0] if st.args else st,
+            )
+            return
+        try:
+            self.datasets[st.name] = load_dataset(st.name, st.format, path, options)
+        except ValueError as exc:
+            self.fail("E135", str(exc), st.args[0] if st.args else st)
+
+    # ---- tables
+    def declare_columns(self, t: TableInfo) -> None:
+        for col in t.node.columns:
+            if col.name in t.columns:
+                self.fail("E140", f"column '{col.name}' is declared twice in '{t.name}'", col)
+                continue
+            dtype = parse_type(col.type, self.diags)
+            if dtype is None:
+                dtype = DType("text", True)
+            t.columns[col.name] = ColumnInfo(col.name, dtype, col, "compute")
+        keys = [c for c in t.columns.values() if c.node.key]
+        for extra in keys[1:]:
+            self.fail("E141", f"table '{t.name}' has more than one key", extra.node)
+        for m in t.node.multis:
+            self.fail(
+                "E142",
+                f"unknown model '{m.model}': learned models (bayesnet, dpcgan) are not available "
+                "in this version",
+                m,
+                "draw these columns with ~ categorical(...) or another distribution",
+            )
+
+    def rows(self, t: TableInfo) -> None:
+        node = t.node
+        for extra in node.extra_rows:
+            self.fail("E150", f"table '{t.name}' sets its row count twice", extra)
+        if node.rows is None:
+            self.fail(
+                "E151",
+                f"table '{t.name}' needs a row count",
+                node,
+                f"add `rows 100`, or `rows per PARENT ~ poisson(3)` inside table {t.name}",
+            )
+            return
+        scope = self.scope(t, columns={})
+        if isinstance(node.rows, ast.RowsFixed):
+            c = Compiler(scope).compile(node.rows.count)
+            if not c.is_const or c.type != "int" or c.const < 0:
+                self.fail("E152", "rows must be a whole number >= 0", node.rows.count)
+            else:
+                t.rows = int(c.const)
+            return
+        parent = node.rows.parent
+        if parent not in self.tables:
+            self.fail(
+                "E153",
+                f"unknown parent table '{parent}'",
+                node.rows,
+                did_you_mean(parent, self.tables),
+            )
+            return
+        if parent == t.name:
+            self.fail("E154", f"table '{t.name}' cannot be its own parent", node.rows)
+            return
+        t.parent = parent
+        c = Compiler(scope).compile(node.rows.dist)
+        if c.related or c.deps:
+            self.fail(
+                "E155",
+                "child row counts cannot depend on columns yet; use constant parameters",
+                node.rows.dist,
+            )
+        elif c.type not in ("int", "any") and not c.is_const:
+            self.fail("E156", f"rows per needs a whole-number draw, found {c.type}", node.rows.dist)
+        elif c.is_const and (c.type != "int" or c.const < 0):
+            self.fail("E152", "rows per must be a whole number >= 0", node.rows.dist)
+        t.count = c
+
+    def related_tables(self, t: TableInfo) -> dict[str, dict[str, str]]:
+        related = {}
+        names = set()
+        if t.parent:
+            names.add(t.parent)
+        for c in t.columns.values():
+            if isinstance(c.node.gen, ast.Ref) and c.node.gen.table in self.tables:
+                names.add(c.node.gen.table)
+        for name in names:
+            related[name] = {k: expr_type(v.dtype) for k, v in self.tables[name].columns.items()}
+        return related
+
+    def scope(self, t: TableInfo, columns: dict[str, str] | None = None) -> Scope:
+        cols = {k: expr_type(v.dtype) for k, v in t.columns.items()} if columns is None else columns
+        return Scope(
+            t.name,
+            cols,
+            self.related_tables(t) if columns is None else {},
+            self.datasets,
+            self.locale or DEFAULT_LOCALE,
+            self.diags,
+        )
+
+    def columns(self, t: TableInfo) -> None:
+        scope = self.scope(t)
+        compiler = Compiler(scope)
+        for info in t.columns.values():
+            col = info.node
+            scope.column_name = info.name
+            scope.draw_counter = [0]
+            gen = col.gen
+            if gen is None:
+                self.default_generator(t, info)
+            elif isinstance(gen, ast.Ref):
+                self.reference(t, info, gen)
+            else:
+                c = compiler.compile(gen.expr)
+                info.compiled = c
+                info.kind = _kind_of(c, gen)
+                if not _assignable(info.dtype, c.type):
+                    self.fail(
+                        "E160",
+                        f"column '{info.name}' is {info.dtype} but its value is {c.type}",
+                        gen.expr,
+                        _type_hint(info.dtype, c.type),
+                    )
+                self.enum_labels(info, c, gen.expr)
+            self.modifiers(t, info)
+
+    def default_generator(self, t: TableInfo, info: ColumnInfo) -> None:
+        if info.dtype.kind in ("enum", "bool"):
+            info.kind = "default"
+            return
+        self.fail(
+            "E161",
+            f"column '{info.name}' has no value: add `~ DISTRIBUTION` or `= EXPRESSION`",
+            info.node,
+            f"for example `{info.name} {info.dtype} ~ uniform(0, 100)`",
+        )
+
+    def enum_labels(self, info: ColumnInfo, c: Compiled, node: ast.Expr) -> None:
+        if info.dtype.kind != "enum":
+            return
+        allowed = set(info.dtype.values or ())
+        labels = []
+        if c.cat is not None:
+            labels = [str(x) for x in c.cat.labels]
+        elif c.is_const and isinstance(c.const, str):
+            labels = [c.const]
+        bad = [x for x in labels if x not in allowed]
+        if bad:
+            self.fail(
+                "E162",
+                f"'{bad[0]}' is not a value of {info.dtype}",
+                node,
+                did_you_mean(bad[0], allowed),
+            )
+
+    def reference(self, t: TableInfo, info: ColumnInfo, gen: ast.Ref) -> None:
+        info.kind = "ref"
+        target = self.tables.get(gen.table)
+        if target is None:
+            self.fail(
+                "E170", f"unknown table '{gen.table}'", gen, did_you_mean(gen.table, self.tables)
+            )
+            return
+        col = target.columns.get(gen.column)
+        if col is None:
+            self.fail(
+                "E171",
+                f"table '{gen.table}' has no column '{gen.column}'",
+                gen,
+                did_you_mean(gen.column, target.columns),
+            )
+            return
+        if not (col.node.key or col.node.unique):
+            self.fail(
+                "E172",
+                f"'{gen.table}.{gen.column}' is not a key: a reference needs a key or unique column",
+                gen,
+                f"mark it: `{gen.column} {col.dtype} = ... key`",
+            )
+            return
+        if col.dtype.kind != info.dtype.kind:
+            self.fail(
+                "E173",
+                f"'{info.name}' is {info.dtype} but '{gen.table}.{gen.column}' is {col.dtype}",
+                info.node.type,
+            )
+        refs = [c for c in t.columns.values() if c.ref and c.ref[0] == gen.table]
+        if refs:
+            self.fail("E174", f"table '{t.name}' already references '{gen.table}'", gen)
+        info.ref = (gen.table, gen.column)
+
+    def modifiers(self, t: TableInfo, info: ColumnInfo) -> None:
+        col = info.node
+        if col.nulls is not None:
+            if not 0 <= col.nulls <= 1:
+                self.fail("E180", "nulls must be between 0% and 100%", col.nulls_span or col)
+            elif not info.dtype.nullable:
+                self.fail(
+                    "E181",
+                    f"column '{info.name}' has nulls but its type is not nullable",
+                    col.nulls_span,
+                    f"write the type as {info.dtype}?",
+                )
+        if col.key and col.nulls:
+            self.fail("E182", "a key column cannot have nulls", col)
+        if col.clamp is not None:
+            scope = self.scope(t)
+            lo, hi = (Compiler(scope).compile(e) for e in col.clamp)
+            if not (lo.is_const and hi.is_const) or lo.type not in NUMERIC or hi.type not in NUMERIC:
+                self.fail("E183", "clamp needs two constant numbers", col)
+            elif lo.const > hi.const:
+                self.fail("E184", f"clamp low {lo.const} is above high {hi.const}", col)
+            elif info.dtype.kind not in ("int", "float", "decimal"):
+                self.fail("E185", f"clamp needs a numeric column, '{info.name}' is {info.dtype}", col)
+            else:
+                info.clamp = (float(lo.const), float(hi.const))
+        if col.round is not None:
+            if not isinstance(col.round, int) or col.round < 0:
+                self.fail("E186", "round needs a whole number of digits >= 0", col)
+            elif info.dtype.kind not in ("float", "decimal"):
+                self.fail("E187", f"round needs a float column, '{info.name}' is {info.dtype}", col)
+
+    def rules(self, t: TableInfo) -> None:
+        seen: set[str] = set()
+        scope = self.scope(t)
+        compiler = Compiler(scope)
+        for r in t.node.rules:
+            if r.name in seen:
+                self.fail("E190", f"rule '{r.name}' is declared twice in '{t.name}'", r)
+            seen.add(r.name)
+            expr = r.expr
+            if isinstance(expr, ast.Call) and expr.path == ("unique",):
+                cols = self.rule_columns(t, expr.args, r)
+                t.rules.append(RuleInfo(r.name, r, "unique", cols))
+                continue
+            if isinstance(expr, ast.Determines):
+                cols = self.rule_columns(t, (expr.left, expr.right), r)
+                t.rules.append(RuleInfo(r.name, r, "determines", cols))
+                continue
+            scope.column_name = ""
+            c = compiler.compile(expr)
+            if c.type not in ("bool", "any"):
+                self.fail("E191", f"rule '{r.name}' must be a condition, found {c.type}", expr)
+            if c.random:
+                self.fail("E192", f"rule '{r.name}' must not draw random values", expr)
+            if c.is_const and c.const is False:
+                self.fail("E193", f"rule '{r.name}' is always false", expr)
+            cols = tuple(sorted(names_in(expr) & set(t.columns)))
+            t.rules.append(RuleInfo(r.name, r, "row", cols, c))
+        self.contradictions(t)
+
+    def rule_columns(self, t: TableInfo, args, r: ast.Rule) -> tuple[str, ...]:
+        cols = []
+        for a in args:
+            if not isinstance(a, ast.Name) or a.name not in t.columns:
+                name = a.name if isinstance(a, ast.Name) else "?"
+                self.fail(
+                    "E194",
+                    f"rule '{r.name}' must name columns of '{t.name}'",
+                    a,
+                    did_you_mean(name, t.columns),
+                )
+                continue
+            cols.append(a.name)
+        if not cols:
+            self.fail("E194", f"rule '{r.name}' names no columns", r)
+        return tuple(cols)
+
+    def contradictions(self, t: TableInfo) -> None:
+        quiet: list[Diagnostic] = []
+
+        def const_of(e: ast.Expr):
+            scope = Scope(t.name, {}, {}, self.datasets, DEFAULT_LOCALE, quiet)
+            c = Compiler(scope).compile(e)
+            if not c.is_const or quiet:
+                quiet.clear()
+                raise LookupError
+            return c.const
+
+        per_col: dict[str, Interval] = {}
+        for r in t.rules:
+            if r.kind != "row":
+                continue
+            for part in conjuncts(r.node.expr):
+                guard = null_guard(part)
+                b = bound(guard[1] if guard else part, const_of, r.name)
+                if b is None or (guard and guard[0] != b[0]):
+                    continue
+                col, iv = b
+                merged = per_col[col].intersect(iv) if col in per_col else iv
+                if merged.empty:
+                    names = " and ".join(f"'{n}'" for n in merged.rules)
+                    self.fail(
+                        "E195",
+                        f"rules {names} contradict each other: no value of '{col}' satisfies them",
+                        r.node,
+                    )
+                    break
+                per_col[col] = merged
+
+    def order_columns(self, t: TableInfo) -> None:
+        graph = {name: sorted(c.deps & set(t.columns)) for name, c in t.columns.items()}
+        order, cycle = _toposort(graph)
+        if cycle:
+            first = t.columns[cycle[0]].node
+            self.fail(
+                "E211",
+                "columns depend on each other in a cycle: " + " -> ".join([*cycle, cycle[0]]),
+                first,
+            )
+        t.order = order
+
+    def order_tables(self) -> list[str]:
+        graph: dict[str, list[str]] = {}
+        for name, t in self.tables.items():
+            deps = {c.ref[0] for c in t.columns.values() if c.ref}
+            if t.parent:
+                deps.add(t.parent)
+            graph[name] = sorted(d for d in deps if d in self.tables)
+        order, cycle = _toposort(graph)
+        if cycle:
+            self.fail(
+                "E212",
+                "tables reference each other in a cycle: " + " -> ".join([*cycle, cycle[0]]),
+                self.tables[cycle[0]].node,
+            )
+        return order
+
+
+def _kind_of(c: Compiled, gen: ast.Drawn | ast.Computed) -> str:
+    if c.serial:
+        return "serial"
+    if isinstance(c.provider, tuple):
+        return "lookup"
+    if c.provider is not None:
+        return "provider"
+    if c.random:
+        return "draw"
+    return "compute"
+
+
+def _type_hint(dtype: DType, typ: str) -> str | None:
+    if dtype.kind in ("text", "enum") and typ != "text":
+        return "convert with text(x) or format(\"{}\", x)"
+    if dtype.kind in ("date", "datetime") and typ in NUMERIC:
+        return 'build dates with date("2026-01-01") + days(n)'
+    if dtype.kind in ("int", "float", "decimal") and typ == "duration":
+        return "use days_between(a, b) for a number of days"
+    return None
+
+
+def _toposort(graph: dict[str, list[str]]) -> tuple[list[str], list[str] | None]:
+    """Depth-first order, dependencies first, stable by declaration; returns a cycle if one exists."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+    cycle: list[str] | None = None
+
+    def visit(node: str) -> None:
+        nonlocal cycle
+        if cycle is not None:
+            return
+        st = state.get(node, 0)
+        if st == 2:
+            return
+        if st == 1:
+            cycle = stack[stack.index(node) :]
+            return
+        state[node] = 1
+        stack.append(node)
+        for dep in graph.get(node, ()):
+            visit(dep)
+        stack.pop()
+        state[node] = 2
+        order.append(node)
+
+    for node in graph:
+        visit(node)
+    return order, cycle
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
+    """Check a parsed main module; raises ``SpecError`` with every diagnostic."""
+    ch = Checker()
+    main_key = str(Path(source.path).resolve()) if source.path != "<string>" else "<string>"
+    ch.sources[main_key] = source.text
+    ch.load_module(module, (main_key,), main=True)
+    for t in ch.tables.values():
+        ch.declare_columns(t)
+    for t in ch.tables.values():
+        ch.rows(t)
+    for t in ch.tables.values():
+        ch.columns(t)
+        ch.order_columns(t)
+        ch.rules(t)
+    order = ch.order_tables()
+    if ch.diags:
+        raise SpecError(_dedupe(ch.diags))
+    tables = {name: ch.tables[name] for name in order}
+    return CheckedSpec(
+        source.path,
+        ch.sources,
+        ch.seed if ch.seed is not None else DEFAULT_SEED,
+        ch.locale or DEFAULT_LOCALE,
+        ch.datasets,
+        tables,
+    )
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen, out = set(), []
+    for d in diags:
+        k = (d.code, d.message, d.span.line, d.span.column, d.span.path)
+        if k not in seen:
+            seen.add(k)
+            out.append(d)
+    out.sort(key=lambda d: (d.span.path, d.span.line, d.span.column))
+    return out

@@ -1,0 +1,122 @@
+"""The data card: ``<out>/card.json``, the record of how a dataset was made.
+
+Input: a ``Card`` the engine fills after a run (spec hash, seed, tables, rules, ...). Output:
+``card.json`` beside the data, written atomically with sorted keys, 2-space indent and a trailing
+newline, so two identical runs give identical cards and a card diff shows only real changes. The
+JSON schema of the card is published as ``docs/card.schema.json``; regenerate it after changing a
+model with::
+
+    .venv/bin/python -m synthdsl.sinks.card docs/card.schema.json
+
+Models forbid unknown fields (``extra="forbid"``): a misspelled field fails at construction instead
+of silently vanishing, and the published schema says ``additionalProperties: false`` so a consumer
+can tell a card from a stranger JSON file. Later issues extend the card by adding typed, defaulted
+fields here (old code paths keep working) and regenerating the schema; a test keeps the two in
+step.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from synthdsl.sinks._atomic import atomic_write_bytes
+
+CARD_FILE = "card.json"
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RuleReport(_Model):
+    """How one rule was enforced during generation."""
+
+    table: str = Field(description="Table the rule belongs to.")
+    rule: str = Field(description="The rule as written in the spec.")
+    columns: list[str] = Field(description="Columns the rule reads.")
+    enforcement: str = Field(description="How the rule was met, e.g. 'redraw' or 'construct'.")
+    redrawn_rows: int = Field(ge=0, description="Rows regenerated to satisfy the rule.")
+
+
+class ColumnReport(_Model):
+    """Where one column's values came from."""
+
+    name: str
+    type: str = Field(description="The column type as written in the spec, e.g. 'decimal(10,2)?'.")
+    generator: str = Field(
+        description="e.g. 'distribution: normal', 'faker.name', 'computed', 'lookup', 'ref'."
+    )
+
+
+class TableReport(_Model):
+    """One generated table."""
+
+    name: str
+    rows: int = Field(ge=0)
+    columns: list[ColumnReport]
+    files: list[str] = Field(description="Output files holding the table, relative to card.json.")
+
+
+class Card(_Model):
+    """Everything needed to reproduce and audit a generated dataset."""
+
+    synthdsl_version: str
+    spec_sha256: str = Field(pattern="^[0-9a-f]{64}$", description="SHA-256 of the spec's bytes.")
+    spec_path: str | None = Field(description="The spec's path as given, or null for inline text.")
+    seed: int
+    format: str = Field(description="Output format: csv, jsonl, parquet or sqlite.")
+    chunk_size: int | None = Field(default=None, ge=1, description="Rows per chunk, if set.")
+    tables: list[TableReport]
+    rules: list[RuleReport]
+    privacy: dict[str, Any] | None = Field(default=None, description="Privacy report, if any.")
+
+
+def card_schema() -> dict[str, Any]:
+    """The JSON schema of ``card.json`` (what ``docs/card.schema.json`` must contain)."""
+    schema = Card.model_json_schema()
+    return {"$schema": SCHEMA_DIALECT, **schema}
+
+
+def card_schema_text() -> str:
+    """``card_schema()`` in the exact text form committed as ``docs/card.schema.json``."""
+    return _dumps(card_schema())
+
+
+def card_json(card: Card) -> str:
+    """The exact text ``write_card`` writes."""
+    return _dumps(card.model_dump(mode="json"))
+
+
+def write_card(out_dir: Path, card: Card) -> Path:
+    """Write ``out_dir/card.json`` atomically (no reader sees half a card); returns its path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return atomic_write_bytes(out_dir / CARD_FILE, card_json(card).encode("utf-8"))
+
+
+def read_card(path: Path) -> Card:
+    """Load and validate a ``card.json``."""
+    return Card.model_validate_json(Path(path).read_bytes())
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the card schema, or write it to the path given (used to regenerate the docs copy)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args:
+        atomic_write_bytes(Path(args[0]), card_schema_text().encode("utf-8"))
+    else:
+        sys.stdout.write(card_schema_text())
+
+
+if __name__ == "__main__":
+    main()
