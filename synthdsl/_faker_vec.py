@@ -210,7 +210,9 @@ class Pattern(Node):
         return cls(slots.get(c, c) for c in text)
 
     @classmethod
-    def faker(cls, text: str, how: str = "numerify", letters: str = string.ascii_letters) -> Pattern:
+    def faker(
+        cls, text: str, how: str = "numerify", letters: str = string.ascii_letters
+    ) -> Pattern:
         """Faker's ``numerify`` / ``lexify`` / ``bothify`` placeholders (all replaced at once)."""
         slots: dict[str, Slot] = {}
         if how in ("numerify", "bothify"):
@@ -366,7 +368,10 @@ class Template(Node):
 
     def map_text(self, fv: TextFn, fl: TextFn) -> Node:
         return Template(
-            [[fl(p) if isinstance(p, str) else p.map_text(fv, fl) for p in b] for b in self.branches],
+            [
+                [fl(p) if isinstance(p, str) else p.map_text(fv, fl) for p in b]
+                for b in self.branches
+            ],
             self.weights,
         )
 
@@ -582,7 +587,9 @@ class UniqueSpace:
             if cap > best_cap:
                 best, best_cap = p, cap
         self.literals = lits
-        self.domains = [left[i] if i < best else right[i] if i > best else doms[i] for i in range(k)]
+        self.domains = [
+            left[i] if i < best else right[i] if i > best else doms[i] for i in range(k)
+        ]
         self.radices = [len(d) for d in self.domains]
         self.capacity = 1
         for r in self.radices:
@@ -708,7 +715,9 @@ class FakerVectorizer:
         self._memo: dict[str, Node | NotVectorizable] = {}
         self._busy: set[Any] = set()
 
-    def node(self, name: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None) -> Node:
+    def node(
+        self, name: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None
+    ) -> Node:
         """The node for ``faker.<name>(*args, **kwargs)``; raises NotVectorizable."""
         if not args and not kwargs:
             return self.token(name)

@@ -144,7 +144,7 @@ def _arith_hint(a: Compiled, b: Compiled) -> str | None:
     if "date" in (a.type, b.type) and (a.type in NUMERIC or b.type in NUMERIC):
         return "add a duration to a date: birth_date + days(30)"
     if "text" in (a.type, b.type):
-        return "use format(\"{} {}\", a, b) to build text from other types"
+        return 'use format("{} {}", a, b) to build text from other types'
     return None
 
 
@@ -156,11 +156,7 @@ def _check_comparable(comp: Compiler, node: ast.Binary, a: Compiled, b: Compiled
                 "E314", "comparing with null is never true", node, "write `x is null` instead"
             )
         return
-    ok = (
-        (ta in NUMERIC and tb in NUMERIC)
-        or ta == tb
-        or {ta, tb} == {"date", "datetime"}
-    )
+    ok = (ta in NUMERIC and tb in NUMERIC) or ta == tb or {ta, tb} == {"date", "datetime"}
     if not ok:
         comp.scope.error("E315", f"cannot compare {ta} with {tb}", node)
     elif node.op not in ("==", "!=") and ta == "bool":
@@ -232,9 +228,7 @@ def in_(comp: Compiler, node: ast.In) -> Compiled:
         values = [c.const for c in items if c.is_const]
         for c, item in zip(items, container.items):
             if c.is_const and operand.type not in ("any",) and c.type not in ("null",):
-                if not (
-                    c.type == operand.type or (c.type in NUMERIC and operand.type in NUMERIC)
-                ):
+                if not (c.type == operand.type or (c.type in NUMERIC and operand.type in NUMERIC)):
                     comp.scope.error(
                         "E318", f"list item is {c.type} but the value is {operand.type}", item
                     )

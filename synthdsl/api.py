@@ -47,7 +47,9 @@ class Spec:
         rows = dict(rows or {})
         for name, n in rows.items():
             if name not in self.checked.tables:
-                raise SynthError(f"--rows names unknown table '{name}' (tables: {', '.join(self.tables)})")
+                raise SynthError(
+                    f"--rows names unknown table '{name}' (tables: {', '.join(self.tables)})"
+                )
             if self.checked.tables[name].parent:
                 parent = self.checked.tables[name].parent
                 raise SynthError(
@@ -76,7 +78,9 @@ class Spec:
                  chunk_size: int = DEFAULT_CHUNK_ROWS, workers: int = 1) -> dict[str, pd.DataFrame]:  # fmt: skip
         """Generate every table in memory, as pandas DataFrames keyed by table name."""
         parts: dict[str, list[pa.Table]] = {t: [] for t in self.tables}
-        for table, batch in self.batches(seed=seed, rows=rows, chunk_size=chunk_size, workers=workers):
+        for table, batch in self.batches(
+            seed=seed, rows=rows, chunk_size=chunk_size, workers=workers
+        ):
             parts[table].append(batch)
         rt = self.last_runtime
         out = {}
@@ -90,9 +94,9 @@ class Spec:
               rows: Mapping[str, int] | None = None, chunk_size: int = DEFAULT_CHUNK_ROWS,
               workers: int = 1, progress: Callable[[int], None] | None = None):  # fmt: skip
         """Generate into files (atomically) and write ``card.json``; returns the card."""
+        from synthdsl import card as card_mod
         from synthdsl.sinks import open_sink
         from synthdsl.sinks.card import write_card
-        from synthdsl import card as card_mod
 
         rt0 = self.runtime(seed=seed, rows=rows)
         schemas = [rt0.schema(t) for t in self.tables]

@@ -32,8 +32,13 @@ def build_card(spec, rt, fmt: str, files: list[Path], out: Path) -> Card:
     for tp in plan.tables:
         for r in tp.rules:
             rules.append(
-                RuleReport(table=tp.name, rule=r.name, columns=r.columns, enforcement=r.enforcement,
-                           redrawn_rows=rt.stats.redrawn.get((tp.name, r.name), 0))  # fmt: skip
+                RuleReport(
+                    table=tp.name,
+                    rule=r.name,
+                    columns=r.columns,
+                    enforcement=r.enforcement,
+                    redrawn_rows=rt.stats.redrawn.get((tp.name, r.name), 0),
+                )  # fmt: skip
             )
     return Card(
         synthdsl_version=__version__,

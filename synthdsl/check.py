@@ -44,8 +44,10 @@ class ColumnInfo:
 
     @property
     def random(self) -> bool:
-        return bool(self.compiled and self.compiled.random) or self.kind == "ref" or bool(
-            self.node.nulls
+        return (
+            bool(self.compiled and self.compiled.random)
+            or self.kind == "ref"
+            or bool(self.node.nulls)
         )
 
 
@@ -218,11 +220,14 @@ class Checker:
                 "E131",
                 f"unknown dataset format '{st.format}'",
                 st,
-                did_you_mean(st.format, FORMATS) or "use csv(\"file.csv\") or parquet(\"file.parquet\")",
+                did_you_mean(st.format, FORMATS)
+                or 'use csv("file.csv") or parquet("file.parquet")',
             )
             return
         if not st.path:
-            self.fail("E132", f'{st.format}() needs a file path string: {st.format}("data.csv")', st)
+            self.fail(
+                "E132", f'{st.format}() needs a file path string: {st.format}("data.csv")', st
+            )
             return
         options: dict[str, object] = {}
         for k in st.options:
@@ -445,12 +450,18 @@ class Checker:
         if col.clamp is not None:
             scope = self.scope(t)
             lo, hi = (Compiler(scope).compile(e) for e in col.clamp)
-            if not (lo.is_const and hi.is_const) or lo.type not in NUMERIC or hi.type not in NUMERIC:
+            if (
+                not (lo.is_const and hi.is_const)
+                or lo.type not in NUMERIC
+                or hi.type not in NUMERIC
+            ):
                 self.fail("E183", "clamp needs two constant numbers", col)
             elif lo.const > hi.const:
                 self.fail("E184", f"clamp low {lo.const} is above high {hi.const}", col)
             elif info.dtype.kind not in ("int", "float", "decimal"):
-                self.fail("E185", f"clamp needs a numeric column, '{info.name}' is {info.dtype}", col)
+                self.fail(
+                    "E185", f"clamp needs a numeric column, '{info.name}' is {info.dtype}", col
+                )
             else:
                 info.clamp = (float(lo.const), float(hi.const))
         if col.round is not None:
@@ -580,7 +591,7 @@ def _kind_of(c: Compiled, gen: ast.Drawn | ast.Computed) -> str:
 
 def _type_hint(dtype: DType, typ: str) -> str | None:
     if dtype.kind in ("text", "enum") and typ != "text":
-        return "convert with text(x) or format(\"{}\", x)"
+        return 'convert with text(x) or format("{}", x)'
     if dtype.kind in ("date", "datetime") and typ in NUMERIC:
         return 'build dates with date("2026-01-01") + days(n)'
     if dtype.kind in ("int", "float", "decimal") and typ == "duration":

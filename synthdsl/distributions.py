@@ -503,7 +503,7 @@ class _Continuous(Distribution):
         hi = np.minimum(high, s_hi)
         # Nearest float64 values that satisfy the (strict) bounds: draws are clipped into [lo_f,
         # hi_f] so that rounding never puts a value on an excluded bound.
-        lo_f = low
+        lo_f = low if li else np.nextafter(low, math.inf)
         hi_f = high if hi_inc else np.nextafter(high, -math.inf)
         lo_f = np.maximum(lo_f, s_lo)
         hi_f = np.minimum(hi_f, np.nextafter(s_hi, -math.inf) if self._open_high else s_hi)

@@ -214,7 +214,11 @@ class BlockGen:
         if info.name in self.enf.unique_by_construction and c.provider is not None:
             total = self.rt.totals[self.t.name]
             key = seed_key(self.rt.seed, self.t.name, info.name, "unique")
-            data = c.provider.generate_unique(key, int(rows[0]), n, total) if n else np.empty(0, object)
+            data = (
+                c.provider.generate_unique(key, int(rows[0]), n, total)
+                if n
+                else np.empty(0, object)
+            )
             if n and (rows[-1] - rows[0] + 1 != n):  # a redraw of scattered rows
                 data = np.concatenate(
                     [c.provider.generate_unique(key, int(r), 1, total) for r in rows]
@@ -302,15 +306,23 @@ class BlockGen:
         dup = frame.duplicated(keep="first").to_numpy() & ~null
         seen = self.state.setdefault(r.name, set())
         if seen:
-            keys = list(zip(*(v.data.tolist() for v in vals))) if len(vals) > 1 else vals[0].data.tolist()
+            keys = (
+                list(zip(*(v.data.tolist() for v in vals)))
+                if len(vals) > 1
+                else vals[0].data.tolist()
+            )
             dup |= np.fromiter((k in seen for k in keys), bool, len(keys)) & ~null
         return dup
 
     def _fd_conflicts(self, r: RuleExec, cols) -> np.ndarray:
         a, b = cols[r.columns[0]], cols[r.columns[-1]]
         mapping = self.state.setdefault(r.name, {})
-        first = pd.DataFrame({"a": a.data, "b": b.data}).groupby("a", sort=False)["b"].transform("first")
-        bad = (first.to_numpy() != b.data)
+        first = (
+            pd.DataFrame({"a": a.data, "b": b.data})
+            .groupby("a", sort=False)["b"]
+            .transform("first")
+        )
+        bad = first.to_numpy() != b.data
         if mapping:
             expected = pd.Series(a.data).map(mapping)
             known = expected.notna().to_numpy()
@@ -355,14 +367,16 @@ class BlockGen:
                     accepted = 1.0
                 if not r.redraw:
                     self._fail(r, mask, rows, 0.0, "has no random column to redraw")
-                if attempt > MAX_ATTEMPTS or (attempt > FLOOR_AFTER and accepted < ACCEPTANCE_FLOOR):
+                if attempt > MAX_ATTEMPTS or (
+                    attempt > FLOOR_AFTER and accepted < ACCEPTANCE_FLOOR
+                ):
                     self._fail(r, mask, rows, accepted, "could not be met")
             for j, (r, mask) in enumerate(failing):
                 idx = np.flatnonzero(mask)
                 tried[r.name] = len(idx)
-                self.stats.redrawn[(self.t.name, r.name)] = (
-                    self.stats.redrawn.get((self.t.name, r.name), 0) + len(idx)
-                )
+                self.stats.redrawn[(self.t.name, r.name)] = self.stats.redrawn.get(
+                    (self.t.name, r.name), 0
+                ) + len(idx)
                 self._redraw(r, idx, cols, rows, related, attempt, j, order)
 
     def _redraw(self, r: RuleExec, idx, cols, rows, related, attempt, j, order) -> None:
@@ -526,7 +540,9 @@ def iter_batches(
             kept: dict[str, list[dict[str, Values]]] = {t: [] for t in keep}
             n_blocks = rt.n_blocks(root)
             sequential = any(rt.enf[t].stateful for t in family) or pool is None
-            chunks = [range(s, min(s + chunk_blocks, n_blocks)) for s in range(0, n_blocks, chunk_blocks)]
+            chunks = [
+                range(s, min(s + chunk_blocks, n_blocks)) for s in range(0, n_blocks, chunk_blocks)
+            ]
             if sequential:
                 results = (_run_chunk(rt, root, ch, offsets[root], state) for ch in chunks)
             else:
@@ -541,11 +557,25 @@ def iter_batches(
                     progress(sum(b.num_rows for _, b in batches))
             for t in keep:
                 rt.materialized[t] = _concat(kept[t], rt.spec.tables[t])
-            if pool is not None and keep:
-                pool.share(rt.materialized)
     finally:
         if pool is not None:
             pool.close()
+
+
+def ensure_materialized(rt: Runtime, root: str) -> None:
+    """In a worker: build the referenced tables a family needs (same bytes as the main process)."""
+    offsets = None
+    for other in _family_order(rt):
+        if other == root:
+            return
+        need = [t for t in rt.family(other) if t in rt.materialize and t not in rt.materialized]
+        if not need:
+            continue
+        offsets = offsets or prepare(rt)
+        blocks = range(rt.n_blocks(other))
+        _, _, raw = _run_chunk(rt, other, blocks, offsets[other], {})
+        for t in need:
+            rt.materialized[t] = raw[t]
 
 
 def _concat(parts: list[dict[str, Values]], t) -> dict[str, Values]:

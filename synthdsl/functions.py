@@ -170,7 +170,9 @@ def _uniform_dates(params: dict[str, Compiled], typ: str) -> Compiled:
         return Values(draw.astype(f"datetime64[{unit}]"), merge_null(lo, hi))
 
     dist = distributions.get("uniform")
-    return Compiled(fn, typ, **_join(params.values(), random=True), dist=DistDraw(dist, params, True))
+    return Compiled(
+        fn, typ, **_join(params.values(), random=True), dist=DistDraw(dist, params, True)
+    )
 
 
 def _literal_key(comp: Compiler, node: ast.Expr):
@@ -209,7 +211,9 @@ def _categorical(comp: Compiler, node: ast.Call) -> Compiled:
             return comp.bad()
         typ = _label_type(comp, types, node)
         if node.args or node.kwargs:
-            comp.scope.error("E335", "categorical() takes either label: weight pairs or a list", node)
+            comp.scope.error(
+                "E335", "categorical() takes either label: weight pairs or a list", node
+            )
         return _cat_compiled(np.array(labels, dtype=object), np.array(weights), typ)
     if not _arity(comp, node, "categorical", 1, 1) or not _no_kwargs(
         comp, node, "categorical", ("weights",)
@@ -755,7 +759,9 @@ def _cast(target: str):
                 data = np.trunc(num).astype(np.int64) if target == "int" else num
                 return Values(data, v.is_null() | bad if bad.any() else v.null)
             if target == "int":
-                return Values(np.trunc(np.asarray(v.data, dtype=np.float64)).astype(np.int64), v.null)
+                return Values(
+                    np.trunc(np.asarray(v.data, dtype=np.float64)).astype(np.int64), v.null
+                )
             return Values(np.asarray(v.data, dtype=np.float64), v.null)
 
         return Compiled(fn, target, **_join([c]))

@@ -108,7 +108,9 @@ class _ToAst(Transformer):
 
     # ---- spans
     def _tok_span(self, tok: Token) -> Span:
-        return Span(self.source, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0)
+        return Span(
+            self.source, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0
+        )
 
     def _meta_span(self, meta) -> Span:
         if getattr(meta, "empty", True):
@@ -346,17 +348,17 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def number(self, meta, items):
         tok = items[0]
-        return (ast.Number(_number(tok), span=self._tok_span(tok)))
+        return ast.Number(_number(tok), span=self._tok_span(tok))
 
     @v_args(meta=True)
     def neg_number(self, meta, items):
         tok = items[1]
-        return (ast.Number(-_number(tok), span=self._meta_span(meta)))
+        return ast.Number(-_number(tok), span=self._meta_span(meta))
 
     @v_args(meta=True)
     def string(self, meta, items):
         tok = items[0]
-        return (ast.String(_unquote(tok), span=self._tok_span(tok)))
+        return ast.String(_unquote(tok), span=self._tok_span(tok))
 
     @v_args(meta=True)
     def true(self, meta, items):

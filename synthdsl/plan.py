@@ -175,7 +175,9 @@ def enforce(spec: CheckedSpec, t: TableInfo) -> Enforcement:
         prov = info.compiled.provider if info.compiled is not None else None
         if (info.node.unique or info.node.key) and info.kind == "serial":
             enf.unique_by_construction.add(info.name)
-        elif (info.node.unique or info.node.key) and prov is not None and not isinstance(prov, tuple):
+        elif (
+            (info.node.unique or info.node.key) and prov is not None and not isinstance(prov, tuple)
+        ):
             if getattr(prov, "capacity", None):
                 enf.unique_by_construction.add(info.name)
     for r in t.rules:
@@ -191,7 +193,11 @@ def enforce(spec: CheckedSpec, t: TableInfo) -> Enforcement:
             prov = info.compiled.provider if info.compiled else None
             if isinstance(prov, tuple) and info.deps == {left}:
                 by = f"lookup ({prov[1]} is a key)"
-        if r.kind == "unique" and len(r.columns) == 1 and r.columns[0] in enf.unique_by_construction:
+        if (
+            r.kind == "unique"
+            and len(r.columns) == 1
+            and r.columns[0] in enf.unique_by_construction
+        ):
             by = "unique by construction"
         enf.rules.append(
             RuleExec(r.name, r.kind, r.columns, r.compiled, _redraw_set(t, r.columns, extra), by)
@@ -350,8 +356,15 @@ def build(spec: CheckedSpec) -> tuple[Plan, dict[str, Enforcement]]:
                                   enforcement=how, redraw=list(r.redraw) if not r.by_construction else []))  # fmt: skip
         rows_per = _source_text(t.node.rows.dist) if t.parent else None
         tables.append(
-            TablePlan(name=name, rows=t.rows, parent=t.parent, rows_per=rows_per,
-                      sequential=enf.stateful, steps=steps, rules=rules)  # fmt: skip
+            TablePlan(
+                name=name,
+                rows=t.rows,
+                parent=t.parent,
+                rows_per=rows_per,
+                sequential=enf.stateful,
+                steps=steps,
+                rules=rules,
+            )  # fmt: skip
         )
     plan = Plan(spec_sha256=spec.sha256, seed=spec.seed, locale=spec.locale,
                 block_rows=BLOCK_ROWS, tables=tables)  # fmt: skip

@@ -96,7 +96,9 @@ def _numeric(value: Any) -> float | None:
         return float(value)
     if isinstance(value, np.datetime64):
         unit = np.datetime_data(value.dtype)[0]
-        return float(value.astype("datetime64[D]" if unit == "D" else "datetime64[us]").astype(np.int64))
+        return float(
+            value.astype("datetime64[D]" if unit == "D" else "datetime64[us]").astype(np.int64)
+        )
     return None
 
 

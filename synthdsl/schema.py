@@ -43,5 +43,8 @@ class TableSchema:
 
     def arrow_schema(self) -> pa.Schema:
         return pa.schema(
-            [pa.field(c.name, c.dtype.arrow_type(), nullable=c.dtype.nullable) for c in self.columns]
+            [
+                pa.field(c.name, c.dtype.arrow_type(), nullable=c.dtype.nullable)
+                for c in self.columns
+            ]
         )

@@ -65,7 +65,9 @@ def to_arrow(values: Values, dtype: DType) -> pa.Array:
     if dtype.kind == "date":
         return pa.array(np.asarray(data, dtype="datetime64[D]"), mask=mask, type=pa.date32())
     if dtype.kind == "datetime":
-        return pa.array(np.asarray(data, dtype="datetime64[us]"), mask=mask, type=pa.timestamp("us"))
+        return pa.array(
+            np.asarray(data, dtype="datetime64[us]"), mask=mask, type=pa.timestamp("us")
+        )
     if dtype.kind == "int":
         return pa.array(np.asarray(data, dtype=np.int64), mask=mask, type=pa.int64())
     return pa.array(np.asarray(data, dtype=np.float64), mask=mask, type=pa.float64())

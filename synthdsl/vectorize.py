@@ -365,9 +365,7 @@ class Compiler:
             self.scope.error("E303", f"'if' needs a bool condition, found {cond.type}", node.cond)
         typ = unify(a.type, b.type)
         if typ is None:
-            self.scope.error(
-                "E304", f"'then' gives {a.type} but 'else' gives {b.type}", node, None
-            )
+            self.scope.error("E304", f"'then' gives {a.type} but 'else' gives {b.type}", node, None)
             return self.bad()
 
         def fn(ctx: Ctx) -> Values:

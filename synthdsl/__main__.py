@@ -1,0 +1,3 @@
+from synthdsl.cli import main
+
+main()

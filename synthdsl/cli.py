@@ -1,0 +1,157 @@
+"""The ``synthdsl`` command line: check, plan, generate.
+
+Exit codes: 0 success, 1 a spec or data error (printed as a diagnostic, never a traceback), 2 a usage
+error (Click's convention). A progress bar appears on long runs when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from synthdsl import __version__
+from synthdsl.errors import SpecError, SynthError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Generate synthetic data from .synth specs.",
+    pretty_exceptions_enable=False,
+)
+
+FORMATS = ("csv", "jsonl", "parquet", "sqlite")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"synthdsl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """synthdsl: a declarative language for synthetic data."""
+
+
+def _fail(err: SynthError) -> None:
+    text = err.render() if isinstance(err, SpecError) else f"error: {err}"
+    typer.echo(text, err=True)
+    raise typer.Exit(1)
+
+
+def _load(spec: Path):
+    import synthdsl
+
+    return synthdsl.load(spec)
+
+
+@app.command()
+def check(spec: Annotated[Path, typer.Argument(help="The .synth file.")]) -> None:
+    """Parse and check a spec; print every problem at once."""
+    try:
+        s = _load(spec)
+    except SynthError as err:
+        _fail(err)
+    typer.echo(f"{spec}: ok ({len(s.tables)} table{'s' if len(s.tables) != 1 else ''})")
+
+
+@app.command()
+def plan(
+    spec: Annotated[Path, typer.Argument(help="The .synth file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Print the execution plan: steps in order and how each rule is enforced."""
+    try:
+        p = _load(spec).plan()
+    except SynthError as err:
+        _fail(err)
+    typer.echo(p.model_dump_json(indent=2) if as_json else p.to_text())
+
+
+def _parse_rows(items: list[str]) -> dict[str, int]:
+    rows = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value.replace("_", "").isdigit():
+            raise typer.BadParameter(f"expected TABLE=N, got '{item}'", param_hint="--rows")
+        rows[name] = int(value.replace("_", ""))
+    return rows
+
+
+@app.command()
+def generate(
+    spec: Annotated[Path, typer.Argument(help="The .synth file.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="csv, jsonl, parquet or sqlite.")
+    ] = "csv",
+    seed: Annotated[int | None, typer.Option(help="Override the spec's seed.", min=0)] = None,
+    rows: Annotated[
+        list[str] | None, typer.Option("--rows", help="Row count override TABLE=N (repeatable).")
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", min=1, help="Rows per chunk.")
+    ] = 131_072,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Generate every table into OUT (atomically), with card.json beside the data."""
+    if format not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    row_overrides = _parse_rows(rows or [])
+    try:
+        s = _load(spec)
+        with _progress(s, row_overrides) as advance:
+            card = s.write(out, format=format, seed=seed, rows=row_overrides,
+                           chunk_size=chunk_size, workers=workers, progress=advance)  # fmt: skip
+    except SynthError as err:
+        _fail(err)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: no output was written", err=True)
+        raise typer.Exit(130) from None
+    summary = ", ".join(f"{t.name}: {t.rows:,} rows" for t in card.tables)
+    typer.echo(f"wrote {out} ({format}; {summary})")
+
+
+class _progress:
+    """A rich progress bar on a terminal; nothing otherwise (CI logs stay clean)."""
+
+    def __init__(self, spec, rows: dict[str, int]):
+        self.enabled = sys.stderr.isatty()
+        self.total = None
+        if self.enabled:
+            fixed = {n: t.rows for n, t in spec.checked.tables.items() if t.rows is not None}
+            fixed.update(rows)
+            self.total = sum(fixed.values()) or None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("generating"), BarColumn(), TextColumn("{task.completed:,} rows"),
+            TimeRemainingColumn(), transient=True,
+        )  # fmt: skip
+        self.bar.start()
+        self.task = self.bar.add_task("rows", total=None)
+        return lambda n: self.bar.advance(self.task, n)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+
+def main() -> None:
+    """Entry point for the ``synthdsl`` script and ``python -m synthdsl``."""
+    try:
+        app()
+    except SynthError as err:  # pragma: no cover - commands catch their own
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(1)
