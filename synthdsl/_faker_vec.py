@@ -1,24 +1,27 @@
 """Vectorized identifier strings: node trees drawn with numpy from Faker's own locale data.
 
 Input: a single-locale ``faker.Faker`` plus a provider name and its literal arguments.
-Output: a ``Node`` whose ``sample(rng, n)`` returns an object array of ``n`` strings drawn from the
-same lists, weights and formats the Faker provider uses; ``NotVectorizable`` when the provider (or
-a token it uses) has no known vectorized form, in which case the caller keeps the generic path.
+Output: a ``Node`` whose ``sample(rng, n)`` returns an object array of ``n`` strings drawn from
+the same lists, weights and formats the Faker provider uses; ``NotVectorizable`` when the
+provider (or a token it uses) has no known vectorized form, so the caller keeps the generic path.
 
-Why a tree: most Faker providers are "pick a format, fill its ``{{tokens}}`` from other providers,
-replace ``#``/``?`` placeholders". Reading that structure once (from the provider's attributes, and for
-locale overrides by matching the method's source against a handful of exact one-line shapes) lets a
-whole block be drawn with one ``rng`` call per token per format instead of one Faker call per row.
+Why a tree: most Faker providers are "pick a format, fill its ``{{tokens}}`` from other
+providers, replace ``#``/``?`` placeholders". Reading that structure once (from the provider's
+attributes, and for locale overrides by matching the method's source against a handful of exact
+one-line shapes) lets a whole block be drawn with one ``rng`` call per token per format instead
+of one Faker call per row.
 
-The same tree describes a value space (``Node.space()``: literal text and finite domains) that
-``UniqueSpace`` maps a keyed bijection onto, so distinct row indices give distinct strings without any
-coordination between blocks. ``_mimesis_vec`` builds the same nodes from Mimesis' JSON data.
+The same tree describes value spaces (``Node.spaces()``: literal text and finite domains) that
+``UniqueSpace`` maps a keyed bijection onto, so distinct row indices give distinct strings
+without any coordination between blocks. ``_mimesis_vec`` builds the same nodes from Mimesis'
+JSON data.
 
-Not reproduced by the vectorized path (documented so nothing relies on it): Faker's exact output for a
-given seed; ``slugify``'s strip/collapse at the boundary between concatenated parts of user names
-(each part is folded on its own); placeholders (``#``, ``?``) inside *token values* (no shipped data has
-them); ``{{token:argument_group}}`` tokens and any method whose source is not one of the known shapes
-(those providers stay on the generic path).
+Not reproduced by the vectorized path (documented so nothing relies on it): Faker's exact output
+for a given seed; ``slugify``'s strip/collapse at the boundary between concatenated parts of user
+names (each part is folded on its own); placeholders (``#``, ``?``) inside *token values* (no
+shipped data has them); ``{{token:argument_group}}`` tokens and any method whose source is not
+one of the known shapes (those providers stay on the generic path). Unique draws enumerate one
+format family at a time and treat optional digits (``!``, ``@``) as always present.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import inspect
 import re
 import string
 import textwrap
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,7 +42,7 @@ import numpy as np
 
 TextFn = Callable[[str], str]
 
-# Faker's token syntax (faker.generator._re_token), repeated so a Faker refactor cannot break parsing.
+# Faker's token syntax (faker.generator._re_token), copied so a Faker refactor cannot break us.
 _TOKEN = re.compile(r"\{\{\s*(\w+)(:\s*\w+?)?\s*\}\}")
 _MAX_BRANCHES = 10_000  # guard against format explosions in first_word()
 _MAX_INT_DOMAIN = 2_000_000  # largest integer range materialized as a unique-value domain
@@ -102,7 +106,7 @@ def _table(weights: Sequence[float] | None, m: int) -> _Weights | None:
 
 
 def _pick(rng: np.random.Generator, n: int, m: int, table: _Weights | None) -> np.ndarray:
-    """``n`` indices in [0, m): uniform, or by weight like Faker's ``random_element`` on OrderedDicts."""
+    """``n`` indices in [0, m): uniform, or weighted like ``random_element`` on an OrderedDict."""
     if table is None:
         return rng.integers(0, m, n)
     return table.pick(rng, n)
@@ -120,6 +124,8 @@ class Domain:
 
 
 Atom = str | Domain
+Candidate = tuple[list[Atom], float]
+_MAX_CANDIDATES = 6
 
 
 class Node:
@@ -128,17 +134,20 @@ class Node:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         raise NotImplementedError
 
-    def space(self) -> list[Atom] | None:
-        """Literals and domains of one injective slice of the value set, or None if not enumerable."""
-        return None
+    def spaces(self) -> list[Candidate]:
+        """Enumerable slices of the value set (one per format family), most probable first.
+
+        Each candidate is (atoms, probability of its formats); empty when not enumerable.
+        """
+        return []
 
     def map_text(self, fv: TextFn, fl: TextFn) -> Node:
-        """Apply a per-character-ish transform: ``fv`` to whole token values, ``fl`` to literal text."""
+        """A per-character-ish transform: ``fv`` on whole token values, ``fl`` on literal text."""
         raise NotVectorizable(f"{type(self).__name__} cannot be transformed")
 
 
 class Choice(Node):
-    """``random_element(list)`` / ``random.choice``: weighted when Faker's data is an OrderedDict."""
+    """``random_element(list)`` / ``random.choice``; weighted when the data is an OrderedDict."""
 
     def __init__(self, values: Sequence[str], weights: Sequence[float] | None = None):
         vals = list(values)
@@ -153,11 +162,11 @@ class Choice(Node):
             return _filled(n, self.values[0])
         return self.values[_pick(rng, n, len(self.values), self._table)]
 
-    def space(self) -> list[Atom]:
+    def spaces(self) -> list[Candidate]:
         vals = list(self.values)
         if self.weights is not None:
             vals = [v for v, w in zip(vals, self.weights) if w > 0]
-        return [Domain(tuple(dict.fromkeys(vals)))]
+        return [([Domain(tuple(dict.fromkeys(vals)))], 1.0)]
 
     def map_text(self, fv: TextFn, fl: TextFn) -> Node:
         return Choice([fv(v) for v in self.values], self.weights)
@@ -243,13 +252,14 @@ class Pattern(Node):
             codes = np.ascontiguousarray(np.take_along_axis(codes, order, axis=1))
         return codes.view(f"U{width}").reshape(n).astype(object)
 
-    def space(self) -> list[Atom]:
+    def spaces(self) -> list[Candidate]:
         # Optional slots are enumerated as always present: that keeps every value the same width
         # (so concatenation stays injective) at the cost of never producing the shorter forms.
-        return [
+        atoms: list[Atom] = [
             it if isinstance(it, str) else Domain(tuple(dict.fromkeys(it.alphabet)))
             for it in self.items
         ]
+        return [(atoms, 1.0)]
 
     def map_text(self, fv: TextFn, fl: TextFn) -> Node:
         items: list[str | Slot] = []
@@ -267,6 +277,54 @@ class Pattern(Node):
         return Pattern([before, *self.items, after])
 
 
+class _MaskTable:
+    """Many masks drawn at once (e.g. 640 US phone masks): per-row mask rows of one code table.
+
+    Grouping rows by mask costs one numpy round per mask; for many masks it is cheaper to gather
+    the chosen masks' literal codes into an (n, width) matrix and fill each placeholder kind in
+    one call. For a few dozen masks grouping is faster (~18 vs ~32 ms per 1e5), hence the
+    threshold in ``Template._compile``.
+    """
+
+    def __init__(self, patterns: Sequence[Pattern]):
+        width = max(sum(len(it) if isinstance(it, str) else 1 for it in p.items) for p in patterns)
+        self.width = max(width, 1)
+        self.codes = np.zeros((len(patterns), self.width), dtype=np.uint32)
+        self.kinds = np.zeros((len(patterns), self.width), dtype=np.int16)
+        self.slots: list[Slot] = []
+        for row, p in enumerate(patterns):
+            col = 0
+            for it in p.items:
+                if isinstance(it, str):
+                    self.codes[row, col : col + len(it)] = [ord(c) for c in it]
+                    col += len(it)
+                    continue
+                if it not in self.slots:
+                    self.slots.append(it)
+                self.kinds[row, col] = self.slots.index(it) + 1
+                col += 1
+
+    def sample(self, choice: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n = len(choice)
+        codes, kinds = self.codes[choice], self.kinds[choice]
+        optional = False
+        for kind, slot in enumerate(self.slots, 1):
+            where = kinds == kind
+            count = int(where.sum())
+            if not count:
+                continue
+            alphabet = np.array([ord(c) for c in slot.alphabet], dtype=np.uint32)
+            drawn = alphabet[rng.integers(0, len(alphabet), count)]
+            if slot.optional:
+                drawn[rng.random(count) < 0.5] = 0
+                optional = True
+            codes[where] = drawn
+        if optional:  # blanks (code 0) to the end, where numpy drops them
+            order = np.argsort(codes == 0, axis=1, kind="stable")
+            codes = np.ascontiguousarray(np.take_along_axis(codes, order, axis=1))
+        return codes.view(f"U{self.width}").reshape(n).astype(object)
+
+
 class IntRange(Node):
     """``str(randint(lo, hi))``, zero-padded to ``width`` like ``"%05d" % n``."""
 
@@ -279,15 +337,23 @@ class IntRange(Node):
         return str(v).zfill(self.width) if self.width else str(v)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        text = rng.integers(self.lo, self.hi + 1, n).astype(np.str_)
+        ints = rng.integers(self.lo, self.hi + 1, n)
+        width = max(self.width, len(str(self.hi)))
+        if self.lo >= 0 and len(self._fmt(self.lo)) == width:  # all values have the same width
+            codes = np.empty((n, width), dtype=np.uint32)
+            for col in range(width - 1, -1, -1):
+                ints, digit = np.divmod(ints, 10)
+                codes[:, col] = digit + 48
+            return codes.view(f"U{width}").reshape(n).astype(object)
+        text = ints.astype(np.str_)
         if self.width:
             text = np.strings.zfill(text, self.width)
         return text.astype(object)
 
-    def space(self) -> list[Atom] | None:
+    def spaces(self) -> list[Candidate]:
         if self.hi - self.lo + 1 > _MAX_INT_DOMAIN:
-            return None
-        return [Domain(tuple(self._fmt(v) for v in range(self.lo, self.hi + 1)))]
+            return []
+        return [([Domain(tuple(self._fmt(v) for v in range(self.lo, self.hi + 1)))], 1.0)]
 
     def map_text(self, fv: TextFn, fl: TextFn) -> Node:
         if all(fv(c) == c for c in "0123456789-"):
@@ -312,11 +378,14 @@ class Template(Node):
         self.weights = None if weights is None else [float(w) for w in weights]
         self._table = _table(self.weights, len(self.branches))
         self._compiled: list[list[Part]] | None = None
+        self._masks: _MaskTable | None = None
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         comp = self._compile()
         if len(comp) == 1:
             return _concat(comp[0], rng, n)
+        if self._masks is not None:
+            return self._masks.sample(_pick(rng, n, len(comp), self._table), rng)
         choice = _pick(rng, n, len(comp), self._table).astype(np.int16)
         order = np.argsort(choice, kind="stable")
         counts = np.bincount(choice, minlength=len(comp))
@@ -337,34 +406,42 @@ class Template(Node):
         if self._compiled is None:
             if len(self.branches) > 32_000:
                 raise NotVectorizable("too many formats")
-            self._compiled = [_fold(_inline(b)) for b in self.branches]
+            comp = [_fold(_inline(b)) for b in self.branches]
+            if len(comp) > 64 and all(len(b) == 1 and isinstance(b[0], Pattern) for b in comp):
+                self._masks = _MaskTable([b[0] for b in comp])  # type: ignore[misc]
+            self._compiled = comp
         return self._compiled
 
-    def space(self) -> list[Atom] | None:
-        groups: dict[tuple[str | None, ...], list[Atom]] = {}
+    def spaces(self) -> list[Candidate]:
+        """Candidates of every format (parts' candidates combined), merged where compatible.
+
+        Formats are kept apart (rather than enumerating their union) because two formats may
+        render the same string; only formats that ``_merge_branch`` can join exactly-ish are
+        joined. Only the ``_MAX_CANDIDATES`` most probable plus the largest are kept.
+        """
         weights = self.weights or [1.0] * len(self.branches)
+        total = sum(weights)
+        combos: list[Candidate] = []
         for branch, w in zip(self.branches, weights):
             if w <= 0:
                 continue
-            atoms: list[Atom] = []
+            partial: list[Candidate] = [([], w / total)]
             for part in branch:
-                sub = [part] if isinstance(part, str) else part.space()
-                if sub is None:
+                subs = [([part], 1.0)] if isinstance(part, str) else part.spaces()
+                partial = _keep_best(
+                    [(a + sa, p * sp) for a, p in partial for sa, sp in subs]  # type: ignore[operator]
+                )
+            combos.extend((normalize_atoms(a), p) for a, p in partial)
+        merged: list[Candidate] = []
+        for atoms, p in combos:
+            for i, (group, gp) in enumerate(merged):
+                joined = _merge_branch(group, atoms)
+                if joined is not None:
+                    merged[i] = (joined, gp + p)
                     break
-                atoms.extend(sub)
             else:
-                atoms = normalize_atoms(atoms)
-                sig = tuple(a if isinstance(a, str) else None for a in atoms)
-                if sig in groups:  # same skeleton: union the domains (e.g. male/female first names)
-                    groups[sig] = [
-                        a if isinstance(a, str) else _union(a, b)  # type: ignore[arg-type]
-                        for a, b in zip(groups[sig], atoms)
-                    ]
-                else:
-                    groups[sig] = atoms
-        if not groups:
-            return None
-        return max(groups.values(), key=_raw_capacity)
+                merged.append((atoms, p))
+        return _keep_best(merged)
 
     def map_text(self, fv: TextFn, fl: TextFn) -> Node:
         return Template(
@@ -418,6 +495,57 @@ def _concat(parts: list[Part], rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _union(a: Domain, b: Domain) -> Domain:
     return Domain(tuple(dict.fromkeys(a.values + b.values)))
+
+
+def _merge_branch(group: list[Atom], atoms: list[Atom]) -> list[Atom] | None:
+    """One value space for two formats of the same skeleton, or None when they differ more.
+
+    Same literals: domains are unioned position-wise (male/female first names; this may pair
+    values the two formats never pair). Same domains with literals that differ in one position
+    only (phone masks with different area codes): that position becomes a domain of the
+    literals, which enumerates exactly the union of the formats.
+    """
+    if len(group) != len(atoms):
+        return None
+    varying = [i for i, a in enumerate(group) if isinstance(a, _Literals)]
+    out: list[Atom] = []
+    for i, (a, b) in enumerate(zip(group, atoms)):
+        if isinstance(b, Domain):
+            if isinstance(a, str | _Literals):
+                return None
+            out.append(_union(a, b))
+        elif isinstance(a, _Literals):
+            out.append(_Literals(tuple(dict.fromkeys((*a.values, b)))))
+        elif isinstance(a, str) and a != b:
+            varying.append(i)
+            out.append(_Literals((a, b)))
+        elif isinstance(a, str):
+            out.append(a)
+        else:
+            return None
+    if len(varying) > 1:
+        return None
+    if varying and any(
+        isinstance(a, Domain) and not isinstance(a, _Literals) and a != b
+        for a, b in zip(group, atoms)
+    ):
+        return None
+    return out
+
+
+class _Literals(Domain):
+    """A domain made of the differing literal of merged formats (see ``_merge_branch``)."""
+
+
+def _keep_best(cands: list[Candidate]) -> list[Candidate]:
+    """The most probable candidates plus the one with the largest raw capacity."""
+    ranked = sorted(cands, key=lambda c: -c[1])
+    best = ranked[:_MAX_CANDIDATES]
+    if ranked:
+        largest = max(ranked, key=lambda c: _raw_capacity(c[0]))
+        if all(largest is not c for c in best):
+            best.append(largest)
+    return best
 
 
 def _raw_capacity(atoms: list[Atom]) -> int:
@@ -500,7 +628,7 @@ def first_word(node: Node) -> Template:
     return Template([b for b, _ in out], [w for _, w in out])
 
 
-# --- unique values: a keyed bijection over an enumerable, injective value space ---------------------
+# --- unique values: a keyed bijection over an enumerable, injective value space -------------------
 
 _MASK62 = (1 << 62) - 1
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -684,7 +812,7 @@ def _mix_digits(digits: list[np.ndarray], radices: list[int], keys: np.ndarray) 
             total ^= hashes[j]
 
 
-# --- Faker: providers -> nodes ---------------------------------------------------------------------
+# --- Faker: providers -> nodes --------------------------------------------------------------------
 
 
 def weighted(data: Any) -> tuple[list[Any], list[float] | None]:
@@ -714,14 +842,18 @@ class FakerVectorizer:
         self.fake = fake
         self._memo: dict[str, Node | NotVectorizable] = {}
         self._busy: set[Any] = set()
+        # One build at a time: the memo and the recursion guard are shared, and a spurious
+        # "recursive" failure would silently move a column to the (differently drawn) generic path.
+        self._lock = threading.RLock()
 
     def node(
         self, name: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None
     ) -> Node:
         """The node for ``faker.<name>(*args, **kwargs)``; raises NotVectorizable."""
-        if not args and not kwargs:
-            return self.token(name)
-        return self._method(getattr(self.fake, name, None), tuple(args), dict(kwargs or {}))
+        with self._lock:
+            if not args and not kwargs:
+                return self.token(name)
+            return self._method(getattr(self.fake, name, None), tuple(args), dict(kwargs or {}))
 
     def token(self, name: str) -> Node:
         """The node for ``{{name}}`` in a format (called without arguments)."""
@@ -818,7 +950,7 @@ class FakerVectorizer:
         return text if all(isinstance(it, str) for it in pat.items) else pat
 
 
-# --- method shapes ----------------------------------------------------------------------------------
+# --- method shapes --------------------------------------------------------------------------------
 
 
 def _self_attr(node: ast.AST) -> str | None:

@@ -4,12 +4,13 @@ Input: a Mimesis provider instance for one locale (its ``_extract`` view of the 
 dataset), a method name and the call's literal arguments.
 Output: a ``Node`` drawing the same distribution as the method, or ``NotVectorizable``.
 
-Hand-written builders cover ``person.name/first_name/surname/last_name/full_name/username/email/
-phone_number/telephone``; methods of the exact shape ``return self.random.choice(self._extract([...]))``
-(e.g. ``address.city``, ``address.country``, ``address.street_name``) and
-``return self.random.generate_string_by_mask(self._extract([...]))`` (``address.postal_code``) are
-recognized from their source. Not reproduced: Mimesis' exact output for a seed, and
-``email(unique=True)`` (uuid-based; Mimesis rejects it for seeded providers anyway).
+Hand-written builders cover ``person.name/first_name/surname/last_name/full_name/username/
+email/phone_number/telephone``; methods of the exact shapes
+``return self.random.choice(self._extract([...]))`` (e.g. ``address.city``, ``address.country``,
+``address.street_name``) and ``return self.random.generate_string_by_mask(self._extract([...]))``
+(``address.postal_code``) are recognized from their source. Not reproduced: Mimesis' exact
+output for a seed, and ``email(unique=True)`` (uuid-based; Mimesis rejects it for seeded
+providers anyway).
 """
 
 from __future__ import annotations

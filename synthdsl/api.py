@@ -106,7 +106,7 @@ class Spec:
                                              workers=workers, progress=progress):  # fmt: skip
                 sink.write(table, batch)
             files = sink.commit()
-        card = card_mod.build_card(self, self.last_runtime, format, files, out)
+        card = card_mod.build_card(self, self.last_runtime, format, files, out, chunk_size)
         write_card(out, card)
         return card
 

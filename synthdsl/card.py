@@ -20,7 +20,7 @@ def _generator(info) -> str:
     return info.kind
 
 
-def build_card(spec, rt, fmt: str, files: list[Path], out: Path) -> Card:
+def build_card(spec, rt, fmt: str, files: list[Path], out: Path, chunk_size: int | None = None) -> Card:
     plan = rt.plan
     tables = []
     for name, t in spec.checked.tables.items():
@@ -46,6 +46,7 @@ def build_card(spec, rt, fmt: str, files: list[Path], out: Path) -> Card:
         spec_path=Path(spec.checked.path).name,
         seed=rt.seed,
         format=fmt,
+        chunk_size=chunk_size,
         tables=tables,
         rules=rules,
     )

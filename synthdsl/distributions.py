@@ -50,6 +50,8 @@ Bound = np.ndarray | float | None
 # Largest float64 that is also an int64 (2**63 - 1024): the cap on discrete draws. numpy's own zipf
 # sampler conditions on values <= 2**63 - 1 for the same reason.
 _INT_CAP = float(2**63 - 1024)
+# Discrete draws with shared parameters and bounds look values up in a CDF table this long.
+_TABLE_SIZE = 4096
 # Replaces an exact 0.0 from ``Generator.random`` so inverse-CDF uniforms lie in the open interval
 # (0, 1) and never map onto an infinite end of the support.
 _TINY_U = 2.0**-54
@@ -921,6 +923,7 @@ class _Discrete(Distribution):
 
     def _trunc(self, w, p, lo, hi, upper, c_lo, c_hi, s_lo, s_hi) -> np.ndarray:
         n = w.size
+        shared = np.ndim(lo) == 0 and np.ndim(hi) == 0 and all(np.ndim(v) == 0 for v in p.values())
         lo_i = np.broadcast_to(lo, (n,)).astype(np.int64)
         hi_i = np.broadcast_to(hi, (n,)).astype(np.int64)
         upper = np.broadcast_to(upper, (n,))
@@ -929,26 +932,65 @@ class _Discrete(Distribution):
         il = np.flatnonzero(~upper)
         if il.size:
             u = _take(c_lo, il) + w[il] * _take(c_hi - c_lo, il)
-            pl = {k: _take(v, il) for k, v in p.items()}
-
-            def pred_lower(rows: np.ndarray, k: np.ndarray) -> np.ndarray:
-                sub = {name: _take(v, rows) for name, v in pl.items()}
-                return self._cdf(sub, k.astype(np.float64)) > u[rows]
-
-            guess = self._guess(pl, u, 1.0 - u)
-            out[il] = _integer_search(pred_lower, lo_i[il], hi_i[il], _to_int(guess, lo_i[il]))
+            out[il] = self._invert(
+                {k: _take(v, il) for k, v in p.items()}, lo_i[il], hi_i[il], u, False, shared
+            )
         # Upper side: s uniform on [S(hi), S(lo-1)); the answer is the smallest k with S(k) <= s.
         iu = np.flatnonzero(upper)
         if iu.size:
             s = _take(s_hi, iu) + w[iu] * _take(s_lo - s_hi, iu)
-            pu = {k: _take(v, iu) for k, v in p.items()}
+            out[iu] = self._invert(
+                {k: _take(v, iu) for k, v in p.items()}, lo_i[iu], hi_i[iu], s, True, shared
+            )
+        return out
 
-            def pred_upper(rows: np.ndarray, k: np.ndarray) -> np.ndarray:
-                sub = {name: _take(v, rows) for name, v in pu.items()}
-                return self._sf(sub, k.astype(np.float64)) <= s[rows]
+    def _invert(
+        self,
+        p: dict[str, ParamValue],
+        lo: np.ndarray,
+        hi: np.ndarray,
+        target: np.ndarray,
+        upper: bool,
+        shared: bool,
+    ) -> np.ndarray:
+        """Per row, the smallest ``k`` in ``[lo, hi]`` with ``F(k) > target`` (``S(k) <= target``
+        when ``upper``).
 
-            guess = self._guess(pu, 1.0 - s, s)
-            out[iu] = _integer_search(pred_upper, lo_i[iu], hi_i[iu], _to_int(guess, lo_i[iu]))
+        When every row shares the parameters and the range (the common ``poisson(3)`` with
+        ``x > 3``), the CDF of the first ``_TABLE_SIZE`` values is tabulated once and rows are
+        resolved by binary search in it; rows beyond the table, and every row otherwise, go through
+        the per-row integer search.
+        """
+        out = np.empty(target.size, np.int64)
+        todo = np.arange(target.size)
+        if shared and target.size > _TABLE_SIZE:
+            first, last = int(lo[0]), int(min(hi[0], lo[0] + _TABLE_SIZE - 1))
+            ks = np.arange(first, last + 1, dtype=np.float64)
+            if upper:  # S decreases: search the increasing -S for the first -S(k) >= -s
+                table = -np.minimum.accumulate(self._sf(p, ks))
+                idx = np.searchsorted(table, -target, side="left")
+            else:
+                table = np.maximum.accumulate(self._cdf(p, ks))
+                idx = np.searchsorted(table, target, side="right")
+            found = idx < ks.size
+            out[found] = first + idx[found]
+            todo = np.flatnonzero(~found)
+            if last == int(hi[0]):  # the table reaches hi, which satisfies the condition by design
+                out[todo] = last
+                return out
+            lo = np.full(todo.size, last + 1, np.int64)
+            hi, target = hi[todo], target[todo]
+
+        def pred(rows: np.ndarray, k: np.ndarray) -> np.ndarray:
+            sub = {name: _take(v, rows) for name, v in p.items()}
+            if upper:
+                return self._sf(sub, k.astype(np.float64)) <= target[rows]
+            return self._cdf(sub, k.astype(np.float64)) > target[rows]
+
+        if todo.size:
+            t = target
+            guess = self._guess(p, 1.0 - t, t) if upper else self._guess(p, t, 1.0 - t)
+            out[todo] = _integer_search(pred, lo, hi, _to_int(guess, lo))
         return out
 
 

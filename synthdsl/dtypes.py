@@ -80,6 +80,9 @@ class DType:
     def sql_type(self) -> str:
         """The declared SQL type (SQLite affinity names that other databases also accept)."""
         if self.kind == "decimal":
+            # SQLite stores NUMERIC as a 64-bit float or integer: past 15 digits keep the exact text.
+            if (self.precision or 18) > 15:
+                return "TEXT"
             return f"NUMERIC({self.precision},{self.scale})"
         return {
             "int": "INTEGER",

@@ -379,21 +379,29 @@ class _ToAst(Transformer):
 
 
 # Labelled examples of common slips: Lark's match_examples finds the closest by parser state.
+def _variants(*members: str) -> list[str]:
+    """Each slip as the first member of a table and after another member (different LR states)."""
+    out = []
+    for m in members:
+        out.append("table t {\n" + m + "\n}\n")
+        out.append("table t {\n rows 1\n" + m + "\n}\n")
+        out.append("table t {\n rows 1\n a int = 1\n" + m + "\n}\n")
+    return out
+
+
 _SLIPS: dict[str, list[str]] = {
-    "a column needs a type before '~' or '=' (for example `x float ~ normal(0, 1)`)": [
-        "table t {\n x ~ normal(0, 1)\n}\n",
-        "table t {\n x = 1\n}\n",
-    ],
-    "use '==' to compare; '=' starts a computed column": [
-        "table t {\n x int = 1\n rule r: x = 1\n}\n",
-    ],
-    "a rule needs a name and a colon: `rule name: condition`": [
-        "table t {\n x int = 1\n rule x > 1\n}\n",
-    ],
-    "write a percentage after 'nulls', as in `nulls 5%`": [
-        "table t {\n x int = 1 nulls 5\n}\n",
-        "table t {\n x int = 1 nulls 0.05\n}\n",
-    ],
+    "a column needs a type before '~' or '=' (for example `x float ~ normal(0, 1)`)": _variants(
+        " x ~ normal(0, 1)", " x = 1"
+    ),
+    "use '==' to compare; '=' starts a computed column": _variants(
+        " rule r: x = 1", " rule r: x > 1 and x = 1"
+    ),
+    "a rule needs a name and a colon: `rule name: condition`": _variants(
+        " rule x > 1", " rule x"
+    ),
+    "write a percentage after 'nulls', as in `nulls 5%`": _variants(
+        " x int = 1 nulls 5", " x int = 1 nulls 0.05"
+    ),
 }
 
 _DISPLAY = {
@@ -453,7 +461,18 @@ def _syntax_diagnostic(err: UnexpectedInput, source: SourceFile) -> Diagnostic:
         return Diagnostic("E001", msg, span, hint)
     if isinstance(err, UnexpectedToken):
         tok = err.token
-        expected = sorted({_display(t) for t in err.expected if not t.startswith("__")})
+        expected_terms = set(err.expected)
+        state = getattr(err, "state", None)
+        if state is not None:
+            try:
+                table = state.parse_conf.parse_table.states[state.position]
+                expected_terms = {t for t in table if t.isupper() or t.startswith(("_", "$"))}
+            except (AttributeError, KeyError):
+                pass
+        expected = sorted({_display(t) for t in expected_terms if not t.startswith("__")})
+        if tok.type == "$END" and "RBRACE" in expected_terms:
+            span = Span(source, line, column, line, column + 1)
+            return Diagnostic("E004", "end of file inside a table: '}' is missing", span, hint)
         if tok.type == "$END":
             line = source.text.count("\n") + 1
             column = len(source.line(line)) + 1
@@ -472,49 +491,83 @@ MAX_SYNTAX_ERRORS = 20
 
 
 def parse(source: SourceFile) -> ast.Module:
-    """Parse one file; raise ``SpecError`` with every syntax error found (at most one per line)."""
-    diags: list[Diagnostic] = []
-    seen_lines: set[int] = set()
+    """Parse one file; raise ``SpecError`` with every syntax error found (at most one per line).
 
-    def on_error(err: UnexpectedInput) -> bool:
-        d = _syntax_diagnostic(err, source)
-        if d.span.line not in seen_lines:
-            seen_lines.add(d.span.line)
-            diags.append(d)
-        if len(diags) >= MAX_SYNTAX_ERRORS or not isinstance(err, UnexpectedToken):
-            return False
-        if err.token.type == "$END":
-            return False
-        _resync(err)
-        return True
-
-    try:
-        tree = _parser().parse(source.text, on_error=on_error)
-    except UnexpectedInput as err:
-        d = _syntax_diagnostic(err, source)
-        if d.span.line not in seen_lines:
-            diags.append(d)
-        raise SpecError(diags) from None
-    if diags:
+    Recovery re-parses with the broken line blanked out (line numbers stay), so each later statement
+    is still checked; an unexpected ``}`` or end of file after an earlier error is taken as a knock-on
+    effect and not reported twice.
+    """
+    lines = source.text.split("\n")
+    diags: list[Diagnostic] = _unclosed_brackets(source)
+    blanked: set[int] = {d.span.line for d in diags}
+    for line in blanked:
+        lines[line - 1] = ""
+    tree = None
+    for _ in range(MAX_SYNTAX_ERRORS + 5):
+        try:
+            tree = _parser().parse("\n".join(lines))
+            break
+        except UnexpectedInput as err:
+            tok_type = getattr(getattr(err, "token", None), "type", None)
+            d = _syntax_diagnostic(err, source)
+            last = max((x.span.line for x in diags), default=0)
+            knock_on = bool(diags) and (tok_type in ("RBRACE", "$END") or d.span.line < last)
+            if not knock_on:
+                diags.append(d)
+            if d.code == "E004":
+                break
+            line = _line_to_blank(err, lines)
+            if line is None or line in blanked or len(diags) >= MAX_SYNTAX_ERRORS:
+                break
+            blanked.add(line)
+            lines[line - 1] = ""
+    if diags or tree is None:
         raise SpecError(diags)
-    assert isinstance(tree, Tree)
     return _ToAst(source).transform(tree)
 
 
-def _resync(err: UnexpectedToken) -> None:
-    """Skip to the end of the broken statement so later lines are still checked.
+def _unclosed_brackets(source: SourceFile) -> list[Diagnostic]:
+    """Brackets still open at a ``{``, ``}``, a new table or rule, or the end of the file.
 
-    The interactive parser is rewound to a state that accepts a newline by feeding a newline only when
-    the parser accepts one; otherwise Lark drops the bad token and tries the next.
+    Found by a pass over the tokens before parsing, because the parser would only notice much later
+    (at the ``}``) and point at the wrong place.
     """
-    ip = err.interactive_parser
-    if ip is None:
-        return
-    if "_NL" in ip.accepts() and err.token.type != "_NL":
-        try:
-            ip.feed_token(Token.new_borrow_pos("_NL", "\n", err.token))
-        except UnexpectedInput:
-            pass
+    out: list[Diagnostic] = []
+    opened: list[Token] = []
+    try:
+        for tok in _parser().lex(source.text):
+            if tok.type in _OPEN:
+                opened.append(tok)
+            elif tok.type in _CLOSE and opened:
+                opened.pop()
+            elif opened and tok.type in ("LBRACE", "RBRACE", "TABLE", "RULE"):
+                out.append(_unclosed(source, opened[-1]))
+                opened.clear()
+    except UnexpectedInput:
+        return out
+    if opened:
+        out.append(_unclosed(source, opened[-1]))
+    return out
+
+
+def _unclosed(source: SourceFile, tok: Token) -> Diagnostic:
+    span = Span(source, tok.line, tok.column, tok.line, tok.column + 1)
+    closer = ")" if tok.type == "LPAR" else "]"
+    return Diagnostic("E003", f"'{tok}' is never closed", span, f"add '{closer}'")
+
+
+def _line_to_blank(err: UnexpectedInput, lines: list[str]) -> int | None:
+    """The line holding the broken statement: the error's line, or the last non-blank line before a
+    newline or end-of-file token (the statement ended early)."""
+    tok = getattr(err, "token", None)
+    line = getattr(err, "line", None) or 0
+    if tok is not None and tok.type in ("_NL", "$END"):
+        line = tok.line if tok.type == "_NL" and tok.line else len(lines)
+        while line > 1 and not lines[line - 1].strip():
+            line -= 1
+    if not 1 <= line <= len(lines):
+        return None
+    return line
 
 
 def parse_text(text: str, path: str = "<string>") -> ast.Module:

@@ -1,18 +1,20 @@
-"""Identifier-field providers: ``faker.NAME(args)`` and ``mimesis.GROUP.NAME(args)`` as block generators.
+"""Identifier providers: ``faker.NAME(args)`` / ``mimesis.GROUP.NAME(args)`` as block generators.
 
-Input: a library (``"faker"``/``"mimesis"``), a provider path (``("name",)``, ``("person", "email")``),
-literal arguments and the spec's Faker-style locale (``nl_NL``; default ``en_US``).
-Output: a ``Provider`` whose ``generate(key, n)`` returns ``n`` values as a numpy array and is a pure
-function of the block's seed key (a list of non-negative ints for ``numpy.random.SeedSequence``), so
-output never depends on chunking or worker count. ``generate_unique`` returns values that are distinct
-across the whole table although every block is computed on its own.
+Input: a library (``"faker"``/``"mimesis"``), a provider path (``("name",)``,
+``("person", "email")``), literal arguments and the spec's Faker-style locale (``nl_NL``;
+default ``en_US``).
+Output: a ``Provider`` whose ``generate(key, n)`` returns ``n`` values as a numpy array and is a
+pure function of the block's seed key (a list of non-negative ints for
+``numpy.random.SeedSequence``), so output never depends on chunking or worker count.
+``generate_unique`` returns values that are distinct across the whole table although every block
+is computed on its own.
 
 Two paths:
 
-* vectorized (``_faker_vec`` / ``_mimesis_vec``): common providers are rebuilt as numpy node trees over
-  the locale's own data (Faker's provider lists, weights and formats; Mimesis' JSON data). ~100-1000x
-  faster than calling Faker per row, and they know their value space, so unique values come from a
-  keyed bijection instead of retries.
+* vectorized (``_faker_vec`` / ``_mimesis_vec``): common providers are rebuilt as numpy node trees
+  over the locale's own data (Faker's provider lists, weights and formats; Mimesis' JSON data).
+  Hundreds of times faster than calling Faker per row, and they know their value space, so
+  unique values come from a keyed bijection instead of retries.
 * generic: any other provider is called once per row on a cached, reseeded library instance.
 
 Errors (unknown library/provider/group/locale, bad arguments) raise ``ProviderError`` with the
@@ -74,7 +76,7 @@ def _rng(key: Sequence[int]) -> np.random.Generator:
 
 
 def result_kind(value: Any) -> str:
-    """The engine-facing kind of one provider result (order matters: bool < int, datetime < date)."""
+    """The engine-facing kind of one result (bool before int, datetime before date)."""
     if isinstance(value, str):
         return "text"
     if isinstance(value, bool | np.bool_):
@@ -118,25 +120,19 @@ class Provider(ABC):
 
     @abstractmethod
     def generate(self, key: Sequence[int], n: int) -> np.ndarray:
-        """``n`` values for the block seeded by ``key``; the same (key, n) always gives the same array."""
+        """``n`` values for the block seeded by ``key``; the same (key, n) gives the same array."""
 
     @abstractmethod
     def generate_unique(self, key: Sequence[int], start: int, n: int, total: int) -> np.ndarray:
         """Rows ``start .. start+n-1`` of a ``total``-row table, pairwise distinct across the table.
 
-        ``key`` must be the same for every block of the column (it seeds the bijection); blocks differ
-        only by ``start``, so they can be computed independently and in any order.
+        ``key`` must be the same for every block of the column (it seeds the bijection); blocks
+        differ only by ``start``, so they can be computed independently and in any order.
         """
 
     def __repr__(self) -> str:
         path = "vectorized" if self.vectorized else "generic"
         return f"<Provider {self.qualname} locale={self.locale} {path} kind={self.result_kind}>"
-
-    def __reduce__(self) -> tuple[Callable[..., Provider], tuple]:
-        # Worker processes re-resolve from the reference instead of shipping library instances.
-        return (resolve, self._ref)
-
-    _ref: tuple = ()
 
 
 def _check_rows(start: int, n: int, total: int) -> None:
@@ -169,7 +165,7 @@ class _GenericProvider(Provider):
 
 
 class _VectorProvider(Provider):
-    """Draws whole blocks from a node tree; unique values via a keyed bijection of its value space."""
+    """Draws whole blocks from a node tree; unique values via a keyed bijection."""
 
     vectorized = True
     result_kind = "text"
@@ -177,19 +173,19 @@ class _VectorProvider(Provider):
     def __init__(self, qualname: str, locale: str, node: _faker_vec.Node):
         self.qualname, self.locale, self._node = qualname, locale, node
         self._lock = threading.Lock()
-        self._space: _faker_vec.UniqueSpace | bool | None = False  # False = not computed yet
+        self._spaces: list[_faker_vec.UniqueSpace] | None = None
 
-    def _unique_space(self) -> _faker_vec.UniqueSpace | None:
+    def _unique_spaces(self) -> list[_faker_vec.UniqueSpace]:
+        """Enumerable format families, most probable first (built once, on first use)."""
         with self._lock:
-            if self._space is False:
-                atoms = self._node.space()
-                self._space = None if atoms is None else _faker_vec.UniqueSpace(atoms)
-            return self._space  # type: ignore[return-value]
+            if self._spaces is None:
+                self._spaces = [_faker_vec.UniqueSpace(atoms) for atoms, _ in self._node.spaces()]
+            return self._spaces
 
     @property
     def capacity(self) -> int | None:
-        space = self._unique_space()
-        return None if space is None else space.capacity
+        spaces = self._unique_spaces()
+        return max((s.capacity for s in spaces), default=None)
 
     def generate(self, key: Sequence[int], n: int) -> np.ndarray:
         if n <= 0:
@@ -197,25 +193,32 @@ class _VectorProvider(Provider):
         return self._node.sample(_rng(key), n)
 
     def generate_unique(self, key: Sequence[int], start: int, n: int, total: int) -> np.ndarray:
+        """Unique values from the most probable format family that has room for ``total`` rows.
+
+        E.g. ``faker.name`` in en_US uses "first last" (97% of Faker's names) and only switches to
+        the rarer "prefix first last suffix" family when a table needs more names than that has.
+        The choice depends on ``total`` only, so every block of a column makes the same one.
+        """
         _check_rows(start, n, total)
-        space = self._unique_space()
-        if space is None:
+        spaces = self._unique_spaces()
+        if not spaces:
             raise ProviderError(
                 f"{self.qualname} has no enumerable value space for locale {self.locale}; "
                 "unique needs the engine's de-duplication"
             )
-        if total > space.capacity:
+        fitting = [s for s in spaces if s.capacity >= total]
+        if not fitting:
             raise ProviderError(
-                f"{self.qualname} can produce only {space.capacity:,} distinct values for locale "
+                f"{self.qualname} can produce only {self.capacity:,} distinct values for locale "
                 f"{self.locale}; the table needs {total:,} unique rows. Lower the row count, drop "
                 "`unique`, or use a provider with more values (e.g. combine it with a number)"
             )
         if n == 0:
             return _faker_vec.objarray([])
-        return space.draw(key, start, n)
+        return fitting[0].draw(key, start, n)
 
 
-# --- locales and cached library instances ----------------------------------------------------------
+# --- locales and cached library instances ---------------------------------------------------------
 
 
 def _faker_locale(locale: str) -> str:
@@ -312,7 +315,7 @@ def available(library: str, locale: str = DEFAULT_LOCALE) -> list[str]:
     raise ProviderError(f"unknown provider library '{library}'", _close(library, LIBRARIES))
 
 
-# --- resolve ---------------------------------------------------------------------------------------
+# --- resolve --------------------------------------------------------------------------------------
 
 _RESOLVED: dict[str, Provider] = {}
 _RESOLVED_LOCK = threading.Lock()
@@ -344,7 +347,6 @@ def resolve(
         raise ProviderError(
             f"unknown provider library '{library}'", _close(str(library), LIBRARIES)
         )
-    prov._ref = (library, path, args, kw, locale)
     with _RESOLVED_LOCK:
         return _RESOLVED.setdefault(cache_key, prov)
 
@@ -364,7 +366,7 @@ def _call_text(qualname: str, args: tuple, kwargs: dict[str, Any]) -> str:
 def _validate(
     qualname: str, fn: Callable, generic: _GenericProvider, args: tuple, kwargs: dict[str, Any]
 ) -> None:
-    """One call with a fixed seed: bad arguments fail here, at resolve time, with a clear message."""
+    """One call with a fixed seed, so bad arguments fail at resolve time with a clear message."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -373,7 +375,8 @@ def _validate(
         for k in kwargs:
             if k not in params:
                 raise ProviderError(
-                    f"{qualname} has no argument '{k}'; its signature is {qualname}{_signature(fn)}",
+                    f"{qualname} has no argument '{k}'; "
+                    f"its signature is {qualname}{_signature(fn)}",
                     _close(k, [p for p in params if p != "self"]),
                 )
     try:
