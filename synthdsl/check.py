@@ -19,7 +19,7 @@ from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, SpecError, did_you_mean
 from synthdsl.parse import parse
 from synthdsl.rules import Interval, bound, conjuncts, names_in, null_guard
-from synthdsl.source import SourceFile
+from synthdsl.source import SourceFile, Span
 from synthdsl.vectorize import NUMERIC, Compiled, Compiler, DatasetInfo, Scope
 
 TYPE_NAMES = ("int", "float", "decimal", "bool", "text", "date", "datetime", "enum")
@@ -159,9 +159,11 @@ class Checker:
         self.tables: dict[str, TableInfo] = {}
         self.seed: int | None = None
         self.locale: str | None = None
+        self.untyped: set[tuple[str, str]] = set()
 
-    def fail(self, code: str, message: str, node: ast.Node, hint: str | None = None) -> None:
-        self.diags.append(Diagnostic(code, message, node.span, hint))
+    def fail(self, code: str, message: str, node: ast.Node | Span, hint: str | None = None) -> None:
+        span = node if isinstance(node, Span) else node.span
+        self.diags.append(Diagnostic(code, message, span, hint))
 
     # ---- modules and imports
     def load_module(self, module: ast.Module, stack: tuple[str, ...], main: bool) -> None:
@@ -258,9 +260,9 @@ class Checker:
                 self.fail("E140", f"column '{col.name}' is declared twice in '{t.name}'", col)
                 continue
             dtype = parse_type(col.type, self.diags)
-            if dtype is None:
-                dtype = DType("text", True)
-            t.columns[col.name] = ColumnInfo(col.name, dtype, col, "compute")
+            t.columns[col.name] = ColumnInfo(col.name, dtype or DType("text", True), col, "compute")
+            if dtype is None:  # already reported: do not report the value's type against it
+                self.untyped.add((t.name, col.name))
         keys = [c for c in t.columns.values() if c.node.key]
         for extra in keys[1:]:
             self.fail("E141", f"table '{t.name}' has more than one key", extra.node)
@@ -358,7 +360,7 @@ class Checker:
                 c = compiler.compile(gen.expr)
                 info.compiled = c
                 info.kind = _kind_of(c, gen)
-                if not _assignable(info.dtype, c.type):
+                if (t.name, info.name) not in self.untyped and not _assignable(info.dtype, c.type):
                     self.fail(
                         "E160",
                         f"column '{info.name}' is {info.dtype} but its value is {c.type}",
@@ -437,7 +439,7 @@ class Checker:
         col = info.node
         if col.nulls is not None:
             if not 0 <= col.nulls <= 1:
-                self.fail("E180", "nulls must be between 0% and 100%", col.nulls_span or col)
+                self.fail("E180", "nulls must be between 0% and 100%", col.nulls_span)
             elif not info.dtype.nullable:
                 self.fail(
                     "E181",

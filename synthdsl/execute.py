@@ -353,7 +353,9 @@ class BlockGen:
         if not self.enf.rules:
             return
         order = self.enf.order
-        tried = {r.name: 0 for r in self.enf.rules}
+        # Cumulative acceptance per rule: of all rows redrawn so far, the share that then passed.
+        tried = dict.fromkeys((r.name for r in self.enf.rules), 0)
+        failed_again = dict.fromkeys((r.name for r in self.enf.rules), 0)
         for attempt in range(1, MAX_ATTEMPTS + 2):
             failing = [(r, self.failures(r, cols, rows, related)) for r in self.enf.rules]
             failing = [(r, m) for r, m in failing if m.any()]
@@ -361,22 +363,18 @@ class BlockGen:
                 self.commit_state(cols)
                 return
             for r, mask in failing:
-                if attempt > 1 and tried[r.name]:
-                    accepted = 1 - mask.sum() / max(tried[r.name], 1)
-                else:
-                    accepted = 1.0
+                if attempt > 1:
+                    failed_again[r.name] += int(mask.sum())
+                accepted = 1 - failed_again[r.name] / tried[r.name] if tried[r.name] else 1.0
                 if not r.redraw:
                     self._fail(r, mask, rows, 0.0, "has no random column to redraw")
-                if attempt > MAX_ATTEMPTS or (
-                    attempt > FLOOR_AFTER and accepted < ACCEPTANCE_FLOOR
-                ):
+                if attempt > MAX_ATTEMPTS or (attempt > FLOOR_AFTER and accepted < ACCEPTANCE_FLOOR):
                     self._fail(r, mask, rows, accepted, "could not be met")
             for j, (r, mask) in enumerate(failing):
                 idx = np.flatnonzero(mask)
-                tried[r.name] = len(idx)
-                self.stats.redrawn[(self.t.name, r.name)] = self.stats.redrawn.get(
-                    (self.t.name, r.name), 0
-                ) + len(idx)
+                tried[r.name] += len(idx)
+                key = (self.t.name, r.name)
+                self.stats.redrawn[key] = self.stats.redrawn.get(key, 0) + len(idx)
                 self._redraw(r, idx, cols, rows, related, attempt, j, order)
 
     def _redraw(self, r: RuleExec, idx, cols, rows, related, attempt, j, order) -> None:

@@ -148,13 +148,20 @@ def _distribution(comp: Compiler, node: ast.Call, dist) -> Compiled:
 
     def fn(ctx: Ctx) -> Values:
         vals = {p: c.fn(ctx) for p, c in params.items()}
-        arrays = {p: _scalar_or_array(v.data) for p, v in vals.items()} | defaults
+        arrays = {p: _scalar_or_array(_nan_nulls(v)) for p, v in vals.items()} | defaults
         data = dist.sample(ctx.rng, ctx.n, arrays)
         return Values(data, merge_null(*vals.values()))
 
     return Compiled(
         fn, typ, **_join(params.values(), random=True), dist=DistDraw(dist, params, False)
     )
+
+
+def _nan_nulls(v: Values) -> np.ndarray:
+    """Null parameter rows become NaN: the distribution skips validating them (they stay null)."""
+    if v.null is None or not v.null.any():
+        return v.data
+    return np.where(v.null, np.nan, v.data.astype(np.float64))
 
 
 def _scalar_or_array(a: np.ndarray):

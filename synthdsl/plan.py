@@ -291,11 +291,14 @@ def _step_detail(info: ColumnInfo, enf: Enforcement) -> str:
     extras = []
     tr = enf.truncate.get(info.name)
     if tr is not None:
-        lo = "-inf" if tr.low is None else tr.low
-        hi = "inf" if tr.high is None else tr.high
-        extras.append(
-            f"truncated to {'[' if tr.low_inclusive else '('}{lo}, {hi}{']' if tr.high_inclusive else ')'}"
-        )
+        if isinstance(tr.low, str) or isinstance(tr.high, str):
+            op_lo = ">=" if tr.low_inclusive else ">"
+            op_hi = "<=" if tr.high_inclusive else "<"
+            bound = f"{op_lo} {tr.low}" if isinstance(tr.low, str) else f"{op_hi} {tr.high}"
+            extras.append(f"drawn {bound} per row")
+        else:
+            iv = Interval(tr.low, tr.high, tr.low_inclusive, tr.high_inclusive)
+            extras.append(f"truncated to {iv.describe()}")
     for f in enf.forbid.get(info.name, []):
         extras.append(f"conditioned on {f.given}")
     if node.clamp:

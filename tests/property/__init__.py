@@ -1,0 +1,1 @@
+"""Property-based tests of the engine over random specs (``strategies.specs``)."""
