@@ -14,6 +14,7 @@ from synthdsl.values import Values
 from synthdsl.vectorize import NUMERIC, Compiled, Compiler, Ctx, merge_null, numeric_type, truth
 
 _ARITH = {"+", "-", "*", "/", "%"}
+FLOAT_RTOL = 1e-12  # == and != on floats compare within this relative (and absolute) tolerance
 _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
 _LOGIC = {"and", "or", "implies"}
 
@@ -183,6 +184,11 @@ def _compare_fn(op: str, a: Compiled, b: Compiled):
             x, y = x.astype("datetime64[us]"), y.astype("datetime64[us]")
         if x.dtype == object or y.dtype == object:
             data = np.asarray(ufunc(x, y), dtype=bool)
+        elif op in ("==", "!=") and (x.dtype.kind == "f" or y.dtype.kind == "f"):
+            # Decimals compute as rounded floats: 0.1 + 0.2 must equal a decimal(10,2) holding 0.3.
+            data = np.isclose(x, y, rtol=FLOAT_RTOL, atol=FLOAT_RTOL)
+            if op == "!=":
+                data = ~data
         else:
             data = ufunc(x, y)
         return Values(data, merge_null(va, vb))

@@ -160,6 +160,7 @@ class Checker:
         self.seed: int | None = None
         self.locale: str | None = None
         self.untyped: set[tuple[str, str]] = set()
+        self.broken: set[str] = set()  # datasets that failed to load: already reported
 
     def fail(self, code: str, message: str, node: ast.Node | Span, hint: str | None = None) -> None:
         span = node if isinstance(node, Span) else node.span
@@ -217,6 +218,7 @@ class Checker:
         if st.name in self.datasets:
             self.fail("E130", f"dataset '{st.name}' is declared twice", st)
             return
+        self.broken.add(st.name)  # until it loads
         if st.format not in FORMATS:
             self.fail(
                 "E131",
@@ -250,6 +252,7 @@ class Checker:
             return
         try:
             self.datasets[st.name] = load_dataset(st.name, st.format, path, options)
+            self.broken.discard(st.name)
         except ValueError as exc:
             self.fail("E135", str(exc), st.args[0] if st.args else st)
 
@@ -342,6 +345,7 @@ class Checker:
             self.datasets,
             self.locale or DEFAULT_LOCALE,
             self.diags,
+            broken=self.broken,
         )
 
     def columns(self, t: TableInfo) -> None:
@@ -541,12 +545,12 @@ class Checker:
                 col, iv = b
                 merged = per_col[col].intersect(iv) if col in per_col else iv
                 if merged.empty:
-                    names = " and ".join(f"'{n}'" for n in merged.rules)
-                    self.fail(
-                        "E195",
-                        f"rules {names} contradict each other: no value of '{col}' satisfies them",
-                        r.node,
-                    )
+                    if len(merged.rules) == 1:
+                        msg = f"rule '{r.name}' contradicts itself: no value of '{col}' satisfies it"
+                    else:
+                        names = " and ".join(f"'{n}'" for n in merged.rules)
+                        msg = f"rules {names} contradict each other: no value of '{col}' satisfies them"
+                    self.fail("E195", msg, r.node)
                     break
                 per_col[col] = merged
 

@@ -383,9 +383,10 @@ def _variants(*members: str) -> list[str]:
     """Each slip as the first member of a table and after another member (different LR states)."""
     out = []
     for m in members:
-        out.append("table t {\n" + m + "\n}\n")
-        out.append("table t {\n rows 1\n" + m + "\n}\n")
-        out.append("table t {\n rows 1\n a int = 1\n" + m + "\n}\n")
+        for before in ("", "table a {\n rows 1\n}\n"):
+            out.append(before + "table t {\n" + m + "\n}\n")
+            out.append(before + "table t {\n rows 1\n" + m + "\n}\n")
+            out.append(before + "table t {\n rows 1\n a int = 1\n" + m + "\n}\n")
     return out
 
 
@@ -448,10 +449,11 @@ def _syntax_diagnostic(err: UnexpectedInput, source: SourceFile) -> Diagnostic:
     line = getattr(err, "line", 0) or 0
     column = getattr(err, "column", 0) or 0
     hint = None
-    try:
-        hint = err.match_examples(_parser().parse, _SLIPS, use_accepts=True)
-    except Exception:  # match_examples re-parses examples; a failure there must not hide the error
-        hint = None
+    if not isinstance(err, UnexpectedCharacters):  # a stray character is never one of the slips
+        try:
+            hint = err.match_examples(_parser().parse, _SLIPS, use_accepts=True)
+        except Exception:  # match_examples re-parses examples; a failure must not hide the error
+            hint = None
     if isinstance(err, UnexpectedCharacters):
         char = source.text[err.pos_in_stream] if err.pos_in_stream < len(source.text) else "?"
         span = Span(source, line, column, line, column + 1)

@@ -272,7 +272,7 @@ def _construct(enf: Enforcement, rule: str, part: ast.Expr, const_of, domains, e
         pos = {c: i for i, c in enumerate(t.order)}
         if pos[ca] > pos[cb]:
             ca, sa, cb, sb = cb, sb, ca, sa
-        if ca in _ancestors(t, cb, extra) or cb in _ancestors(t, ca, extra):
+        if cb in _ancestors(t, ca, extra):  # conditioning cb on ca would close a cycle
             return None
         enf.forbid.setdefault(cb, []).append(Forbid(ca, sa, sb, rule))
         extra.setdefault(cb, set()).add(ca)

@@ -115,8 +115,11 @@ class Scope:
     diags: list[Diagnostic]
     column_name: str = ""
     draw_counter: list[int] = field(default_factory=lambda: [0])
+    broken: set[str] = field(default_factory=set)  # names already reported as broken
 
     def error(self, code: str, message: str, node: ast.Node, hint: str | None = None) -> None:
+        if self.broken and any(f"'{b}" in message for b in self.broken):
+            return  # a knock-on effect of an error already reported
         self.diags.append(Diagnostic(code, message, node.span, hint))
 
 

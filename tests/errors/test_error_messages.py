@@ -1,22 +1,25 @@
 """Golden tests for error messages: each broken spec renders exactly its ``.expected`` text.
 
-Every ``cases/NAME.synth`` is loaded with ``synthdsl.loads(text, path="tests/errors/cases/NAME.synth")``
-(from the repository root, so relative dataset paths resolve the same way everywhere) and the whole
-rendered ``SpecError`` -- ``path:line:col: error[CODE]: message``, the source line with its gutter, the
-caret line, the hints and the ``N errors found`` footer -- must equal ``cases/NAME.expected``.
-The absolute path of the repository root, which a few messages contain, is written as ``<ROOT>``.
+Every ``cases/NAME.synth`` is loaded from the repository root (so relative dataset paths resolve
+the same way everywhere) with ``synthdsl.loads(text, path="tests/errors/cases/NAME.synth")``, and
+the whole rendered ``SpecError`` -- ``path:line:col: error[CODE]: message``, the source line with
+its gutter, the caret line, the hints and the ``N errors found`` footer -- must equal
+``cases/NAME.expected``. The absolute path of the repository root, which a few messages contain,
+is written as ``<ROOT>``.
 
 Regenerate the expected files after an intended change to messages with::
 
     SYNTHDSL_REGEN=1 .venv/bin/pytest tests/errors/test_error_messages.py
 
-then review the diff (``git diff tests/errors/cases``) before keeping it: a golden file must only ever
-hold a message that is right. To add a case, drop a ``NAME.synth`` into ``cases/`` and regenerate.
+then review the diff (``git diff tests/errors/cases``) before keeping it: a golden file must only
+ever hold a message that is right. To add a case, drop a ``NAME.synth`` into ``cases/`` (data files
+go in ``cases/data/``) and regenerate.
 
-Besides the exact text, every case is checked for invariants that hold for any good diagnostic (a
-stable code, a span inside the file, diagnostics sorted by position), the CLI is checked to print the
-same text on stderr with exit code 1 and no traceback, and ``KNOWN_BUGS`` records specs whose messages
-are wrong today as strict xfails stating the behaviour we expect (move them into ``cases/`` once fixed).
+Besides the exact text, every case is checked for invariants of any good diagnostic (a stable
+code, a span inside the file, diagnostics sorted by position); the CLI is checked to print the same
+text on stderr with exit code 1 and no traceback; and ``KNOWN_BUGS`` records specs whose messages
+are wrong today as strict xfails stating the behaviour we expect (move them into ``cases/`` once
+fixed).
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ def test_several_syntax_errors_are_all_reported_in_order() -> None:
 
 
 # ------------------------------------------------------------------ the CLI prints the same text
-CLI_CASES = ["syntax_missing_type", "name_unknown_column", "several_errors", "dataset_file_missing"]
+CLI_CASES = ["syntax_several_errors", "several_errors", "dataset_file_missing"]
 
 
 @pytest.mark.parametrize("name", CLI_CASES)
@@ -225,19 +228,16 @@ KNOWN_BUGS = {
     ),
     # The slip hints fire in the first table only: in a later table the missing type gets no hint.
     "missing_type_hint_only_in_first_table": (
-        "table a {\n  rows 1\n  x int = 1\n}\n"
-        "table t {\n  rows 10\n  x ~ normal(0, 1)\n}\n",
+        "table a {\n  rows 1\n  x int = 1\n}\ntable t {\n  rows 10\n  x ~ normal(0, 1)\n}\n",
         _expect_hint("needs a type"),
     ),
     "nulls_percent_hint_only_in_first_table": (
-        "table a {\n  rows 1\n  x int = 1\n}\n"
-        "table t {\n  rows 10\n  y int? = 1 nulls 5\n}\n",
+        "table a {\n  rows 1\n  x int = 1\n}\ntable t {\n  rows 10\n  y int? = 1 nulls 5\n}\n",
         _expect_hint("nulls 5%"),
     ),
     # A bad character after a name gets the unrelated "use '=='" hint.
     "bad_character_gets_equals_hint": (
-        "table t {\n  rows 10\n  amount float ~ uniform(1, 100)\n"
-        "  total float = amount $ 2\n}\n",
+        "table t {\n  rows 10\n  amount float ~ uniform(1, 100)\n  total float = amount $ 2\n}\n",
         _expect_hint(None),
     ),
 }

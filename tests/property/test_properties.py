@@ -128,7 +128,7 @@ def test_adding_a_column_leaves_the_others_unchanged(case: SpecCase, data):
     for t in case.tables:
         names = [c.name for c in t.columns]
         assert after[t.name].column_names == (
-            names[:index] + ["zz_new"] + names[index:] if t.name == table.name else names
+            [*names[:index], "zz_new", *names[index:]] if t.name == table.name else names
         )
         changed = [c for c in names if not before[t.name][c].equals(after[t.name][c])]
         assert not changed, f"adding {extra.decl()!r} to {table.name} changed {t.name}.{changed}"

@@ -1,0 +1,101 @@
+"""CLI: commands, exit codes (0 ok, 1 spec/data error, 2 usage), no tracebacks, atomic output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from synthdsl import __version__
+from synthdsl.cli import app
+
+runner = CliRunner()
+
+SPEC = """seed 4
+table p {
+  rows 30
+  id int = serial() key
+  x float ~ normal(0, 1)
+  rule pos: x > 0
+}
+table c {
+  rows per p ~ poisson(2)
+  pid int = ref p.id
+}
+"""
+
+
+@pytest.fixture
+def spec(write_spec):
+    return write_spec(SPEC)
+
+
+def test_version():
+    r = runner.invoke(app, ["--version"])
+    assert r.exit_code == 0 and r.stdout.strip() == f"synthdsl {__version__}"
+
+
+def test_check_ok_and_error(spec, write_spec):
+    r = runner.invoke(app, ["check", str(spec)])
+    assert r.exit_code == 0 and "ok (2 tables)" in r.stdout
+    bad = write_spec("table t {\n rows 1\n x int = y\n}\n", name="bad.synth")
+    r = runner.invoke(app, ["check", str(bad)])
+    assert r.exit_code == 1
+    assert "bad.synth:3:10: error[E200]: unknown column 'y' in table 't'" in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_plan_text_and_json(spec):
+    r = runner.invoke(app, ["plan", str(spec)])
+    assert r.exit_code == 0 and "truncated draw of x to (0, inf)" in r.stdout
+    r = runner.invoke(app, ["plan", str(spec), "--json"])
+    data = json.loads(r.stdout)
+    assert [t["name"] for t in data["tables"]] == ["p", "c"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet", "sqlite"])
+def test_generate_each_format(spec, tmp_path, fmt):
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["generate", str(spec), "--out", str(out), "--format", fmt,
+                            "--rows", "p=50", "--seed", "9"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    card = json.loads((out / "card.json").read_text())
+    assert card["seed"] == 9 and card["format"] == fmt
+    assert {t["name"]: t["rows"] for t in card["tables"]}["p"] == 50
+    names = {f.name for f in out.iterdir()}
+    expected = {"data.sqlite"} if fmt == "sqlite" else {f"p.{fmt}", f"c.{fmt}"}
+    assert names == expected | {"card.json"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["generate", "SPEC", "--out", "OUT", "--format", "xml"],
+        ["generate", "SPEC", "--out", "OUT", "--rows", "p:5"],
+        ["generate", "SPEC", "--out", "OUT", "--chunk-size", "0"],
+        ["generate", "SPEC"],
+        ["nonsense"],
+    ],
+)
+def test_usage_errors_exit_2(spec, tmp_path, args):
+    args = [str(spec) if a == "SPEC" else str(tmp_path / "o") if a == "OUT" else a for a in args]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2
+    assert not (tmp_path / "o").exists()
+
+
+def test_data_errors_exit_1_without_output(spec, tmp_path):
+    r = runner.invoke(app, ["generate", str(spec), "--out", str(tmp_path / "o"), "--rows", "c=5"])
+    assert r.exit_code == 1 and "set the rows of 'p'" in r.stderr
+    r = runner.invoke(app, ["generate", str(tmp_path / "missing.synth"), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 1 and "spec file not found" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_python_dash_m_entry_point(spec):
+    r = subprocess.run([sys.executable, "-m", "synthdsl", "check", str(spec)],
+                       capture_output=True, text=True, check=False)  # fmt: skip
+    assert r.returncode == 0 and "ok" in r.stdout
