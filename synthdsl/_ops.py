@@ -233,11 +233,16 @@ def in_(comp: Compiler, node: ast.In) -> Compiled:
             comp.scope.error("E317", "the list after 'in' must hold constants", b)
         values = [c.const for c in items if c.is_const]
         for c, item in zip(items, container.items):
-            if c.is_const and operand.type not in ("any",) and c.type not in ("null",):
-                if not (c.type == operand.type or (c.type in NUMERIC and operand.type in NUMERIC)):
-                    comp.scope.error(
-                        "E318", f"list item is {c.type} but the value is {operand.type}", item
-                    )
+            comparable = c.type == operand.type or (c.type in NUMERIC and operand.type in NUMERIC)
+            if (
+                c.is_const
+                and "any" not in (operand.type, c.type)
+                and c.type != "null"
+                and not comparable
+            ):
+                comp.scope.error(
+                    "E318", f"list item is {c.type} but the value is {operand.type}", item
+                )
     elif isinstance(container, ast.Attr) and isinstance(container.obj, ast.Name):
         ds = comp.scope.datasets.get(container.obj.name)
         if ds is None or container.name not in ds.columns:

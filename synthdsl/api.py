@@ -61,9 +61,15 @@ class Spec:
             raise SynthError(f"seed must be a whole number >= 0, got {seed!r}")
         return Runtime.create(self.checked, seed, rows)
 
-    def batches(self, *, seed: int | None = None, rows: Mapping[str, int] | None = None,
-                chunk_size: int = DEFAULT_CHUNK_ROWS, workers: int = 1,
-                progress: Callable[[int], None] | None = None):  # fmt: skip
+    def batches(
+        self,
+        *,
+        seed: int | None = None,
+        rows: Mapping[str, int] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_ROWS,
+        workers: int = 1,
+        progress: Callable[[int], None] | None = None,
+    ):
         """Yield ``(table, pyarrow.Table)`` in deterministic order; also returns the runtime stats."""
         if chunk_size < 1:
             raise SynthError(f"chunk size must be >= 1, got {chunk_size}")
@@ -74,8 +80,14 @@ class Spec:
         self.last_runtime = rt
         yield from iter_batches(rt, chunk_blocks, workers, progress)
 
-    def generate(self, *, seed: int | None = None, rows: Mapping[str, int] | None = None,
-                 chunk_size: int = DEFAULT_CHUNK_ROWS, workers: int = 1) -> dict[str, pd.DataFrame]:  # fmt: skip
+    def generate(
+        self,
+        *,
+        seed: int | None = None,
+        rows: Mapping[str, int] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_ROWS,
+        workers: int = 1,
+    ) -> dict[str, pd.DataFrame]:
         """Generate every table in memory, as pandas DataFrames keyed by table name."""
         parts: dict[str, list[pa.Table]] = {t: [] for t in self.tables}
         for table, batch in self.batches(
@@ -90,9 +102,17 @@ class Spec:
             out[t] = tbl.to_pandas(types_mapper=_types_mapper)
         return out
 
-    def write(self, out_dir: str | Path, *, format: str = "csv", seed: int | None = None,
-              rows: Mapping[str, int] | None = None, chunk_size: int = DEFAULT_CHUNK_ROWS,
-              workers: int = 1, progress: Callable[[int], None] | None = None):  # fmt: skip
+    def write(
+        self,
+        out_dir: str | Path,
+        *,
+        format: str = "csv",
+        seed: int | None = None,
+        rows: Mapping[str, int] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_ROWS,
+        workers: int = 1,
+        progress: Callable[[int], None] | None = None,
+    ):
         """Generate into files (atomically) and write ``card.json``; returns the card."""
         from synthdsl import card as card_mod
         from synthdsl.sinks import open_sink
@@ -102,8 +122,9 @@ class Spec:
         schemas = [rt0.schema(t) for t in self.tables]
         out = Path(out_dir)
         with open_sink(format, out, schemas) as sink:
-            for table, batch in self.batches(seed=seed, rows=rows, chunk_size=chunk_size,
-                                             workers=workers, progress=progress):  # fmt: skip
+            for table, batch in self.batches(
+                seed=seed, rows=rows, chunk_size=chunk_size, workers=workers, progress=progress
+            ):
                 sink.write(table, batch)
             files = sink.commit()
         card = card_mod.build_card(self, self.last_runtime, format, files, out, chunk_size)

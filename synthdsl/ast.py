@@ -18,7 +18,7 @@ def _span() -> Span:
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    span: Span = _span()
+    span: Span = _span()  # noqa: RUF009 - a field() spec, evaluated once on purpose
 
 
 # ---------------------------------------------------------------- expressions
@@ -199,7 +199,7 @@ class Column(Node):
     nulls: float | None = None  # a fraction in [0, 1]
     clamp: tuple[Expr, Expr] | None = None
     round: int | None = None
-    nulls_span: Span = _span()
+    nulls_span: Span = _span()  # noqa: RUF009
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,16 @@ def _generator(info) -> str:
     return info.kind
 
 
-def build_card(spec, rt, fmt: str, files: list[Path], out: Path, chunk_size: int | None = None) -> Card:
+def build_card(
+    spec, rt, fmt: str, files: list[Path], out: Path, chunk_size: int | None = None
+) -> Card:
     plan = rt.plan
     tables = []
     for name, t in spec.checked.tables.items():
-        cols = [ColumnReport(name=c.name, type=str(c.dtype), generator=_generator(c))
-                for c in t.columns.values()]  # fmt: skip
+        cols = [
+            ColumnReport(name=c.name, type=str(c.dtype), generator=_generator(c))
+            for c in t.columns.values()
+        ]
         own = [str(f.relative_to(out)) for f in files if f.stem == name or f.suffix == ".sqlite"]
         tables.append(TableReport(name=name, rows=rt.totals.get(name, 0), columns=cols, files=own))
     rules = []
@@ -38,7 +42,7 @@ def build_card(spec, rt, fmt: str, files: list[Path], out: Path, chunk_size: int
                     columns=r.columns,
                     enforcement=r.enforcement,
                     redrawn_rows=rt.stats.redrawn.get((tp.name, r.name), 0),
-                )  # fmt: skip
+                )
             )
     return Card(
         synthdsl_version=__version__,

@@ -546,7 +546,9 @@ class Checker:
                 merged = per_col[col].intersect(iv) if col in per_col else iv
                 if merged.empty:
                     if len(merged.rules) == 1:
-                        msg = f"rule '{r.name}' contradicts itself: no value of '{col}' satisfies it"
+                        msg = (
+                            f"rule '{r.name}' contradicts itself: no value of '{col}' satisfies it"
+                        )
                     else:
                         names = " and ".join(f"'{n}'" for n in merged.rules)
                         msg = f"rules {names} contradict each other: no value of '{col}' satisfies them"

@@ -108,8 +108,15 @@ def generate(
     try:
         s = _load(spec)
         with _progress(s, row_overrides) as advance:
-            card = s.write(out, format=format, seed=seed, rows=row_overrides,
-                           chunk_size=chunk_size, workers=workers, progress=advance)  # fmt: skip
+            card = s.write(
+                out,
+                format=format,
+                seed=seed,
+                rows=row_overrides,
+                chunk_size=chunk_size,
+                workers=workers,
+                progress=advance,
+            )
     except SynthError as err:
         _fail(err)
     except KeyboardInterrupt:
@@ -136,9 +143,12 @@ class _progress:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(
-            TextColumn("generating"), BarColumn(), TextColumn("{task.completed:,} rows"),
-            TimeRemainingColumn(), transient=True,
-        )  # fmt: skip
+            TextColumn("generating"),
+            BarColumn(),
+            TextColumn("{task.completed:,} rows"),
+            TimeRemainingColumn(),
+            transient=True,
+        )
         self.bar.start()
         self.task = self.bar.add_task("rows", total=None)
         return lambda n: self.bar.advance(self.task, n)

@@ -83,8 +83,16 @@ class Runtime:
             for c in t.columns.values()
             if c.ref and c.ref[0] != t.parent
         }
-        rt = cls(spec, plan, enf, spec.seed if seed is None else seed, fixed, children, roots,
-                 materialize)  # fmt: skip
+        rt = cls(
+            spec,
+            plan,
+            enf,
+            spec.seed if seed is None else seed,
+            fixed,
+            children,
+            roots,
+            materialize,
+        )
         return rt
 
     def root_of(self, table: str) -> str:
@@ -368,7 +376,9 @@ class BlockGen:
                 accepted = 1 - failed_again[r.name] / tried[r.name] if tried[r.name] else 1.0
                 if not r.redraw:
                     self._fail(r, mask, rows, 0.0, "has no random column to redraw")
-                if attempt > MAX_ATTEMPTS or (attempt > FLOOR_AFTER and accepted < ACCEPTANCE_FLOOR):
+                if attempt > MAX_ATTEMPTS or (
+                    attempt > FLOOR_AFTER and accepted < ACCEPTANCE_FLOOR
+                ):
                     self._fail(r, mask, rows, accepted, "could not be met")
             for j, (r, mask) in enumerate(failing):
                 idx = np.flatnonzero(mask)
@@ -455,8 +465,9 @@ def count_pass(rt: Runtime, root: str) -> dict[str, np.ndarray]:
     return {name: np.asarray(v, dtype=np.int64) for name, v in totals.items()}
 
 
-def gen_family_block(rt: Runtime, root: str, k: int, offsets: dict[str, np.ndarray], state: dict,
-                     stats: Stats) -> dict[str, dict[str, Values]]:  # fmt: skip
+def gen_family_block(
+    rt: Runtime, root: str, k: int, offsets: dict[str, np.ndarray], state: dict, stats: Stats
+) -> dict[str, dict[str, Values]]:
     """Block k of a root table and all its descendants' rows."""
     out: dict[str, dict[str, Values]] = {}
     n = min(BLOCK_ROWS, rt.rows[root] - k * BLOCK_ROWS)
@@ -492,8 +503,10 @@ def prepare(rt: Runtime) -> dict[str, dict[str, np.ndarray]]:
         per_block = count_pass(rt, root)
         for name, arr in per_block.items():
             totals[name] = int(arr.sum())
-        offsets[root] = {name: np.concatenate([[0], np.cumsum(arr)[:-1]]) if len(arr) else arr
-                         for name, arr in per_block.items()}  # fmt: skip
+        offsets[root] = {
+            name: np.concatenate([[0], np.cumsum(arr)[:-1]]) if len(arr) else arr
+            for name, arr in per_block.items()
+        }
     rt.totals = totals
     return offsets
 
@@ -547,8 +560,7 @@ def iter_batches(
                 results = pool.map(root, chunks, offsets[root])
             for batches, chunk_stats, raw in results:
                 stats.merge(chunk_stats)
-                for table, batch in batches:
-                    yield table, batch
+                yield from batches
                 for t in keep:
                     kept[t].append(raw[t])
                 if progress:

@@ -137,7 +137,13 @@ def _distribution(comp: Compiler, node: ast.Call, dist) -> Compiled:
     if dates:
         typ = "datetime" if any(c.type == "datetime" for c in params.values()) else "date"
         lo, hi = params.get("low"), params.get("high")
-        if lo is not None and hi is not None and lo.is_const and hi.is_const and lo.const > hi.const:
+        if (
+            lo is not None
+            and hi is not None
+            and lo.is_const
+            and hi.is_const
+            and lo.const > hi.const
+        ):
             comp.scope.error(
                 "E328",
                 f"uniform() low {lo.const} is after high {hi.const}",

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Iterator
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from synthdsl import ast
@@ -25,11 +25,33 @@ GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "synth.lark"
 # A newline after one of these tokens does not end the statement.
 _CONTINUE_AFTER = frozenset(
     {
-        "PLUS", "MINUS", "STAR", "SLASH", "COMP_OP", "EQUAL", "TILDE", "ARROW",
-        "COMMA", "COLON", "DOT", "AND", "OR", "IMPLIES", "NOT", "IF", "THEN", "ELSE", "IN",
-        "BETWEEN", "IS", "DETERMINES", "LBRACE", "PER", "GIVEN",
+        "PLUS",
+        "MINUS",
+        "STAR",
+        "SLASH",
+        "COMP_OP",
+        "EQUAL",
+        "TILDE",
+        "ARROW",
+        "COMMA",
+        "COLON",
+        "DOT",
+        "AND",
+        "OR",
+        "IMPLIES",
+        "NOT",
+        "IF",
+        "THEN",
+        "ELSE",
+        "IN",
+        "BETWEEN",
+        "IS",
+        "DETERMINES",
+        "LBRACE",
+        "PER",
+        "GIVEN",
     }
-)  # fmt: skip
+)
 _OPEN = frozenset({"LPAR", "LSQB"})
 _CLOSE = frozenset({"RPAR", "RSQB"})
 
@@ -397,9 +419,7 @@ _SLIPS: dict[str, list[str]] = {
     "use '==' to compare; '=' starts a computed column": _variants(
         " rule r: x = 1", " rule r: x > 1 and x = 1"
     ),
-    "a rule needs a name and a colon: `rule name: condition`": _variants(
-        " rule x > 1", " rule x"
-    ),
+    "a rule needs a name and a colon: `rule name: condition`": _variants(" rule x > 1", " rule x"),
     "write a percentage after 'nulls', as in `nulls 5%`": _variants(
         " x int = 1 nulls 5", " x int = 1 nulls 0.05"
     ),

@@ -173,13 +173,15 @@ def enforce(spec: CheckedSpec, t: TableInfo) -> Enforcement:
     }
     for info in t.columns.values():
         prov = info.compiled.provider if info.compiled is not None else None
-        if (info.node.unique or info.node.key) and info.kind == "serial":
-            enf.unique_by_construction.add(info.name)
-        elif (
-            (info.node.unique or info.node.key) and prov is not None and not isinstance(prov, tuple)
+        if ((info.node.unique or info.node.key) and info.kind == "serial") or (
+            (
+                (info.node.unique or info.node.key)
+                and prov is not None
+                and not isinstance(prov, tuple)
+            )
+            and getattr(prov, "capacity", None)
         ):
-            if getattr(prov, "capacity", None):
-                enf.unique_by_construction.add(info.name)
+            enf.unique_by_construction.add(info.name)
     for r in t.rules:
         how: list[str] = []
         if r.kind == "row":
@@ -215,8 +217,10 @@ def enforce(spec: CheckedSpec, t: TableInfo) -> Enforcement:
                 )
             )
     if extra:
-        graph = {c: sorted((set(t.columns[c].deps) | extra.get(c, set())) & set(t.columns))
-                 for c in t.columns}  # fmt: skip
+        graph = {
+            c: sorted((set(t.columns[c].deps) | extra.get(c, set())) & set(t.columns))
+            for c in t.columns
+        }
         order, cycle = _toposort(graph)
         if cycle is None:
             enf.order = order
@@ -341,8 +345,14 @@ def build(spec: CheckedSpec) -> tuple[Plan, dict[str, Enforcement]]:
                     inputs.append(f.given)
             if info.compiled is not None:
                 inputs += sorted(f"{a}.{b}" for a, b in info.compiled.related)
-            steps.append(StepPlan(id=f"{name}.{col}", kind=info.kind, inputs=inputs,
-                                  detail=_step_detail(info, enf)))  # fmt: skip
+            steps.append(
+                StepPlan(
+                    id=f"{name}.{col}",
+                    kind=info.kind,
+                    inputs=inputs,
+                    detail=_step_detail(info, enf),
+                )
+            )
         rules = []
         for r in enf.rules:
             if r.by_construction:
@@ -355,8 +365,15 @@ def build(spec: CheckedSpec) -> tuple[Plan, dict[str, Enforcement]]:
                 how = "rejection of failing rows"
             else:
                 how = "checked (nothing random to redraw)"
-            rules.append(RulePlan(name=r.name, kind=r.kind, columns=list(r.columns),
-                                  enforcement=how, redraw=list(r.redraw) if not r.by_construction else []))  # fmt: skip
+            rules.append(
+                RulePlan(
+                    name=r.name,
+                    kind=r.kind,
+                    columns=list(r.columns),
+                    enforcement=how,
+                    redraw=list(r.redraw) if not r.by_construction else [],
+                )
+            )
         rows_per = _source_text(t.node.rows.dist) if t.parent else None
         tables.append(
             TablePlan(
@@ -367,8 +384,13 @@ def build(spec: CheckedSpec) -> tuple[Plan, dict[str, Enforcement]]:
                 sequential=enf.stateful,
                 steps=steps,
                 rules=rules,
-            )  # fmt: skip
+            )
         )
-    plan = Plan(spec_sha256=spec.sha256, seed=spec.seed, locale=spec.locale,
-                block_rows=BLOCK_ROWS, tables=tables)  # fmt: skip
+    plan = Plan(
+        spec_sha256=spec.sha256,
+        seed=spec.seed,
+        locale=spec.locale,
+        block_rows=BLOCK_ROWS,
+        tables=tables,
+    )
     return plan, enforcement

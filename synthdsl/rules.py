@@ -155,14 +155,18 @@ def _membership(expr: ast.Expr, domains: dict[str, set], const_of: ConstOf, nega
                 return None
             col, values = a.name, {v}
             negate = negate ^ (expr.op == "!=")
-    elif isinstance(expr, ast.In) and isinstance(expr.operand, ast.Name):
-        if expr.operand.name in domains and isinstance(expr.container, ast.ListExpr):
-            try:
-                vals = {const_of(i) for i in expr.container.items}
-            except LookupError:
-                return None
-            col, values = expr.operand.name, vals
-            negate = negate ^ expr.negated
+    elif (
+        isinstance(expr, ast.In)
+        and isinstance(expr.operand, ast.Name)
+        and expr.operand.name in domains
+        and isinstance(expr.container, ast.ListExpr)
+    ):
+        try:
+            vals = {const_of(i) for i in expr.container.items}
+        except LookupError:
+            return None
+        col, values = expr.operand.name, vals
+        negate = negate ^ expr.negated
     if col is None:
         return None
     domain = domains[col]

@@ -32,8 +32,12 @@ def test_valid_spec_resolves_types_order_and_kinds():
     t = spec.checked.tables["t"]
     assert t.order.index("a") < t.order.index("c") and t.order.index("b") < t.order.index("c")
     assert {n: c.kind for n, c in t.columns.items()} == {
-        "c": "compute", "a": "draw", "b": "draw", "s": "default", "id": "serial"
-    }  # fmt: skip
+        "c": "compute",
+        "a": "draw",
+        "b": "draw",
+        "s": "default",
+        "id": "serial",
+    }
     assert t.columns["c"].deps == {"a", "b"}
 
 
@@ -44,8 +48,12 @@ def test_all_errors_reported_at_once_sorted_by_position():
 
 
 def test_unknown_column_suggests_closest_name():
-    (d,) = errors(table("birth_date date ~ uniform(date(\"2000-01-01\"), date(\"2001-01-01\"))\n"
-                        " age int = years_between(birth_dat, date(\"2026-01-01\"))"))  # fmt: skip
+    (d,) = errors(
+        table(
+            'birth_date date ~ uniform(date("2000-01-01"), date("2001-01-01"))\n'
+            ' age int = years_between(birth_dat, date("2026-01-01"))'
+        )
+    )
     assert d.code == "E200" and d.hint == "did you mean 'birth_date'?"
 
 
@@ -127,22 +135,33 @@ def test_parent_columns_visible_in_child():
 
 
 def test_datasets_are_checked(write_spec):
-    data = {"data/cities.csv": "city,province,population\nHasselt,Limburg,80000\nGent,Oost-Vlaanderen,260000\n"}
+    data = {
+        "data/cities.csv": "city,province,population\nHasselt,Limburg,80000\nGent,Oost-Vlaanderen,260000\n"
+    }
     ok = write_spec(
         'dataset cities = csv("data/cities.csv")\n'
-        + table("city text ~ categorical(cities.city, weights = cities.population)\n"
-                " province text = lookup(cities, city -> province)"),  # fmt: skip
+        + table(
+            "city text ~ categorical(cities.city, weights = cities.population)\n"
+            " province text = lookup(cities, city -> province)"
+        ),
         data,
     )
     spec = synthdsl.load(ok)
-    assert spec.checked.datasets["cities"].columns == {"city": "text", "province": "text", "population": "int"}
-    missing = write_spec('dataset cities = csv("data/nope.csv")\n' + table("x int = 1"), data, "m.synth")
+    assert spec.checked.datasets["cities"].columns == {
+        "city": "text",
+        "province": "text",
+        "population": "int",
+    }
+    missing = write_spec(
+        'dataset cities = csv("data/nope.csv")\n' + table("x int = 1"), data, "m.synth"
+    )
     with pytest.raises(SpecError) as exc:
         synthdsl.load(missing)
     assert exc.value.diagnostics[0].code == "E134"
     badcol = write_spec(
-        'dataset cities = csv("data/cities.csv")\n'
-        + table("city text ~ categorical(cities.cty)"), data, "b.synth"  # fmt: skip
+        'dataset cities = csv("data/cities.csv")\n' + table("city text ~ categorical(cities.cty)"),
+        data,
+        "b.synth",
     )
     with pytest.raises(SpecError) as exc:
         synthdsl.load(badcol)
@@ -152,8 +171,11 @@ def test_datasets_are_checked(write_spec):
 
 def test_lookup_requires_a_key(write_spec):
     data = {"d.csv": "city,province\nA,X\nA,Y\n"}
-    path = write_spec('dataset d = csv("d.csv")\n' + table('city text ~ categorical(["A"])\n'
-                      " p text = lookup(d, city -> province)"), data)  # fmt: skip
+    path = write_spec(
+        'dataset d = csv("d.csv")\n'
+        + table('city text ~ categorical(["A"])\n p text = lookup(d, city -> province)'),
+        data,
+    )
     with pytest.raises(SpecError) as exc:
         synthdsl.load(path)
     d = exc.value.diagnostics[0]
@@ -162,7 +184,9 @@ def test_lookup_requires_a_key(write_spec):
 
 def test_imports_share_tables_and_datasets(write_spec, tmp_path):
     write_spec("table p {\n rows 4\n id int = serial() key\n}\n", name="base.synth")
-    main = write_spec('import "base.synth"\ntable c {\n rows per p ~ poisson(1)\n pid int = ref p.id\n}\n')
+    main = write_spec(
+        'import "base.synth"\ntable c {\n rows per p ~ poisson(1)\n pid int = ref p.id\n}\n'
+    )
     assert synthdsl.load(main).tables == ["p", "c"]
     cyc = write_spec('import "cyc.synth"\n', name="cyc.synth")
     with pytest.raises(SpecError) as exc:

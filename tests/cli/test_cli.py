@@ -59,8 +59,21 @@ def test_plan_text_and_json(spec):
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet", "sqlite"])
 def test_generate_each_format(spec, tmp_path, fmt):
     out = tmp_path / "out"
-    r = runner.invoke(app, ["generate", str(spec), "--out", str(out), "--format", fmt,
-                            "--rows", "p=50", "--seed", "9"])  # fmt: skip
+    r = runner.invoke(
+        app,
+        [
+            "generate",
+            str(spec),
+            "--out",
+            str(out),
+            "--format",
+            fmt,
+            "--rows",
+            "p=50",
+            "--seed",
+            "9",
+        ],
+    )
     assert r.exit_code == 0, r.output
     card = json.loads((out / "card.json").read_text())
     assert card["seed"] == 9 and card["format"] == fmt
@@ -90,12 +103,18 @@ def test_usage_errors_exit_2(spec, tmp_path, args):
 def test_data_errors_exit_1_without_output(spec, tmp_path):
     r = runner.invoke(app, ["generate", str(spec), "--out", str(tmp_path / "o"), "--rows", "c=5"])
     assert r.exit_code == 1 and "set the rows of 'p'" in r.stderr
-    r = runner.invoke(app, ["generate", str(tmp_path / "missing.synth"), "--out", str(tmp_path / "o")])
+    r = runner.invoke(
+        app, ["generate", str(tmp_path / "missing.synth"), "--out", str(tmp_path / "o")]
+    )
     assert r.exit_code == 1 and "spec file not found" in r.stderr
     assert not (tmp_path / "o").exists()
 
 
 def test_python_dash_m_entry_point(spec):
-    r = subprocess.run([sys.executable, "-m", "synthdsl", "check", str(spec)],
-                       capture_output=True, text=True, check=False)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "synthdsl", "check", str(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert r.returncode == 0 and "ok" in r.stdout

@@ -20,7 +20,7 @@ FENCE = re.compile(r"^```([\w-]+)(?: +(\S+))?\n(.*?)^```", re.M | re.S)
 
 def blocks(kind: str):
     out = []
-    for md in sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]:
+    for md in [*sorted(DOCS.glob("*.md")), ROOT / "README.md"]:
         if not md.exists():
             continue
         text = md.read_text()
@@ -49,8 +49,14 @@ def test_synth_error_examples_fail_with_their_code(md, arg, code):
 
 @pytest.mark.parametrize(("md", "arg", "code"), blocks("python"))
 def test_python_examples_run(md, arg, code, tmp_path):
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                       timeout=300, check=False)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
 
 
@@ -60,9 +66,15 @@ def test_console_examples_run(md, arg, code, tmp_path):
         if not line.startswith("$ synthdsl"):
             continue
         args = line[2:].split("#")[0].split()[1:]
-        args = [str(tmp_path / a[len("out/"):]) if a.startswith("out/") else a for a in args]
-        r = subprocess.run([sys.executable, "-m", "synthdsl", *args], cwd=ROOT,
-                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+        args = [str(tmp_path / a[len("out/") :]) if a.startswith("out/") else a for a in args]
+        r = subprocess.run(
+            [sys.executable, "-m", "synthdsl", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         expect = 1 if "# exit 1" in line else 0
         assert r.returncode == expect, f"{line}\n{r.stdout}\n{r.stderr}"
         assert "Traceback" not in r.stderr

@@ -97,11 +97,36 @@ patients visits shop authors books cities id age price kind pages x
 
 VOCAB = [
     *_WORDS.split(),
-    "0", "1", "-1", "0.5", "3", "1e400", "99999999999999999999", "1_000", ".5",
-    '""', '"x"', '"F"', "'a'", '"2026-02-30"', "\n", " ", "// c", "\\",
-    "decimal(10, 2)", 'enum("a", "b")', "serial()", "faker.name()", "uniform(0, 1)",
-    "categorical([])", 'categorical("a": 1)', "rows 5", "nulls 5%", "key", "int?",
-]  # fmt: skip
+    "0",
+    "1",
+    "-1",
+    "0.5",
+    "3",
+    "1e400",
+    "99999999999999999999",
+    "1_000",
+    ".5",
+    '""',
+    '"x"',
+    '"F"',
+    "'a'",
+    '"2026-02-30"',
+    "\n",
+    " ",
+    "// c",
+    "\\",
+    "decimal(10, 2)",
+    'enum("a", "b")',
+    "serial()",
+    "faker.name()",
+    "uniform(0, 1)",
+    "categorical([])",
+    'categorical("a": 1)',
+    "rows 5",
+    "nulls 5%",
+    "key",
+    "int?",
+]
 
 CHARS = st.one_of(
     st.sampled_from(list("(){}[]<>=~!:,.\"'%?-+*/ \n\t_09azAZ#$@&|;\\")),
@@ -118,11 +143,20 @@ def _mutation(draw: st.DrawFn, text: str) -> str:
     op = draw(
         st.sampled_from(
             [
-                "del_chars", "ins_char", "rep_char", "del_token", "ins_token", "rep_token",
-                "dup_token", "swap_lines", "del_line", "dup_line", "truncate",
+                "del_chars",
+                "ins_char",
+                "rep_char",
+                "del_token",
+                "ins_token",
+                "rep_token",
+                "dup_token",
+                "swap_lines",
+                "del_line",
+                "dup_line",
+                "truncate",
             ]
         )
-    )  # fmt: skip
+    )
     n = len(text)
     if op in ("del_chars", "ins_char", "rep_char", "truncate"):
         i = draw(st.integers(0, n))

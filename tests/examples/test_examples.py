@@ -290,8 +290,19 @@ def test_other_seed_other_frames(name):
 @pytest.mark.parametrize("name", sorted(ROWS))
 def test_cli_generates_csv_and_card(name, tmp_path):
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "synthdsl", "generate", str(EXAMPLES / f"{name}.synth"),
-           "--out", str(out), "--format", "csv", "--seed", str(SEED)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "synthdsl",
+        "generate",
+        str(EXAMPLES / f"{name}.synth"),
+        "--out",
+        str(out),
+        "--format",
+        "csv",
+        "--seed",
+        str(SEED),
+    ]
     for table, n in ROWS[name].items():
         cmd += ["--rows", f"{table}={n}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)

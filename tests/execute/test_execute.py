@@ -188,7 +188,11 @@ def test_sqlite_round_trip_with_foreign_keys(tmp_path, clinic):
     ).fetchone()[0]
     assert n_p == 200 and orphans == 0
     with pytest.raises(sqlite3.IntegrityError):
-        con.execute("INSERT INTO visits (pid, on_, n) VALUES (99999, '2020-01-01', 1)".replace("on_", '"on"'))
+        con.execute(
+            "INSERT INTO visits (pid, on_, n) VALUES (99999, '2020-01-01', 1)".replace(
+                "on_", '"on"'
+            )
+        )
     ddl = con.execute("SELECT sql FROM sqlite_master WHERE name='visits'").fetchone()[0]
     assert "REFERENCES" in ddl and "patients" in ddl
 

@@ -30,7 +30,9 @@ def test_taste_parses_to_two_tables():
 
 
 def test_column_modifiers():
-    t = only_table("table t {\n rows 1\n bmi float? ~ lognormal(3.25, 0.15) clamp(12, 60) round(1) nulls 5%\n}")
+    t = only_table(
+        "table t {\n rows 1\n bmi float? ~ lognormal(3.25, 0.15) clamp(12, 60) round(1) nulls 5%\n}"
+    )
     col = t.columns[0]
     assert col.type == ast.TypeRef("float", (), True)
     assert col.clamp == (ast.Number(12), ast.Number(60))
@@ -66,7 +68,9 @@ def test_numbers_with_underscores_and_exponents():
 
 
 def test_operator_precedence():
-    t = only_table("table t {\n rows 1\n x int = 1\n rule r: not x > 1 and x < 3 or x == 2 implies x != 0\n}")
+    t = only_table(
+        "table t {\n rows 1\n x int = 1\n rule r: not x > 1 and x < 3 or x == 2 implies x != 0\n}"
+    )
     e = t.rules[0].expr
     assert isinstance(e, ast.Binary) and e.op == "implies"
     assert e.left.op == "or"
@@ -191,7 +195,22 @@ def test_every_grammar_rule_is_exercised():
             if isinstance(sub, Tree):
                 seen.add(str(sub.data))
     # rules that are inlined (?rule) or whose every alternative carries an alias
-    inlined = {"expr", "implication", "disjunction", "conjunction", "negation", "comparison", "sum",
-               "product", "unary", "postfix", "atom", "arg", "literal", "generator", "modifier"}  # fmt: skip
+    inlined = {
+        "expr",
+        "implication",
+        "disjunction",
+        "conjunction",
+        "negation",
+        "comparison",
+        "sum",
+        "product",
+        "unary",
+        "postfix",
+        "atom",
+        "arg",
+        "literal",
+        "generator",
+        "modifier",
+    }
     missing = _grammar_rule_names() - seen - inlined
     assert not missing, f"grammar rules never exercised by the parser tests: {sorted(missing)}"

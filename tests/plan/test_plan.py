@@ -9,7 +9,9 @@ from synthdsl.plan import Plan
 
 
 def plan_of(body: str, extra: str = ""):
-    return synthdsl.loads("table t {\n rows 100\n " + body.replace("\n", "\n ") + "\n}\n" + extra).plan()
+    return synthdsl.loads(
+        "table t {\n rows 100\n " + body.replace("\n", "\n ") + "\n}\n" + extra
+    ).plan()
 
 
 def rule(plan: Plan, name: str, table: str = "t"):

@@ -1,11 +1,11 @@
 """Hypothesis strategies *of* ``.synth`` specs, each spec carrying oracles built beside its text.
 
-``specs()`` draws a ``SpecCase``: 1-2 root tables and optionally a child table (``rows per PARENT ~
-poisson(lam)`` with ``ref PARENT.id``), each with 2-8 columns from a menu (numeric draws with optional
-clamp/round/nulls, categoricals, enums, dates, booleans, computed columns over earlier columns) and
-0-4 rules shaped to be satisfiable with reasonable probability (bounds inside the bulk of a draw,
-orderings between two normal draws, forbidden category pairs, ``implies`` shapes, ``is null or``
-guards).
+``specs()`` draws a ``SpecCase``: 1-2 root tables and optionally a child table (``rows per PARENT
+~ poisson(lam)`` with ``ref PARENT.id``), each with 2-8 columns from a menu (numeric draws with
+optional clamp/round/nulls, categoricals, enums, dates, booleans, computed columns over earlier
+columns) and 0-4 rules shaped to be satisfiable with reasonable probability (bounds inside the
+bulk of a draw, orderings between two normal draws, forbidden category pairs, ``implies`` shapes,
+``is null or`` guards).
 
 Nothing here asks the engine anything. Each rule is an ``Expr`` tree that renders to spec text *and*
 evaluates itself over a DataFrame with SQL's three-valued logic; each column records what a correct
@@ -507,7 +507,7 @@ def _dist_params(draw, dist: str) -> tuple[tuple[float, ...], object, tuple[floa
 
 @st.composite
 def numeric_column(draw, name: str) -> Column:
-    """``x float ~ DIST(...)`` (or int for poisson/binomial), maybe clamp, round, nullable, nulls."""
+    """``x float ~ DIST(...)`` (int for poisson/binomial), maybe clamp, round, nullable, nulls."""
     dist = draw(st.sampled_from(DISTS))
     params, law, (lo_s, hi_s) = draw(_dist_params(dist))
     discrete = dist in DISCRETE
@@ -581,8 +581,17 @@ def categorical_column(draw, name: str) -> Column:
     if form == "enum":
         gen = f"~ categorical({draw(_weights(labels))})"
         return Column(name, "enum", gen, "cat", nullable, nulls, enum_values=values, labels=labels)
-    return Column(name, "enum", "", "default", nullable, nulls, enum_values=values, labels=values,
-                  random=False)  # fmt: skip
+    return Column(
+        name,
+        "enum",
+        "",
+        "default",
+        nullable,
+        nulls,
+        enum_values=values,
+        labels=values,
+        random=False,
+    )
 
 
 @st.composite
@@ -677,8 +686,16 @@ def computed_column(draw, name: str, earlier: list[Column]) -> Column:
                 [column_values(df, a, "num"), column_values(df, b, "num")], operator.add
             )
 
-        return Column(name, kind, f"= {a.name} + {b.name}", "computed", a.nullable or b.nullable,
-                      op=op, bulk=bulk, expect=expect)  # fmt: skip
+        return Column(
+            name,
+            kind,
+            f"= {a.name} + {b.name}",
+            "computed",
+            a.nullable or b.nullable,
+            op=op,
+            bulk=bulk,
+            expect=expect,
+        )
     if op == "scale":
         a = draw(st.sampled_from(nums))
         how = draw(st.sampled_from(["* 2", "* 0.5", "- 3", "* -1"]))
@@ -698,8 +715,9 @@ def computed_column(draw, name: str, earlier: list[Column]) -> Column:
         def expect(df, a=a.name, f=f):
             return _numeric_result([column_values(df, a, "num")], f)
 
-        return Column(name, kind, f"= {a.name} {how}", "computed", a.nullable, op=op,
-                      bulk=bulk, expect=expect)  # fmt: skip
+        return Column(
+            name, kind, f"= {a.name} {how}", "computed", a.nullable, op=op, bulk=bulk, expect=expect
+        )
     if op == "sign":
         a = draw(st.sampled_from(nums))
         k = _num(a.center if a.center is not None else 0.0, 2)
@@ -711,8 +729,9 @@ def computed_column(draw, name: str, earlier: list[Column]) -> Column:
 
         gen = f'= if {a.name} > {k.literal} then "pos" else "neg"'
         # SQL CASE: a null condition takes the else branch, so the column is never null
-        return Column(name, "text", gen, "computed", False, op=op, labels=("neg", "pos"),
-                      expect=expect)  # fmt: skip
+        return Column(
+            name, "text", gen, "computed", False, op=op, labels=("neg", "pos"), expect=expect
+        )
     if op == "years":
         d = draw(st.sampled_from([c for c in earlier if c.kind == "date"]))
 
@@ -730,12 +749,26 @@ def computed_column(draw, name: str, earlier: list[Column]) -> Column:
             return np.array([x.upper() for x in data], dtype=object), null
 
         labels = tuple(x.upper() for x in c.labels) if c.labels else None
-        return Column(name, "text", f"= upper({c.name})", "computed", c.nullable, op=op,
-                      labels=labels, expect=expect, random=c.random)  # fmt: skip
+        return Column(
+            name,
+            "text",
+            f"= upper({c.name})",
+            "computed",
+            c.nullable,
+            op=op,
+            labels=labels,
+            expect=expect,
+            random=c.random,
+        )
     parts = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=2))
     specs = [draw(st.sampled_from(["", ".2f"])) if p.kind == "float" else "" for p in parts]
-    seps = draw(st.lists(st.sampled_from(["-", " | ", "", "/", "{{", "}}"]), min_size=len(parts),
-                         max_size=len(parts)))  # fmt: skip
+    seps = draw(
+        st.lists(
+            st.sampled_from(["-", " | ", "", "/", "{{", "}}"]),
+            min_size=len(parts),
+            max_size=len(parts),
+        )
+    )
     template = "".join(f"{sep}{{{':' + s if s else ''}}}" for sep, s in zip(seps, specs))
     literal_seps = [s.replace("{{", "{").replace("}}", "}") for s in seps]
 
@@ -754,13 +787,15 @@ def computed_column(draw, name: str, earlier: list[Column]) -> Column:
 
     args = ", ".join(p.name for p in parts)
     nullable = any(p.nullable for p in parts)
-    return Column(name, "text", f'= format("{template}", {args})', "computed", nullable,
-                  op=op, expect=expect)  # fmt: skip
+    return Column(
+        name, "text", f'= format("{template}", {args})', "computed", nullable, op=op, expect=expect
+    )
 
 
 # ====================================================================== rules
-def _membership(col: Col, labels: frozenset[str], domain: tuple[str, ...], negate: bool,
-                draw) -> Expr:  # fmt: skip
+def _membership(
+    col: Col, labels: frozenset[str], domain: tuple[str, ...], negate: bool, draw
+) -> Expr:
     """An expression true where ``col`` is (not, when ``negate``) in ``labels``, in one of several
     spellings; the complement spelling lists the other labels of ``domain``."""
     inside = tuple(v for v in domain if v in labels)
@@ -840,8 +875,14 @@ def rules_for(draw, columns: tuple[Column, ...], max_rules: int = 4) -> tuple[Ru
             expr = Or(guard, inner) if draw(st.booleans()) else Or(inner, guard)
         elif shape == "order":
             pool = [p for p in (normals, dates) if len(p) >= 2]
-            a, b = draw(st.lists(st.sampled_from(draw(st.sampled_from(pool))), min_size=2,
-                                 max_size=2, unique_by=lambda c: c.name))  # fmt: skip
+            a, b = draw(
+                st.lists(
+                    st.sampled_from(draw(st.sampled_from(pool))),
+                    min_size=2,
+                    max_size=2,
+                    unique_by=lambda c: c.name,
+                )
+            )
             if (a.center, a.name) > (b.center, b.name):
                 a, b = b, a
             ca, cb = Col(a.name, a.expr_kind), Col(b.name, b.expr_kind)
@@ -851,8 +892,15 @@ def rules_for(draw, columns: tuple[Column, ...], max_rules: int = 4) -> tuple[Ru
             expr = Cmp(op, ca, cb) if op in ("<", "<=") else Cmp(op, cb, ca)
         elif shape == "forbid":
             c = draw(st.sampled_from(cats))
-            d = draw(st.sampled_from([x for x in cats if x.name != c.name and (
-                x.random or c.random or DEFAULT_COLUMNS_ONLY_RULES)]))  # fmt: skip
+            d = draw(
+                st.sampled_from(
+                    [
+                        x
+                        for x in cats
+                        if x.name != c.name and (x.random or c.random or DEFAULT_COLUMNS_ONLY_RULES)
+                    ]
+                )
+            )
             if draw(st.booleans()):
                 c, d = d, c
             # never forbid the first label of c, nor (unless FORBIDS_MAY_EXHAUST) of d
@@ -862,14 +910,22 @@ def rules_for(draw, columns: tuple[Column, ...], max_rules: int = 4) -> tuple[Ru
             cc, cd = Col(c.name, "text"), Col(d.name, "text")
             form = draw(st.sampled_from(["not_and", "implies", "or"]))
             if form == "not_and":
-                expr = Not(And(_membership(cc, sc, c.labels, False, draw),
-                               _membership(cd, sd, d.labels, False, draw)))  # fmt: skip
+                expr = Not(
+                    And(
+                        _membership(cc, sc, c.labels, False, draw),
+                        _membership(cd, sd, d.labels, False, draw),
+                    )
+                )
             elif form == "implies":
-                expr = Implies(_membership(cc, sc, c.labels, False, draw),
-                               _membership(cd, sd, d.labels, True, draw))  # fmt: skip
+                expr = Implies(
+                    _membership(cc, sc, c.labels, False, draw),
+                    _membership(cd, sd, d.labels, True, draw),
+                )
             else:
-                expr = Or(_membership(cc, sc, c.labels, True, draw),
-                          _membership(cd, sd, d.labels, True, draw))  # fmt: skip
+                expr = Or(
+                    _membership(cc, sc, c.labels, True, draw),
+                    _membership(cd, sd, d.labels, True, draw),
+                )
         else:  # implies: a categorical or bool condition and a bound on a numeric column
             x = draw(st.sampled_from(bounded))
             bound_expr = _bound_expr(draw, x)
@@ -877,10 +933,10 @@ def rules_for(draw, columns: tuple[Column, ...], max_rules: int = 4) -> tuple[Ru
             if cond_col.kind == "bool":
                 cond: Expr = Col(cond_col.name, "bool")
             else:
-                labels = frozenset(draw(st.lists(st.sampled_from(cond_col.labels), min_size=1,
-                                                 unique=True)))  # fmt: skip
-                cond = _membership(Col(cond_col.name, "text"), labels, cond_col.labels, False,
-                                   draw)  # fmt: skip
+                labels = frozenset(
+                    draw(st.lists(st.sampled_from(cond_col.labels), min_size=1, unique=True))
+                )
+                cond = _membership(Col(cond_col.name, "text"), labels, cond_col.labels, False, draw)
             if draw(st.booleans()):
                 expr = Implies(cond, bound_expr)
             else:  # contrapositive: not bound implies not cond
@@ -922,8 +978,14 @@ def row_counts(big: bool | None = None, max_small: int = 3000) -> st.SearchStrat
 
 
 @st.composite
-def specs(draw, *, big: bool | None = None, max_small_rows: int = 3000, child: bool | None = None,
-          max_rules: int = 4) -> SpecCase:  # fmt: skip
+def specs(
+    draw,
+    *,
+    big: bool | None = None,
+    max_small_rows: int = 3000,
+    child: bool | None = None,
+    max_rules: int = 4,
+) -> SpecCase:
     """A valid spec with its oracles.
 
     ``big``: True makes the first table span several blocks, False keeps every table small, None

@@ -231,6 +231,7 @@ def test_declared_types_and_values_hold(case: SpecCase):
                 problems.append(f"{t.name}: children are not in parent order")
         df = tbl.to_pandas()
         for col in t.columns:
-            problems += [f"{t.name}.{col.decl()}: {p}" for p in _violations(col, tbl[col.name], df,
-                                                                            tables)]  # fmt: skip
+            problems += [
+                f"{t.name}.{col.decl()}: {p}" for p in _violations(col, tbl[col.name], df, tables)
+            ]
     assert not problems, "\n".join(problems)
