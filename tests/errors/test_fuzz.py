@@ -257,9 +257,19 @@ def _generate(spec) -> None:
         event(f"generation failed cleanly: {type(err).__name__}")
         return
     event("generated")
-    for name, t in tables.items():
-        if t.parent is None and t.rows is not None:
-            assert len(out[name]) == 20, name
+    _check_frames(spec, out, rows)
+
+
+def _check_frames(spec, out, rows: dict[str, int]) -> None:
+    """Row counts as asked, and no nulls in a column whose type is not nullable."""
+    for name, t in spec.checked.tables.items():
+        frame = out[name]
+        if name in rows:
+            assert len(frame) == rows[name], name
+        for col, info in t.columns.items():
+            if not info.dtype.nullable and col in frame:
+                nulls = int(frame[col].isna().sum())
+                assert nulls == 0, f"{name}.{col} is {info.dtype} but holds {nulls} null(s)"
 
 
 @pytest.fixture(autouse=True)
@@ -302,3 +312,34 @@ def test_mutated_specs_that_check_also_generate(case: tuple[str, str]) -> None:
 @given(st.lists(st.sampled_from(VOCAB), max_size=40).map(" ".join))
 def test_token_soup_never_crashes(text: str) -> None:
     _load(text, "tests/errors/soup.synth")
+
+
+# ------------------------------------------------------------------ bugs found by fuzzing
+# One-column specs that check OK but then crash in generate() with a non-SynthError, or produce
+# nulls in a non-nullable column. Each is a strict xfail: it starts failing (XPASS) once fixed,
+# then delete it here (the fuzz tests above cover the invariant).
+GENERATION_BUGS = {
+    "serial_start_beyond_int64": "x int = serial(99999999999999999999)",  # OverflowError
+    "date_beyond_year_9999": 'x date = date("9999-12-31") + days(100000)',  # ValueError
+    "poisson_huge_lambda": "x int ~ poisson(1e300)",  # ValueError: lam value too large
+    "binomial_huge_n": "x int ~ binomial(99999999999999999999, 0.5)",  # OverflowError
+    "format_bad_spec_for_int": 'x text = format("{:q}", 3)',  # ValueError
+    "format_float_spec_for_text": 'x text = format("{:.2f}", "a")',  # ValueError
+    "decimal_38_38": "x decimal(38, 38) ~ uniform(0, 1)",  # pyarrow ArrowInvalid
+    "decimal_38_0": "x decimal(38, 0) ~ uniform(0, 1)",  # pyarrow ArrowInvalid
+    "null_label_in_non_nullable": 'x text ~ categorical([null, "a"])',  # nulls leak
+    "round_400_gives_nan": "x float ~ normal(0, 1) round(400)",  # all NaN, not nullable
+    "date_overflow_gives_nat": 'x date = date("2000-01-01") + days(1e300)',  # NaT leak
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATION_BUGS))
+@pytest.mark.xfail(strict=True, reason="known synthdsl bug found by fuzzing")
+def test_known_generation_bug(name: str) -> None:
+    text = "table t {\n  rows 5\n  " + GENERATION_BUGS[name] + "\n}\n"
+    try:
+        spec = synthdsl.loads(text, path="tests/errors/gen_bug.synth")
+        out = spec.generate(rows={"t": 5}, seed=1)
+    except SynthError:
+        return
+    _check_frames(spec, out, {"t": 5})
