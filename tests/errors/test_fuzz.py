@@ -22,8 +22,10 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import event as _hypothesis_event
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 import synthdsl
 from synthdsl.errors import SpecError, SynthError
@@ -132,6 +134,12 @@ CHARS = st.one_of(
     st.sampled_from(list("(){}[]<>=~!:,.\"'%?-+*/ \n\t_09azAZ#$@&|;\\")),
     st.characters(codec="utf-8", exclude_categories=("Cs",)),
 )
+
+
+def event(name: str) -> None:
+    """Count an outcome in ``--hypothesis-show-statistics`` (a no-op outside a Hypothesis test)."""
+    if currently_in_test_context():
+        _hypothesis_event(name)
 
 
 def _tokens(text: str) -> list[str]:
