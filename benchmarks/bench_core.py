@@ -412,7 +412,7 @@ def case_c(tmp: Path, n: int, repeats: int, notes: list[str]) -> list[Row]:
     notes.append(
         f"c: the Faker and Mimesis loops were measured on {loop_n:,} rows and scaled linearly to "
         f"{n:,} (their rows/s is {loop_n:,} / seconds; seconds column is the projection). "
-        f"Engine's first (cold: Faker/Mimesis data indexing) run took {cold:.2f} s."
+        f"Engine's first (cold: includes indexing the providers' locale data) run took {cold:.2f} s."
     )
     out = [
         Row("c people20 -> parquet", n_(n), f"{se:.2f}", rate_(n / se)),

@@ -293,7 +293,7 @@ def test_seed_specs_are_valid(name: str) -> None:
 
 
 @settings(
-    max_examples=250 * SCALE,
+    max_examples=200 * SCALE,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -304,7 +304,7 @@ def test_mutated_specs_load_or_raise_spec_error(case: tuple[str, str]) -> None:
 
 
 @settings(
-    max_examples=100 * SCALE,
+    max_examples=80 * SCALE,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
