@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import operator
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -663,7 +663,9 @@ def computed_options(earlier: list[Column]) -> list[str]:
     if len(nums) >= 2:
         opts.append("add")
     if nums:
-        opts += ["scale", "sign"]
+        opts.append("scale")
+    if any(c.center is not None for c in nums):
+        opts.append("sign")
     if any(c.kind == "date" for c in earlier):
         opts.append("years")
     if any(c.kind in ("text", "enum") for c in earlier):
@@ -700,6 +702,8 @@ def computed_column(draw, name: str, earlier: list[Column]) -> Column:
             a.nullable or b.nullable,
             op=op,
             bulk=bulk,
+            # not the median of a + b, but P(a + b <= it) >= P(a <= median, b <= median) = 1/4
+            center=None if a.center is None or b.center is None else a.center + b.center,
             expect=expect,
         )
     if op == "scale":
@@ -721,12 +725,13 @@ def computed_column(draw, name: str, earlier: list[Column]) -> Column:
         def expect(df, a=a.name, f=f):
             return _numeric_result([column_values(df, a, "num")], f)
 
-        return Column(
-            name, kind, f"= {a.name} {how}", "computed", a.nullable, op=op, bulk=bulk, expect=expect
-        )
+        center = None if a.center is None else f(a.center)  # f is monotone: the new median
+        return Column(name, kind, f"= {a.name} {how}", "computed", a.nullable, op=op, bulk=bulk,
+                      center=center, expect=expect)  # fmt: skip
     if op == "sign":
-        a = draw(st.sampled_from(nums))
-        k = _num(a.center if a.center is not None else 0.0, 2)
+        # K at or above a middle value of a, so both labels occur (a rule can always reach "neg")
+        a = draw(st.sampled_from([c for c in nums if c.center is not None]))
+        k = _ceil_num(a.center, 2)
 
         def expect(df, a=a.name, k=k.value):
             data, null = column_values(df, a, "num")

@@ -4,8 +4,8 @@ Every property compares engine output with an oracle built beside the spec text,
 engine's own compiled rules or expressions:
 
 * every rule holds on every output row (rules evaluated by the strategy's own ``Expr`` trees);
-* output is byte-identical across chunk sizes, and (slow) across worker counts, as Arrow tables
-  and as CSV files;
+* output is identical across chunk sizes (Arrow tables, ``.equals``) and, in the slow test, across
+  worker counts (CSV files written by ``Spec.write``, byte for byte);
 * inserting a drawn column in the middle of a table leaves every other column unchanged;
 * declared types hold: Arrow types, nulls only in ``?`` columns, enum and label domains, clamp
   bounds, round digits, supports of distributions, serial keys, references, and computed columns
@@ -61,7 +61,7 @@ def _show(df, rows, cols) -> str:
 
 
 # ------------------------------------------------------------------------------- rules hold
-@_settings(70)
+@_settings(200)
 @given(case=specs())
 def test_every_rule_holds_on_every_row(case: SpecCase):
     out = load(case).generate()
@@ -86,7 +86,7 @@ def _assert_same(a: dict[str, pa.Table], b: dict[str, pa.Table], what: str) -> N
             pytest.fail(f"table {t}: columns {diff} differ ({what})")
 
 
-@_settings(12)
+@_settings(30)
 @given(case=specs(big=True))
 def test_output_does_not_depend_on_chunk_size(case: SpecCase):
     spec = load(case)
@@ -100,11 +100,10 @@ def test_output_does_not_depend_on_chunk_size(case: SpecCase):
 @pytest.mark.slow
 @_settings(5)
 @given(case=specs(big=True))
-def test_output_does_not_depend_on_workers(case: SpecCase, tmp_path_factory):
+def test_csv_does_not_depend_on_workers(case: SpecCase, tmp_path_factory):
+    # Each workers=2 run spawns two interpreters (seconds), so this compares only the CSV files: one
+    # process with the default chunks vs two workers with one block per chunk.
     spec = load(case)
-    serial = arrow_tables(spec, chunk_size=BLOCK_ROWS, workers=1)
-    parallel = arrow_tables(spec, chunk_size=BLOCK_ROWS, workers=2)
-    _assert_same(serial, parallel, "workers=1 vs workers=2")
     a, b = tmp_path_factory.mktemp("w1"), tmp_path_factory.mktemp("w2")
     spec.write(a, format="csv")
     spec.write(b, format="csv", chunk_size=BLOCK_ROWS, workers=2)
@@ -116,7 +115,7 @@ def test_output_does_not_depend_on_workers(case: SpecCase, tmp_path_factory):
 
 
 # ------------------------------------------------------------------------------- adding a column
-@_settings(40)
+@_settings(100)
 @given(case=specs(big=False), data=st.data())
 def test_adding_a_column_leaves_the_others_unchanged(case: SpecCase, data):
     table = data.draw(st.sampled_from(case.tables), label="table")
@@ -216,7 +215,7 @@ def _violations(col: Column, arr: pa.ChunkedArray, df, tables) -> list[str]:
     return out
 
 
-@_settings(60)
+@_settings(150)
 @given(case=specs())
 def test_declared_types_and_values_hold(case: SpecCase):
     tables = arrow_tables(load(case))
