@@ -34,8 +34,13 @@ def _fold(c: Compiled, n_args: tuple[Compiled, ...]) -> Compiled:
     """Evaluate a constant expression once, so its value is known to the checker and planner."""
     if c.random or c.deps or c.related or not all(a.is_const for a in n_args):
         return c
+    if c.type in ("any", "null"):
+        return c
     ctx = Ctx(1, {}, np.zeros(1, dtype=np.int64), [0])
-    v = c.fn(ctx)
+    try:
+        v = c.fn(ctx)
+    except (TypeError, ValueError, ArithmeticError):  # reported by the type check, or out of range
+        return c
     if v.null is not None and v.null[0]:
         c.const = None
     else:
@@ -49,6 +54,7 @@ def unary(comp: Compiler, node: ast.Unary) -> Compiled:
     if node.op == "not":
         if inner.type not in ("bool", "any", "null"):
             comp.scope.error("E310", f"'not' needs a bool, found {inner.type}", node.operand)
+            return comp.bad()
 
         def not_fn(ctx: Ctx) -> Values:
             v = inner.fn(ctx)
@@ -57,6 +63,7 @@ def unary(comp: Compiler, node: ast.Unary) -> Compiled:
         return _fold(Compiled(not_fn, "bool", **_join(inner)), (inner,))
     if inner.type not in (*NUMERIC, "duration", "any"):
         comp.scope.error("E311", f"'-' needs a number, found {inner.type}", node.operand)
+        return comp.bad()
 
     def neg_fn(ctx: Ctx) -> Values:
         v = inner.fn(ctx)
@@ -117,7 +124,8 @@ def binary(comp: Compiler, node: ast.Binary) -> Compiled:
                 comp.scope.error("E312", f"'{op}' needs bool operands, found {c.type}", side)
         return _fold(Compiled(_logic_fn(op, a, b), "bool", **joined), (a, b))
     if op in _COMPARE:
-        _check_comparable(comp, node, a, b)
+        if not _check_comparable(comp, node, a, b):
+            return comp.bad()
         return _fold(Compiled(_compare_fn(op, a, b), "bool", **joined), (a, b))
     typ = _arith_type(op, a.type, b.type)
     if typ is None:
@@ -149,19 +157,22 @@ def _arith_hint(a: Compiled, b: Compiled) -> str | None:
     return None
 
 
-def _check_comparable(comp: Compiler, node: ast.Binary, a: Compiled, b: Compiled) -> None:
+def _check_comparable(comp: Compiler, node: ast.Binary, a: Compiled, b: Compiled) -> bool:
     ta, tb = a.type, b.type
     if "any" in (ta, tb) or "null" in (ta, tb):
         if "null" in (ta, tb) and node.op in ("==", "!="):
             comp.scope.error(
                 "E314", "comparing with null is never true", node, "write `x is null` instead"
             )
-        return
+        return "null" not in (ta, tb)
     ok = (ta in NUMERIC and tb in NUMERIC) or ta == tb or {ta, tb} == {"date", "datetime"}
     if not ok:
         comp.scope.error("E315", f"cannot compare {ta} with {tb}", node)
-    elif node.op not in ("==", "!=") and ta == "bool":
+        return False
+    if node.op not in ("==", "!=") and ta == "bool":
         comp.scope.error("E316", f"'{node.op}' does not order bool values", node)
+        return False
+    return True
 
 
 _CMP = {

@@ -46,7 +46,7 @@ class ColumnInfo:
     def random(self) -> bool:
         return (
             bool(self.compiled and self.compiled.random)
-            or self.kind == "ref"
+            or self.kind in ("ref", "default")
             or bool(self.node.nulls)
         )
 
@@ -311,6 +311,10 @@ class Checker:
             self.fail("E154", f"table '{t.name}' cannot be its own parent", node.rows)
             return
         t.parent = parent
+        # The parent's columns are in scope only so that naming one reports E155, not E206.
+        scope.related = {
+            parent: {k: expr_type(v.dtype) for k, v in self.tables[parent].columns.items()}
+        }
         c = Compiler(scope).compile(node.rows.dist)
         if c.related or c.deps:
             self.fail(
@@ -471,8 +475,8 @@ class Checker:
             else:
                 info.clamp = (float(lo.const), float(hi.const))
         if col.round is not None:
-            if not isinstance(col.round, int) or col.round < 0:
-                self.fail("E186", "round needs a whole number of digits >= 0", col)
+            if not isinstance(col.round, int) or not 0 <= col.round <= 15:
+                self.fail("E186", "round needs a whole number of digits from 0 to 15", col)
             elif info.dtype.kind not in ("float", "decimal"):
                 self.fail("E187", f"round needs a float column, '{info.name}' is {info.dtype}", col)
 

@@ -13,6 +13,7 @@ holds, or the acceptance rate falls under a floor and the run stops with a ``Rul
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ from synthdsl.vectorize import Ctx, truth
 MAX_ATTEMPTS = 200
 FLOOR_AFTER = 10
 ACCEPTANCE_FLOOR = 0.001
+FLOOR_MIN_TRIED = 1000  # judge the acceptance rate only on enough redrawn rows; else MAX_ATTEMPTS
 _REF = "__ref__"
 
 
@@ -139,6 +141,11 @@ def coerce(v: Values, dtype: DType) -> Values:
     elif k in ("text", "enum") and data.dtype != object:
         data = data.astype(object)
     null = v.null
+    if data.dtype.kind == "M":
+        nat = np.isnat(data)
+        if nat.any():
+            null = nat if null is None else (null | nat)
+            data = np.where(nat, np.zeros(1, dtype=data.dtype), data)
     if null is not None and data.dtype.kind == "f":
         null = null | np.isnan(data)
     elif data.dtype.kind == "f":
@@ -147,6 +154,55 @@ def coerce(v: Values, dtype: DType) -> Values:
     if null is not None and not null.any():
         null = None
     return Values(data, null)
+
+
+def _round_and_clamp(v: Values, info: ColumnInfo) -> Values:
+    """Round first, then clamp to bounds moved inward onto the rounding grid, so a clamped value is
+    both within the bounds and has at most the declared digits (``clamp(0.05, 0.94) round(1)`` gives
+    values in [0.1, 0.9]; an ``int`` column with ``clamp(0.5, 4.5)`` gives 1 to 4)."""
+    data = v.data
+    digits = info.node.round
+    if digits is None and info.dtype.kind == "decimal":
+        digits = info.dtype.scale or 0
+    if digits is None and info.dtype.kind == "int":
+        digits = 0
+    if info.node.round is not None and data.dtype.kind == "f":
+        data = np.round(data, digits)
+    if info.clamp is not None:
+        lo, hi = info.clamp
+        if digits is not None:
+            scale = 10.0**digits
+            lo, hi = math.ceil(lo * scale - 1e-9) / scale, math.floor(hi * scale + 1e-9) / scale
+        if lo > hi:
+            raise DataError(
+                f"column '{info.name}': clamp({info.clamp[0]:g}, {info.clamp[1]:g}) holds no value "
+                f"with {digits} decimal(s)",
+                column=info.name,
+            )
+        if data.dtype.kind in "iu":
+            data = np.clip(data, math.ceil(lo), math.floor(hi))
+        else:
+            data = np.clip(data, lo, hi)
+    return v if data is v.data else Values(data, v.null)
+
+
+_MIN_DATE = np.datetime64("0001-01-01", "us")
+_MAX_DATE = np.datetime64("9999-12-31T23:59:59.999999", "us")
+
+
+def _check_date_range(v: Values, info: ColumnInfo, table: str, rows) -> None:
+    """Dates must stay in years 1 to 9999: what every sink and Python's ``datetime`` can hold."""
+    data = v.data.astype("datetime64[us]", copy=False)
+    bad = (data < _MIN_DATE) | (data > _MAX_DATE)
+    if v.null is not None:
+        bad &= ~v.null
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"table '{table}': column '{info.name}' has a date outside years 1 to 9999",
+            column=info.name,
+            row=int(rows[i]) + 1,
+        )
 
 
 class BlockGen:
@@ -176,18 +232,20 @@ class BlockGen:
     # ---- one column for the rows of ctx
     def column(self, info: ColumnInfo, ctx: Ctx, rows, related, extra: tuple) -> Values:
         try:
-            v = self._value(info, ctx, rows, related)
+            v = coerce(self._value(info, ctx, rows, related), info.dtype)
         except (distributions.InvalidParameterError, distributions.EmptyIntervalError) as exc:
             raise DataError(f"table '{self.t.name}': {exc}", column=info.name) from None
-        v = coerce(v, info.dtype)
-        node = info.node
-        if info.clamp is not None:
-            v = Values(np.clip(v.data, *info.clamp).astype(v.data.dtype), v.null)
-        if node.round is not None and v.data.dtype.kind == "f":
-            v = Values(np.round(v.data, node.round), v.null)
-        if node.nulls:
+        except (ValueError, TypeError, ArithmeticError) as exc:  # e.g. a date past year 9999
+            raise DataError(
+                f"table '{self.t.name}': column '{info.name}' could not be computed: {exc}",
+                column=info.name,
+            ) from None
+        v = _round_and_clamp(v, info)
+        if v.data.dtype.kind == "M":
+            _check_date_range(v, info, self.t.name, rows)
+        if info.node.nulls:
             rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([*ctx.key, 1])))
-            v = v.with_null(rng.random(ctx.n) < node.nulls)
+            v = v.with_null(rng.random(ctx.n) < info.node.nulls)
         if v.null is not None and not info.dtype.nullable:
             bad = int(np.flatnonzero(v.null)[0])
             raise DataError(
@@ -376,9 +434,8 @@ class BlockGen:
                 accepted = 1 - failed_again[r.name] / tried[r.name] if tried[r.name] else 1.0
                 if not r.redraw:
                     self._fail(r, mask, rows, 0.0, "has no random column to redraw")
-                if attempt > MAX_ATTEMPTS or (
-                    attempt > FLOOR_AFTER and accepted < ACCEPTANCE_FLOOR
-                ):
+                floor = attempt > FLOOR_AFTER and tried[r.name] >= FLOOR_MIN_TRIED
+                if attempt > MAX_ATTEMPTS or (floor and accepted < ACCEPTANCE_FLOOR):
                     self._fail(r, mask, rows, accepted, "could not be met")
             for j, (r, mask) in enumerate(failing):
                 idx = np.flatnonzero(mask)
@@ -491,7 +548,15 @@ def _gen(rt, table, k, rows, related, out, offsets, state, stats) -> None:
 
 def to_batch(rt: Runtime, table: str, cols: dict[str, Values]) -> pa.Table:
     t = rt.spec.tables[table]
-    arrays = [to_arrow(cols[c], t.columns[c].dtype) for c in t.columns]
+    arrays = []
+    for c in t.columns:
+        try:
+            arrays.append(to_arrow(cols[c], t.columns[c].dtype))
+        except (pa.ArrowException, ValueError, OverflowError) as exc:
+            raise DataError(
+                f"table '{table}': column '{c}' does not fit its type {t.columns[c].dtype}: {exc}",
+                column=c,
+            ) from None
     return pa.Table.from_arrays(arrays, schema=rt.schema(table).arrow_schema())
 
 

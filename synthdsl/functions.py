@@ -120,12 +120,26 @@ def _distribution(comp: Compiler, node: ast.Call, dist) -> Compiled:
         isinstance(c, Compiled) and c.type in ("date", "datetime") for c in bound.values()
     ):
         dates = True
+    date_params = [
+        p for p, c in bound.items() if isinstance(c, Compiled) and c.type in ("date", "datetime")
+    ]
+    if dist.name == "uniform" and date_params and not dates:
+        other = next(p for p in bound if p not in date_params)
+        comp.scope.error(
+            "E323",
+            f"uniform() parameter '{other}' must be a date like '{date_params[0]}', "
+            f"found {bound[other].type}",
+            nodes.get(other, node),
+        )
+        return comp.bad()
+    typed = True
     for pname, c in bound.items():
-        if not isinstance(c, Compiled):
+        if not isinstance(c, Compiled) or dates:
             continue
-        if dates:
-            continue
-        _want(comp, c, NUMERIC, nodes.get(pname, node), f"{dist.name}() parameter '{pname}'")
+        ok = _want(comp, c, NUMERIC, nodes.get(pname, node), f"{dist.name}() parameter '{pname}'")
+        typed = typed and ok and c.type in NUMERIC
+    if not dates and not typed:
+        return comp.bad()
     consts = {p: c.const for p, c in bound.items() if isinstance(c, Compiled) and c.is_const}
     if not dates and len(consts) == len(bound):
         for pname, msg in dist.check({p: float(v) for p, v in consts.items() if v is not None}):
@@ -197,8 +211,8 @@ def _uniform_dates(params: dict[str, Compiled], typ: str) -> Compiled:
 
 def _literal_key(comp: Compiler, node: ast.Expr):
     c = comp.compile(node)
-    if not c.is_const:
-        comp.scope.error("E330", "a category label must be a constant", node)
+    if not c.is_const or c.const is None:
+        comp.scope.error("E330", "a category label must be a constant (not null)", node)
         return None, c.type
     return c.const, c.type
 

@@ -278,6 +278,10 @@ def _construct(enf: Enforcement, rule: str, part: ast.Expr, const_of, domains, e
             ca, sa, cb, sb = cb, sb, ca, sa
         if cb in _ancestors(t, ca, extra):  # conditioning cb on ca would close a cycle
             return None
+        cat = t.columns[cb].compiled.cat
+        forbidden = set(sb).union(*(f.labels for f in enf.forbid.get(cb, [])))
+        if all(w <= 0 or label in forbidden for label, w in zip(cat.labels.tolist(), cat.weights)):
+            return None  # some rows could take no label: rejection (which redraws ca too) copes
         enf.forbid.setdefault(cb, []).append(Forbid(ca, sa, sb, rule))
         extra.setdefault(cb, set()).add(ca)
         return f"conditional categorical: {cb} never {sorted(map(str, sb))} when {ca} in {sorted(map(str, sa))}"

@@ -235,6 +235,12 @@ class Compiler:
     # ---- literals and names
     def visit_Number(self, node: ast.Number) -> Compiled:
         typ = "int" if isinstance(node.value, int) else "float"
+        if typ == "int" and not -(2**63) <= node.value < 2**63:
+            self.scope.error("E305", f"integer {node.value} does not fit in 64 bits", node)
+            return self.bad()
+        if typ == "float" and not np.isfinite(node.value):
+            self.scope.error("E305", "number is too large for a float", node)
+            return self.bad()
         return Compiled(const_values(node.value, typ), typ, const=node.value)
 
     def visit_String(self, node: ast.String) -> Compiled:
@@ -306,6 +312,11 @@ class Compiler:
             return self.bad()
         if table in ("faker", "mimesis"):
             self.scope.error("E205", f"'{table}.{column}' is a provider: call it with ()", node)
+            return self.bad()
+        if table == self.scope.table:
+            self.scope.error(
+                "E207", f"write '{column}' without '{table}.': it is a column of this table", node
+            )
             return self.bad()
         hint = did_you_mean(table, [*self.scope.related, *self.scope.datasets])
         if not hint:

@@ -27,12 +27,8 @@ CODE_LITERAL = re.compile(r"""["'](E\d{3})["']""")
 ROW = re.compile(r"^\|\s*`(E\d{3})`\s*\|(.*)\|(.*)\|\s*$")
 TOP_LEVEL = ("table", "dataset", "seed", "locale", "import")
 
-# code -> why its documented example does not produce it today (strict xfail; see the report)
-KNOWN_BUGS = {
-    "E155": "a parent column in a `rows per` count is reported as E206 'unknown table'",
-    "E311": '`-"a"` raises TypeError from constant folding instead of E311',
-    "E323": '`normal("a", 1)` raises ValueError in the parameter check instead of E323',
-}
+# code -> why its documented example does not produce it today (strict xfail); none at present
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def package_codes() -> set[str]:

@@ -17,9 +17,8 @@ go in ``cases/data/``) and regenerate.
 
 Besides the exact text, every case is checked for invariants of any good diagnostic (a stable
 code, a span inside the file, diagnostics sorted by position); the CLI is checked to print the same
-text on stderr with exit code 1 and no traceback; and ``KNOWN_BUGS`` records specs whose messages
-are wrong today as strict xfails stating the behaviour we expect (move them into ``cases/`` once
-fixed).
+text on stderr with exit code 1 and no traceback; and ``KNOWN_BUGS`` keeps specs whose messages were
+once wrong as regression tests stating the behaviour we expect.
 """
 
 from __future__ import annotations
@@ -180,7 +179,9 @@ def test_cli_generate_fails_cleanly_without_output(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-# ------------------------------------------------------------------ known bugs (strict xfail)
+# ------------------------------------------------------------------ regressions
+# Specs whose diagnostics were once wrong (found while writing these tests, all fixed since); each
+# states the behaviour we expect. A newly found bug goes here as a strict xfail until it is fixed.
 # Specs whose diagnostics are wrong today. Each states the behaviour we expect; when a fix lands the
 # test XPASSes (a failure under strict=True): then move the spec into cases/ and regenerate.
 def _error_of(text: str) -> SpecError:
@@ -277,8 +278,7 @@ KNOWN_BUGS = {
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN_BUGS))
-@pytest.mark.xfail(strict=True, reason="known synthdsl bug: see KNOWN_BUGS")
-def test_known_bug(name: str) -> None:
+def test_fixed_bug_stays_fixed(name: str) -> None:
     text, expect = KNOWN_BUGS[name]
     if expect is None:
         _no_crash(text)

@@ -336,8 +336,8 @@ def test_token_soup_never_crashes(text: str) -> None:
 
 # ------------------------------------------------------------------ bugs found by fuzzing
 # One-column specs that check OK but then crash in generate() with a non-SynthError, or produce
-# nulls in a non-nullable column. Each is a strict xfail: it starts failing (XPASS) once fixed,
-# then delete it here (the fuzz tests above cover the invariant).
+# nulls in a non-nullable column. All are fixed: they stay as regression tests (each must end in a
+# SynthError or in frames that honour their declared types).
 GENERATION_BUGS = {
     "serial_start_beyond_int64": "x int = serial(99999999999999999999)",  # OverflowError
     "date_beyond_year_9999": 'x date = date("9999-12-31") + days(100000)',  # ValueError
@@ -354,9 +354,8 @@ GENERATION_BUGS = {
 
 
 @pytest.mark.parametrize("name", sorted(GENERATION_BUGS))
-@pytest.mark.xfail(strict=True, reason="known synthdsl bug found by fuzzing")
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-def test_known_generation_bug(name: str) -> None:
+def test_generation_bug_stays_fixed(name: str) -> None:
     text = "table t {\n  rows 5\n  " + GENERATION_BUGS[name] + "\n}\n"
     try:
         spec = synthdsl.loads(text, path="tests/errors/gen_bug.synth")
