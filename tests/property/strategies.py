@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -36,27 +35,14 @@ REFERENCE_DATE = "2026-01-01"  # dates are drawn before it, so years_between(d, 
 
 Arr = tuple[np.ndarray, np.ndarray]  # (data, null mask)
 
-# Shapes excluded because of confirmed engine bugs. To reproduce one, re-enable its shape with
-# SYNTHDSL_PROPERTY_BUGS=1,2,3 (comma-separated bug numbers) in the environment.
-_BUGS = set(os.environ.get("SYNTHDSL_PROPERTY_BUGS", "").replace(" ", "").split(","))
-#
-# Bug 1: a bare ``e enum("a", "b")`` or ``f bool`` column (no generator: drawn uniformly) is random,
-# but ``ColumnInfo.random`` (synthdsl/check.py) counts only compiled draws, refs and ``nulls``, so a
-# rule whose columns are all such columns stops with "RuleError: rule 'r' of table 't' has no random
-# column to redraw" (``rule r: e == "a"``). While False, every rule names at least one other random
-# column (then rejection redraws that one and the rule is met).
-DEFAULT_COLUMNS_ONLY_RULES = "1" in _BUGS
-# Bug 2: forbidden category pairs that together forbid every label of the later column for some
-# label of the earlier one (``not (c == "a" and d == "u")`` and ``not (c == "a" and d == "v")`` with
-# d in {u, v}) are satisfiable (c != "a"), but the conditional categorical stops with "RuleError:
-# rule(s) r1, r2 ... leave no allowed value for some rows" instead of falling back to rejection.
-# While False, forbids never forbid the first label of either column.
-FORBIDS_MAY_EXHAUST = "2" in _BUGS
-# Bug 3: ``clamp`` is not a guarantee when its bounds are off the value grid: an int column with
-# ``clamp(0.5, 4.5)`` holds 0 (np.clip then a truncating cast), and ``clamp(0.05, 0.94) round(1)``
-# holds 0.0 (round after clamp). While False, clamp bounds are whole numbers for int columns and
-# have at most ``round`` decimals for rounded float columns.
-CLAMP_OFF_GRID = "3" in _BUGS
+# Shapes once excluded because of engine bugs found by these properties, all fixed since and now
+# always generated: rules over bare enum/bool columns only (they were not counted as random),
+# forbidden category pairs that together forbid every label for some rows (the conditional
+# categorical stopped instead of falling back to rejection), and clamp bounds off the value grid
+# (np.clip then a truncating cast; round after clamp).
+DEFAULT_COLUMNS_ONLY_RULES = True
+FORBIDS_MAY_EXHAUST = True
+CLAMP_OFF_GRID = True
 
 
 # ====================================================================== values of an output column
