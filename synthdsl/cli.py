@@ -133,9 +133,10 @@ class _progress:
         self.enabled = sys.stderr.isatty()
         self.total = None
         if self.enabled:
-            fixed = {n: t.rows for n, t in spec.checked.tables.items() if t.rows is not None}
-            fixed.update(rows)
-            self.total = sum(fixed.values()) or None
+            # Progress counts rows of root tables: their totals are known before the run.
+            roots = {n: t.rows for n, t in spec.checked.tables.items() if t.parent is None}
+            roots.update({n: r for n, r in rows.items() if n in roots})
+            self.total = sum(r or 0 for r in roots.values()) or None
 
     def __enter__(self):
         if not self.enabled:
@@ -145,12 +146,12 @@ class _progress:
         self.bar = Progress(
             TextColumn("generating"),
             BarColumn(),
-            TextColumn("{task.completed:,} rows"),
+            TextColumn("{task.completed:,} root rows"),
             TimeRemainingColumn(),
             transient=True,
         )
         self.bar.start()
-        self.task = self.bar.add_task("rows", total=None)
+        self.task = self.bar.add_task("rows", total=self.total)
         return lambda n: self.bar.advance(self.task, n)
 
     def __exit__(self, *exc) -> None:

@@ -629,7 +629,7 @@ def iter_batches(
                 for t in keep:
                     kept[t].append(raw[t])
                 if progress:
-                    progress(sum(b.num_rows for _, b in batches))
+                    progress(sum(b.num_rows for t, b in batches if t == root))
             for t in keep:
                 rt.materialized[t] = _concat(kept[t], rt.spec.tables[t])
     finally:
