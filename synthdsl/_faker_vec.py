@@ -1033,13 +1033,10 @@ def _shape_expr(e: ast.expr) -> tuple | None:
     return None
 
 
-@functools.cache
-def _shape(func: Callable) -> tuple | None:
-    """Classify a provider method by its source, accepting only a few exact shapes.
+def method_body(func: Callable) -> list[ast.stmt] | None:
+    """The statements of a plain ``def m(self)`` (docstring dropped), or None for anything else.
 
-    Locale providers override many methods with one-liners such as
-    ``return self.random_element(self.cities)``; recognizing those keeps e.g. nl_NL cities
-    vectorized. Anything else (extra logic, arguments, decorators) returns None: generic path.
+    Reads the library's own source (never spec content) to recognize data-only methods.
     """
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
@@ -1051,9 +1048,22 @@ def _shape(func: Callable) -> tuple | None:
     a = fn.args
     if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or len(a.args) != 1:
         return None
-    body = fn.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(_const(body[0].value), str):
-        body = body[1:]
+    return [
+        s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
+
+
+@functools.cache
+def _shape(func: Callable) -> tuple | None:
+    """Classify a provider method by its source, accepting only a few exact shapes.
+
+    Locale providers override many methods with one-liners such as
+    ``return self.random_element(self.cities)``; recognizing those keeps e.g. nl_NL cities
+    vectorized. Anything else (extra logic, arguments, decorators) returns None: generic path.
+    """
+    body = method_body(func)
+    if body is None:
+        return None
     if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
         return _shape_expr(body[0].value)
     if len(body) != 2 or not isinstance(body[1], ast.Return):

@@ -20,7 +20,6 @@ import functools
 import inspect
 import re
 import string
-import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +32,7 @@ from synthdsl._faker_vec import (
     Pattern,
     Slot,
     Template,
+    method_body,
 )
 
 _UPPER = Slot(string.ascii_uppercase)  # generate_string_by_mask: char placeholder -> A-Z
@@ -219,19 +219,9 @@ def _random_call(node: ast.AST | None, method: str) -> ast.expr | None:
 @functools.cache
 def _shape(func: Callable) -> tuple[str, tuple[str, ...]] | None:
     """("choice", keys) / ("mask", keys) for the two data-only method shapes, else None."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    except (OSError, TypeError, SyntaxError):
+    body = method_body(func)
+    if body is None:
         return None
-    fn = tree.body[0] if tree.body else None
-    if not isinstance(fn, ast.FunctionDef) or fn.decorator_list:
-        return None
-    a = fn.args
-    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or len(a.args) != 1:
-        return None
-    body = [
-        s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
-    ]
     if len(body) == 1 and isinstance(body[0], ast.Return):
         for kind, method in (("choice", "choice"), ("mask", "generate_string_by_mask")):
             keys = _extract_keys(_random_call(body[0].value, method))

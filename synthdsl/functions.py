@@ -563,35 +563,31 @@ def _date_parts(comp: Compiler, node: ast.Call, name: str) -> list[Compiled] | N
     return parts
 
 
-def _years_between(comp: Compiler, node: ast.Call) -> Compiled:
-    parts = _date_parts(comp, node, "years_between")
-    if parts is None:
-        return comp.bad()
-    a, b = parts
-
-    def fn(ctx: Ctx) -> Values:
-        va, vb = a.fn(ctx), b.fn(ctx)
-        ya, ma, da = _ymd(va.data)
-        yb, mb, db = _ymd(vb.data)
-        years = yb - ya - ((mb < ma) | ((mb == ma) & (db < da))).astype(np.int64)
-        return Values(years, merge_null(va, vb))
-
-    return Compiled(fn, "int", **_join(parts))
+def _whole_years(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Full years from a to b, as in an age: a birthday not reached yet does not count."""
+    ya, ma, da = _ymd(a)
+    yb, mb, db = _ymd(b)
+    return yb - ya - ((mb < ma) | ((mb == ma) & (db < da))).astype(np.int64)
 
 
-def _days_between(comp: Compiler, node: ast.Call) -> Compiled:
-    parts = _date_parts(comp, node, "days_between")
-    if parts is None:
-        return comp.bad()
-    a, b = parts
+def _whole_days(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return b.astype("datetime64[D]").astype(np.int64) - a.astype("datetime64[D]").astype(np.int64)
 
-    def fn(ctx: Ctx) -> Values:
-        va, vb = a.fn(ctx), b.fn(ctx)
-        da = va.data.astype("datetime64[D]").astype(np.int64)
-        db = vb.data.astype("datetime64[D]").astype(np.int64)
-        return Values(db - da, merge_null(va, vb))
 
-    return Compiled(fn, "int", **_join(parts))
+def _between(name: str, count: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+    def handler(comp: Compiler, node: ast.Call) -> Compiled:
+        parts = _date_parts(comp, node, name)
+        if parts is None:
+            return comp.bad()
+        a, b = parts
+
+        def fn(ctx: Ctx) -> Values:
+            va, vb = a.fn(ctx), b.fn(ctx)
+            return Values(count(va.data, vb.data), merge_null(va, vb))
+
+        return Compiled(fn, "int", **_join(parts))
+
+    return handler
 
 
 def _ymd(d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -921,8 +917,8 @@ _HANDLERS: dict[str, Callable[[Compiler, ast.Call], Compiled]] = {
     "hours": _duration("h"),
     "minutes": _duration("m"),
     "seconds": _duration("s"),
-    "years_between": _years_between,
-    "days_between": _days_between,
+    "years_between": _between("years_between", _whole_years),
+    "days_between": _between("days_between", _whole_days),
     "year": _date_field(0, "year"),
     "month": _date_field(1, "month"),
     "day": _date_field(2, "day"),
