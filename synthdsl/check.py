@@ -425,11 +425,17 @@ class Checker:
             )
             return
         if not (col.node.key or col.node.unique):
+            key = target.key
+            hint = (
+                f"reference the key instead: ref {gen.table}.{key.name}"
+                if key is not None
+                else f"give '{gen.table}' a key, e.g. `id int = serial() key`"
+            )
             self.fail(
                 "E172",
                 f"'{gen.table}.{gen.column}' is not a key: a reference needs a key or unique column",
                 gen,
-                f"mark it: `{gen.column} {col.dtype} = ... key`",
+                hint,
             )
             return
         if col.dtype.kind != info.dtype.kind:
@@ -522,7 +528,7 @@ class Checker:
                 )
                 continue
             cols.append(a.name)
-        if not cols:
+        if not cols and not args:
             self.fail("E194", f"rule '{r.name}' names no columns", r)
         return tuple(cols)
 

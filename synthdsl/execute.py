@@ -31,7 +31,9 @@ from synthdsl.streams import BLOCK_ROWS, seed_key
 from synthdsl.values import Values, to_arrow
 from synthdsl.vectorize import Ctx, truth
 
-MAX_ATTEMPTS = 200
+# A hard stop far beyond what the acceptance floor allows: a rule with acceptance p needs about
+# ln(rows) / p attempts, and the floor (below) stops hopeless rules long before this.
+MAX_ATTEMPTS = 20_000
 FLOOR_AFTER = 10
 ACCEPTANCE_FLOOR = 0.001
 FLOOR_MIN_TRIED = 1000  # judge the acceptance rate only on enough redrawn rows; else MAX_ATTEMPTS
@@ -241,6 +243,14 @@ class BlockGen:
                 column=info.name,
             ) from None
         v = _round_and_clamp(v, info)
+        if v.data.dtype.kind == "f" and np.isinf(v.data).any():
+            i = int(np.flatnonzero(np.isinf(v.data))[0])
+            raise DataError(
+                f"table '{self.t.name}': column '{info.name}' overflows to infinity "
+                "(check its distribution's parameters, or clamp it)",
+                column=info.name,
+                row=int(rows[i]) + 1,
+            )
         if v.data.dtype.kind == "M":
             _check_date_range(v, info, self.t.name, rows)
         if info.node.nulls:
@@ -354,11 +364,20 @@ class BlockGen:
         return Values(out)
 
     # ---- rules
-    def failures(self, r: RuleExec, cols, rows, related) -> np.ndarray:
+    def failures(self, r: RuleExec, cols, rows, related, touched=None) -> np.ndarray:
+        """Rows failing ``r``. A row rule is evaluated only on ``touched`` rows when given: the
+        others passed every rule before the last redraw and did not change since."""
         n = len(rows)
         if r.kind == "row":
-            ctx = Ctx(n, cols, rows, [0], related)
-            return ~truth(r.compiled.fn(ctx))
+            if touched is None:
+                return ~truth(r.compiled.fn(Ctx(n, cols, rows, [0], related)))
+            mask = np.zeros(n, dtype=bool)
+            if len(touched):
+                sub = {c: cols[c].take(touched) for c in r.compiled.deps}
+                rel = {t: (c, i[touched]) for t, (c, i) in related.items()}
+                ctx = Ctx(len(touched), sub, rows[touched], [0], rel)
+                mask[touched] = ~truth(r.compiled.fn(ctx))
+            return mask
         if r.kind == "unique":
             return self._dupes(r, cols)
         return self._fd_conflicts(r, cols)
@@ -422,8 +441,9 @@ class BlockGen:
         # Cumulative acceptance per rule: of all rows redrawn so far, the share that then passed.
         tried = dict.fromkeys((r.name for r in self.enf.rules), 0)
         failed_again = dict.fromkeys((r.name for r in self.enf.rules), 0)
+        touched = None
         for attempt in range(1, MAX_ATTEMPTS + 2):
-            failing = [(r, self.failures(r, cols, rows, related)) for r in self.enf.rules]
+            failing = [(r, self.failures(r, cols, rows, related, touched)) for r in self.enf.rules]
             failing = [(r, m) for r, m in failing if m.any()]
             if not failing:
                 self.commit_state(cols)
@@ -437,6 +457,7 @@ class BlockGen:
                 floor = attempt > FLOOR_AFTER and tried[r.name] >= FLOOR_MIN_TRIED
                 if attempt > MAX_ATTEMPTS or (floor and accepted < ACCEPTANCE_FLOOR):
                     self._fail(r, mask, rows, accepted, "could not be met")
+            touched = np.flatnonzero(np.logical_or.reduce([m for _, m in failing]))
             for j, (r, mask) in enumerate(failing):
                 idx = np.flatnonzero(mask)
                 tried[r.name] += len(idx)

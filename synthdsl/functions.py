@@ -456,7 +456,12 @@ def _provider(comp: Compiler, node: ast.Call, path: tuple[str, ...]) -> Compiled
     except providers.ProviderError as exc:
         hint = None
         if exc.suggestions:
-            hint = "did you mean " + ", ".join(f"'{s}'" for s in exc.suggestions[:3]) + "?"
+            close = [f"'{s}'" for s in exc.suggestions[:3]]
+            hint = (
+                "did you mean "
+                + (close[0] if len(close) == 1 else ", ".join(close[:-1]) + " or " + close[-1])
+                + "?"
+            )
         comp.scope.error("E351", exc.message, node.func, hint)
         return comp.bad()
     typ = {
