@@ -255,6 +255,8 @@ def in_(comp: Compiler, node: ast.In) -> Compiled:
                     "E318", f"list item is {c.type} but the value is {operand.type}", item
                 )
     elif isinstance(container, ast.Attr) and isinstance(container.obj, ast.Name):
+        if container.obj.name in comp.scope.broken:
+            return comp.bad()  # the dataset's own error is reported already
         ds = comp.scope.datasets.get(container.obj.name)
         if ds is None or container.name not in ds.columns:
             comp.scope.error("E319", "'in' needs a list or a DATASET.COLUMN", container)

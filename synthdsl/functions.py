@@ -338,6 +338,8 @@ def _dataset_column(comp: Compiler, node: ast.Expr, what: str) -> tuple[str, str
         return None
     ds, column = node.obj.name, node.name
     info = comp.scope.datasets.get(ds)
+    if ds in comp.scope.broken:
+        return None  # the dataset's own error is reported already
     if info is None:
         comp.scope.error(
             "E341", f"unknown dataset '{ds}'", node.obj, did_you_mean(ds, comp.scope.datasets)
@@ -655,6 +657,8 @@ def _lookup(comp: Compiler, node: ast.Call) -> Compiled:
         comp.scope.error("E356", "lookup() takes a dataset and KEY -> VALUE", node)
         return comp.bad()
     ds_node = node.args[0]
+    if isinstance(ds_node, ast.Name) and ds_node.name in comp.scope.broken:
+        return comp.bad()  # the dataset's own error is reported already
     if not isinstance(ds_node, ast.Name) or ds_node.name not in comp.scope.datasets:
         name = ds_node.name if isinstance(ds_node, ast.Name) else "?"
         comp.scope.error(

@@ -115,11 +115,9 @@ class Scope:
     diags: list[Diagnostic]
     column_name: str = ""
     draw_counter: list[int] = field(default_factory=lambda: [0])
-    broken: set[str] = field(default_factory=set)  # names already reported as broken
+    broken: set[str] = field(default_factory=set)  # datasets that failed to load (reported)
 
     def error(self, code: str, message: str, node: ast.Node, hint: str | None = None) -> None:
-        if self.broken and any(f"'{b}" in message for b in self.broken):
-            return  # a knock-on effect of an error already reported
         self.diags.append(Diagnostic(code, message, node.span, hint))
 
 
@@ -302,6 +300,8 @@ class Compiler:
                 return ctx.related_col(table, column)
 
             return Compiled(fn, cols[column], related=frozenset({(table, column)}))
+        if table in self.scope.broken:
+            return self.bad()  # the dataset's own error is reported already
         if table in self.scope.datasets:
             self.scope.error(
                 "E204",
