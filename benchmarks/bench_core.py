@@ -278,8 +278,19 @@ def case_b(tmp: Path, n: int, repeats: int, notes: list[str]) -> list[Row]:
     best_sec, peak, cpu = math.inf, 0, math.inf
     for i in range(repeats):
         out = fresh(tmp, f"b_{i}")
-        argv = [sys.executable, "-m", "synthdsl", "generate", str(NUMERIC10),
-                "--out", str(out / "o"), "--format", "parquet", "--rows", f"facts={n}"]  # fmt: skip
+        argv = [
+            sys.executable,
+            "-m",
+            "synthdsl",
+            "generate",
+            str(NUMERIC10),
+            "--out",
+            str(out / "o"),
+            "--format",
+            "parquet",
+            "--rows",
+            f"facts={n}",
+        ]
         sec, rss, cpu_sec = run_child(argv)
         shutil.rmtree(out, ignore_errors=True)
         best_sec, peak, cpu = min(best_sec, sec), max(peak, rss), min(cpu, cpu_sec)
@@ -309,15 +320,32 @@ def case_b(tmp: Path, n: int, repeats: int, notes: list[str]) -> list[Row]:
 # ---------------------------------------------------------------------------------------------
 
 PEOPLE20_SCHEMA = pa.schema(
-    [pa.field(name, typ, nullable=False) for name, typ in [
-        ("id", pa.int64()), ("name", pa.string()), ("email", pa.string()), ("city", pa.string()),
-        ("phone", pa.string()), ("sex", pa.string()), ("age", pa.int64()), ("height", pa.float64()),
-        ("weight", pa.float64()), ("income", pa.float64()), ("kids", pa.int64()),
-        ("score", pa.float64()), ("member", pa.bool_()), ("tier", pa.string()),
-        ("joined", pa.date32()), ("bmi", pa.float64()), ("adult", pa.bool_()),
-        ("senior", pa.bool_()), ("band", pa.string()), ("code", pa.string()),
-    ]]
-)  # fmt: skip
+    [
+        pa.field(name, typ, nullable=False)
+        for name, typ in [
+            ("id", pa.int64()),
+            ("name", pa.string()),
+            ("email", pa.string()),
+            ("city", pa.string()),
+            ("phone", pa.string()),
+            ("sex", pa.string()),
+            ("age", pa.int64()),
+            ("height", pa.float64()),
+            ("weight", pa.float64()),
+            ("income", pa.float64()),
+            ("kids", pa.int64()),
+            ("score", pa.float64()),
+            ("member", pa.bool_()),
+            ("tier", pa.string()),
+            ("joined", pa.date32()),
+            ("bmi", pa.float64()),
+            ("adult", pa.bool_()),
+            ("senior", pa.bool_()),
+            ("band", pa.string()),
+            ("code", pa.string()),
+        ]
+    ]
+)
 TIERS = ("bronze", "silver", "gold")
 TIER_CUM = (0.6, 0.9, 1.0)
 JOIN_START = dt.date(2015, 1, 1)
@@ -350,8 +378,28 @@ def loop_people(path: Path, n: int, ident: Ident, r: random.Random) -> int:
         joined = JOIN_START + dt.timedelta(days=r.randint(0, JOIN_SPAN))
         bmi = round(weight / (height * height / 10000), 1)
         band = "young" if age < 30 else "middle" if age < 60 else "older"
-        row = (i, name, email, city, phone, sex, age, height, weight, income, kids, score, member,
-               tier, joined, bmi, age >= 21, age >= 65, band, f"C{i:06d}")  # fmt: skip
+        row = (
+            i,
+            name,
+            email,
+            city,
+            phone,
+            sex,
+            age,
+            height,
+            weight,
+            income,
+            kids,
+            score,
+            member,
+            tier,
+            joined,
+            bmi,
+            age >= 21,
+            age >= 65,
+            band,
+            f"C{i:06d}",
+        )
         for col, v in zip(cols, row):
             col.append(v)
     table = pa.Table.from_arrays(
@@ -591,8 +639,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note {note}")
     print("note *: projected from the loop's measured rows/s (linear scaling).")
     if hasattr(os, "getloadavg"):
-        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-              f"total {time.perf_counter() - t_all:.0f} s")  # fmt: skip
+        print(
+            f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+            f"total {time.perf_counter() - t_all:.0f} s"
+        )
     for p in profiles:
         print(p)
     missed = [r.case for r in rows if r.met == "NO"]

@@ -17,6 +17,7 @@ __all__ = [
     "SpecError",
     "SynthError",
     "__version__",
+    "evaluate",
     "load",
     "loads",
 ]
@@ -30,6 +31,7 @@ _LAZY = {
     "RuleError": "synthdsl.errors",
     "SynthError": "synthdsl.errors",
     "MissingExtraError": "synthdsl.errors",
+    "evaluate": "synthdsl.evaluation",
 }
 
 

@@ -12,9 +12,17 @@ def test_all_names_resolve():
     for name in synthdsl.__all__:
         assert getattr(synthdsl, name) is not None, name
     assert sorted(synthdsl.__all__) == [
-        "DataError", "MissingExtraError", "RuleError", "Spec", "SpecError", "SynthError",
-        "__version__", "load", "loads",
-    ]  # fmt: skip
+        "DataError",
+        "MissingExtraError",
+        "RuleError",
+        "Spec",
+        "SpecError",
+        "SynthError",
+        "__version__",
+        "evaluate",
+        "load",
+        "loads",
+    ]
 
 
 def test_import_is_light():

@@ -712,8 +712,17 @@ def computed_column(draw, name: str, earlier: list[Column]) -> Column:
             return _numeric_result([column_values(df, a, "num")], f)
 
         center = None if a.center is None else f(a.center)  # f is monotone: the new median
-        return Column(name, kind, f"= {a.name} {how}", "computed", a.nullable, op=op, bulk=bulk,
-                      center=center, expect=expect)  # fmt: skip
+        return Column(
+            name,
+            kind,
+            f"= {a.name} {how}",
+            "computed",
+            a.nullable,
+            op=op,
+            bulk=bulk,
+            center=center,
+            expect=expect,
+        )
     if op == "sign":
         # K at or above a middle value of a, so both labels occur (a rule can always reach "neg")
         a = draw(st.sampled_from([c for c in nums if c.center is not None]))

@@ -1,0 +1,109 @@
+"""Load the tables an evaluation compares and decide each column's kind.
+
+Input: paths (CSV or Parquet) or DataFrames. Output: aligned DataFrames with the same columns and a
+``kinds`` map (``numeric`` or ``categorical``); dates become numeric day numbers so every metric sees
+numbers or labels only. A table that cannot be compared raises ``DataError`` naming the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthdsl.errors import DataError
+
+KINDS = ("numeric", "categorical")
+
+
+def read_table(source: str | Path | pd.DataFrame, role: str) -> pd.DataFrame:
+    """A DataFrame from a CSV or Parquet path (or a frame, copied); ``role`` names it in errors."""
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy()
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"the {role} table {path} does not exist")
+        try:
+            if path.suffix.lower() in (".parquet", ".pq"):
+                frame = pd.read_parquet(path)
+            else:
+                frame = pd.read_csv(path, na_values=["?"], skipinitialspace=True)
+        except pd.errors.EmptyDataError:
+            raise DataError(f"the {role} table {path} is empty") from None
+        except Exception as exc:  # pandas/pyarrow raise many types for a bad file
+            raise DataError(f"the {role} table {path} cannot be read: {exc}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise DataError(f"the {role} table has no rows")
+    return frame
+
+
+def infer_kind(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(series):
+        return "numeric" if series.nunique(dropna=True) > 10 else "categorical"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "numeric"
+    return "categorical"
+
+
+def align(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    holdout: pd.DataFrame | None,
+    kinds: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
+    """Check the tables share a schema and bring them to comparable dtypes."""
+    for role, frame in (("synthetic", synthetic), ("holdout", holdout)):
+        if frame is None:
+            continue
+        missing = [c for c in real.columns if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"the {role} table has no column '{missing[0]}' (the real table has it)",
+                column=missing[0],
+            )
+        extra = [c for c in frame.columns if c not in real.columns]
+        if extra:
+            raise DataError(
+                f"the {role} table has a column '{extra[0]}' the real table lacks", column=extra[0]
+            )
+    out_kinds: dict[str, str] = {}
+    for col in real.columns:
+        given = (kinds or {}).get(col)
+        if given is not None and given not in KINDS:
+            raise DataError(f"kind of '{col}' must be one of {', '.join(KINDS)}", column=col)
+        out_kinds[col] = given or infer_kind(real[col])
+    frames = [
+        _coerce(f[list(real.columns)], out_kinds) if f is not None else None
+        for f in (real, synthetic, holdout)
+    ]
+    return frames[0], frames[1], frames[2], out_kinds
+
+
+def _coerce(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
+    out = {}
+    for col, kind in kinds.items():
+        s = frame[col]
+        if kind == "numeric":
+            if pd.api.types.is_datetime64_any_dtype(s):
+                values = s.astype("datetime64[ns]").astype("int64") / 86_400e9
+                values = values.where(s.notna())
+            else:
+                values = pd.to_numeric(s, errors="coerce")
+                bad = values.isna() & s.notna()
+                if bad.any():
+                    row = int(np.flatnonzero(bad.to_numpy())[0])
+                    raise DataError(
+                        f"column '{col}' is numeric but holds {s.iloc[row]!r}",
+                        column=col,
+                        row=row + 1,
+                    )
+            out[col] = values.astype("float64")
+        else:
+            out[col] = s.astype("string").astype(object).where(s.notna(), None)
+    return pd.DataFrame(out)

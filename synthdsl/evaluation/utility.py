@@ -1,0 +1,281 @@
+"""Machine-learning utility of a synthetic table: train on synthetic, test on real (TSTR).
+
+``utility(real, synthetic, kinds, target=...)`` fits three sklearn models (a linear model, a random
+forest, histogram gradient boosting; each in a Pipeline with imputation and one-hot encoding) once on
+the synthetic data (TSTR) and once on real training data (TRTR), and scores both on the same real test
+set: the ``holdout`` when given, else a stratified 30 % split of ``real`` (TRTR then trains on the other
+70 %). A categorical target is classification (ROC AUC, macro OvR for multiclass; macro F1; accuracy), a
+numeric target is regression (R², MAE). Metrics are also reported per value of each ``subgroups``
+column (values with at least 20 test rows), and the permutation importances of the two random forests
+are compared by Spearman correlation.
+
+Training sets are capped at ``MAX_TRAIN`` rows (drawn with ``seed``) so 50,000-row tables stay fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, r2_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
+
+from synthdsl.errors import DataError
+
+MAX_TRAIN = 20_000
+MIN_SUBGROUP_ROWS = 20
+MAX_SUBGROUP_VALUES = 50
+IMPORTANCE_ROWS = 2_000
+IMPORTANCE_REPEATS = 2
+_MISSING = "\0missing"
+
+
+def utility(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    kinds: Mapping[str, str],
+    *,
+    target: str,
+    holdout: pd.DataFrame | None = None,
+    subgroups: Sequence[str] = (),
+    seed: int = 0,
+) -> dict:
+    """TSTR against TRTR for ``target``; see the module docstring.
+
+    ``score`` = mean over the three models of ``min(1, TSTR / TRTR)`` on the main metric: ROC AUC
+    minus 0.5 (its chance level) for classification (macro F1 when AUC is undefined), R² clipped at 0
+    for regression. A model whose TRTR main metric is at chance counts as 1 (nothing to match).
+    """
+    # One native thread: on small shared machines OpenMP oversubscription makes HGB several times slower.
+    with threadpool_limits(limits=1):
+        return _utility(real, synthetic, kinds, target, holdout, list(subgroups), seed)
+
+
+def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
+    if target not in real.columns or target not in synthetic.columns:
+        raise DataError(f"target '{target}' is not a column of the tables", column=target)
+    if holdout is not None and target not in holdout.columns:
+        raise DataError(f"target '{target}' is not a column of the holdout table", column=target)
+    for c in subgroups:
+        if c not in real.columns:
+            raise DataError("subgroup is not a column of the tables", column=c)
+    task = "classification" if kinds.get(target) == "categorical" else "regression"
+    features = [c for c in real.columns if c != target]
+    num = [c for c in features if kinds.get(c) == "numeric"]
+    cat = [c for c in features if c not in num]
+
+    def prep(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        y = frame[target]
+        frame = frame[y.notna()]
+        x = pd.DataFrame(index=frame.index)
+        for c in num:
+            x[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        for c in cat:
+            x[c] = _labels(frame[c])
+        if task == "classification":
+            yv = _labels(frame[target]).to_numpy(dtype=object)
+        else:
+            yv = pd.to_numeric(frame[target], errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan
+            )
+            keep = np.isfinite(yv)
+            x, yv = x[keep], yv[keep]
+        return x, yv
+
+    rng = np.random.default_rng(seed)
+    x_real, y_real = prep(real)
+    x_syn, y_syn = prep(synthetic)
+    groups_real = {c: _labels(real.loc[x_real.index, c]) for c in subgroups}
+    if holdout is not None:
+        x_test, y_test = prep(holdout)
+        groups_test = {c: _labels(holdout.loc[x_test.index, c]).to_numpy() for c in subgroups}
+        x_tr, y_tr = x_real, y_real
+        test_set = "holdout"
+    else:
+        strat = y_real if task == "classification" and _splittable(y_real) else None
+        idx_tr, idx_te = train_test_split(
+            np.arange(len(y_real)), test_size=0.3, random_state=seed, stratify=strat
+        )
+        x_tr, y_tr = x_real.iloc[idx_tr], y_real[idx_tr]
+        x_test, y_test = x_real.iloc[idx_te], y_real[idx_te]
+        groups_test = {c: g.to_numpy()[idx_te] for c, g in groups_real.items()}
+        test_set = "split of real (30%)"
+    if len(y_test) == 0 or len(y_tr) == 0 or len(y_syn) == 0:
+        raise DataError(f"target '{target}' has no usable values", column=target)
+    if task == "classification":
+        for name, y in (("real", y_tr), ("synthetic", y_syn)):
+            if len(np.unique(y)) < 2:
+                raise DataError(
+                    f"target '{target}' has one class in the {name} data", column=target
+                )
+
+    x_tr, y_tr = _cap(x_tr, y_tr, rng)
+    x_syn, y_syn = _cap(x_syn, y_syn, rng)
+
+    models: dict[str, dict] = {}
+    subgroup_out: dict[str, dict] = {c: {} for c in subgroups}
+    fitted: dict[str, dict] = {}
+    for name in ("linear", "random_forest", "hist_gradient_boosting"):
+        models[name] = {}
+        for kind, (x, y) in (("tstr", (x_syn, y_syn)), ("trtr", (x_tr, y_tr))):
+            model = _model(name, task, num, cat, seed).fit(x, y)
+            fitted.setdefault(name, {})[kind] = model
+            pred, proba = _predict(model, x_test, task)
+            models[name][kind] = _metrics(task, y_test, pred, proba, model)
+            for c in subgroups:
+                g = groups_test[c]
+                values, counts = np.unique(g, return_counts=True)
+                order = np.argsort(-counts, kind="stable")[:MAX_SUBGROUP_VALUES]
+                for v, n in zip(values[order], counts[order]):
+                    if n < MIN_SUBGROUP_ROWS:
+                        continue
+                    m = g == v
+                    sub = _metrics(
+                        task, y_test[m], pred[m], None if proba is None else proba[m], model
+                    )
+                    key = "null" if v == _MISSING else str(v)
+                    subgroup_out[c].setdefault(key, {}).setdefault(name, {})[kind] = sub
+
+    main = "roc_auc" if task == "classification" else "r2"
+    ratios = []
+    for res in models.values():
+        t, r = res["tstr"].get(main), res["trtr"].get(main)
+        if t is None or r is None:
+            t, r = res["tstr"].get("f1_macro"), res["trtr"].get("f1_macro")
+        # Chance-corrected: a ROC AUC of 0.5 is a coin flip, so only the excess over 0.5 counts;
+        # otherwise useless synthetic data would still score about 0.5.
+        floor = 0.5 if main == "roc_auc" and res["tstr"].get(main) is not None else 0.0
+        t = max(0.0, (t or 0.0) - floor)
+        r = max(0.0, (r or 0.0) - floor)
+        ratios.append(1.0 if r == 0 else min(1.0, t / r))
+
+    agreement = _importance_agreement(fitted["random_forest"], x_test, y_test, task, rng, seed)
+    return {
+        "score": float(np.mean(ratios)),
+        "task": task,
+        "target": target,
+        "test_set": test_set,
+        "models": models,
+        "subgroups": subgroup_out,
+        "feature_importance_agreement": agreement,
+    }
+
+
+def _labels(s: pd.Series) -> pd.Series:
+    return s.astype(object).where(s.notna(), _MISSING).astype(str)
+
+
+def _splittable(y: np.ndarray) -> bool:
+    _, counts = np.unique(y, return_counts=True)
+    return len(counts) > 1 and counts.min() >= 2
+
+
+def _cap(x: pd.DataFrame, y: np.ndarray, rng: np.random.Generator):
+    if len(y) <= MAX_TRAIN:
+        return x, y
+    idx = np.sort(rng.choice(len(y), MAX_TRAIN, replace=False))
+    return x.iloc[idx], y[idx]
+
+
+def _model(name: str, task: str, num: list[str], cat: list[str], seed: int) -> Pipeline:
+    scale = name == "linear"
+    num_steps = [SimpleImputer(strategy="median", add_indicator=True)]
+    if scale:
+        num_steps.append(StandardScaler())
+    onehot = OneHotEncoder(
+        handle_unknown="infrequent_if_exist", max_categories=30, sparse_output=False
+    )
+    pre = ColumnTransformer(
+        [("num", make_pipeline(*num_steps), num), ("cat", onehot, cat)], remainder="drop"
+    )
+    clf = task == "classification"
+    if name == "linear":
+        est = LogisticRegression(max_iter=300) if clf else Ridge(alpha=1.0)
+    elif name == "random_forest":
+        kw = dict(
+            n_estimators=50,
+            min_samples_leaf=3,
+            max_depth=16,
+            max_features="sqrt",
+            n_jobs=1,  # threads sum tree predictions in arbitrary order: results would vary
+            random_state=seed,
+        )
+        est = RandomForestClassifier(**kw) if clf else RandomForestRegressor(**kw)
+    else:
+        kw = dict(max_iter=150, random_state=seed)
+        est = HistGradientBoostingClassifier(**kw) if clf else HistGradientBoostingRegressor(**kw)
+    return Pipeline([("prep", pre), ("model", est)])
+
+
+def _predict(model: Pipeline, x: pd.DataFrame, task: str):
+    if task == "regression":
+        return model.predict(x), None
+    proba = model.predict_proba(x)
+    return model.classes_[np.argmax(proba, axis=1)], proba
+
+
+def _metrics(task, y, pred, proba, model) -> dict:
+    if task == "regression":
+        if len(y) < 2:
+            return {"r2": None, "mae": None}
+        return {"r2": float(r2_score(y, pred)), "mae": float(mean_absolute_error(y, pred))}
+    classes = list(model.classes_)
+    aucs = []
+    for c in np.unique(y):
+        pos = y == c
+        if pos.all():
+            continue
+        score = proba[:, classes.index(c)] if c in classes else np.zeros(len(y))
+        aucs.append(roc_auc_score(pos, score))
+    return {
+        "roc_auc": float(np.mean(aucs)) if aucs else None,
+        "f1_macro": float(f1_score(y, pred, average="macro")),
+        "accuracy": float(accuracy_score(y, pred)),
+    }
+
+
+def _importance_agreement(rf: dict, x, y, task, rng, seed) -> float | None:
+    """Spearman correlation of the two forests' permutation importances (one predict per model)."""
+    if x.shape[1] < 2:
+        return None
+    if len(y) > IMPORTANCE_ROWS:
+        idx = np.sort(rng.choice(len(y), IMPORTANCE_ROWS, replace=False))
+        x, y = x.iloc[idx], y[idx]
+    x = x.reset_index(drop=True)
+    n, cols = len(x), list(x.columns)
+    perm_rng = np.random.default_rng(seed)
+    blocks = []
+    for _ in range(IMPORTANCE_REPEATS):
+        for c in cols:  # one block per feature with that column shuffled
+            block = x.copy()
+            block[c] = x[c].to_numpy()[perm_rng.permutation(n)]
+            blocks.append(block)
+    stacked = pd.concat([x, *blocks], ignore_index=True)
+    imps = []
+    for k in ("tstr", "trtr"):
+        pred = _predict(rf[k], stacked, task)[0].reshape(-1, n)
+        if task == "classification":
+            scores = (pred == y).mean(axis=1)
+        else:
+            resid = ((pred - y) ** 2).sum(axis=1)
+            scores = 1 - resid / max(float(((y - y.mean()) ** 2).sum()), 1e-12)
+        drops = scores[0] - scores[1:].reshape(IMPORTANCE_REPEATS, len(cols))
+        imps.append(drops.mean(axis=0))
+    if np.ptp(imps[0]) == 0 or np.ptp(imps[1]) == 0:
+        return None
+    rho = spearmanr(imps[0], imps[1]).statistic
+    return None if not np.isfinite(rho) else float(rho)

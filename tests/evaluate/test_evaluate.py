@@ -1,0 +1,141 @@
+"""The evaluate API and CLI: the JSON contract, clear errors, and the shared Adult data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from synthdsl.cli import app
+from synthdsl.errors import DataError
+from synthdsl.evaluation import Evaluation, evaluate
+from tests.conftest import SHARED
+
+ADULT = SHARED / "data" / "adult" / "adult_train.csv"
+runner = CliRunner()
+
+
+def frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, n)
+    return pd.DataFrame(
+        {
+            "x": x,
+            "y": 2 * x + rng.normal(0, 0.5, n),
+            "g": rng.choice(["a", "b", "c"], n),
+            "label": np.where(x + rng.normal(0, 0.5, n) > 0, "yes", "no"),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def adult():
+    data = pd.read_csv(ADULT, na_values=["?"], skipinitialspace=True).sample(4000, random_state=7)
+    return data.iloc[:2000].reset_index(drop=True), data.iloc[2000:].reset_index(drop=True)
+
+
+def test_contract_keys_and_ranges():
+    real, holdout = frame(1500, 1), frame(1500, 2)
+    result = evaluate(real, frame(1500, 3), holdout=holdout, target="label", seed=0)
+    data = json.loads(result.to_json())
+    for part in ("fidelity", "utility", "privacy"):
+        assert 0.0 <= data[part]["score"] <= 1.0
+    assert 0.0 <= data["privacy"]["exact_match_rate"] <= 1.0
+    assert 0.0 <= data["privacy"]["membership_inference_auc"] <= 1.0
+    assert data["settings"]["rows"] == {"real": 1500, "synthetic": 1500, "holdout": 1500}
+    Evaluation.model_validate(data)
+
+
+def test_no_holdout_means_null_membership_auc_and_no_target_skips_utility():
+    result = evaluate(frame(800, 1), frame(800, 3))
+    assert result.privacy["membership_inference_auc"] is None
+    assert result.utility["score"] is None and "target" in result.utility["skipped"]
+
+
+def test_a_copy_of_the_training_rows_is_flagged(adult):
+    train, holdout = adult
+    result = evaluate(train, train, holdout=holdout, target="class", seed=1)
+    assert result.privacy["exact_match_rate"] == 1.0
+    assert result.privacy["membership_inference_auc"] > 0.9
+    assert result.fidelity["score"] > 0.9
+
+
+def test_independent_noise_is_unfaithful_but_private(adult):
+    train, holdout = adult
+    rng = np.random.default_rng(0)
+    noise = train.copy()
+    for col in noise.columns:  # break every column: values drawn from unrelated ranges
+        if pd.api.types.is_numeric_dtype(noise[col]):
+            noise[col] = rng.uniform(noise[col].min(), noise[col].max(), len(noise)).round()
+        else:
+            noise[col] = rng.choice(noise[col].dropna().unique(), len(noise))
+    result = evaluate(train, noise, holdout=holdout, target="class", seed=1)
+    copy = evaluate(train, train, holdout=holdout, target="class", seed=1)
+    assert result.fidelity["score"] < copy.fidelity["score"] - 0.2
+    assert result.privacy["exact_match_rate"] == 0.0
+    assert abs(result.privacy["membership_inference_auc"] - 0.5) < 0.1
+
+
+@pytest.mark.parametrize(
+    ("mutate", "column"),
+    [
+        (lambda f: f.drop(columns=["y"]), "y"),
+        (lambda f: f.assign(extra=1), "extra"),
+    ],
+)
+def test_schema_mismatch_names_the_column(mutate, column):
+    with pytest.raises(DataError) as exc:
+        evaluate(frame(100, 1), mutate(frame(100, 2)))
+    assert exc.value.column == column and f"'{column}'" in str(exc.value)
+
+
+def test_bad_inputs_via_cli(tmp_path):
+    real = tmp_path / "real.csv"
+    frame(300, 1).to_csv(real, index=False)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    r = runner.invoke(app, ["evaluate", "--real", str(real), "--synthetic", str(empty)])
+    assert r.exit_code == 1 and "is empty" in r.stderr and "Traceback" not in r.output
+    one = tmp_path / "one.csv"
+    frame(300, 2).assign(label="yes").to_csv(one, index=False)
+    r = runner.invoke(
+        app, ["evaluate", "--real", str(real), "--synthetic", str(one), "--target", "label"]
+    )
+    assert r.exit_code == 1 and "one class" in r.stderr
+    r = runner.invoke(
+        app, ["evaluate", "--real", str(real), "--synthetic", str(real), "--target", "nope"]
+    )
+    assert r.exit_code == 1 and "'nope'" in r.stderr
+
+
+def test_cli_writes_the_json(tmp_path):
+    real, syn, hold = (tmp_path / f"{n}.csv" for n in ("real", "syn", "hold"))
+    frame(600, 1).to_csv(real, index=False)
+    frame(600, 2).to_csv(syn, index=False)
+    frame(600, 3).to_parquet(hold.with_suffix(".parquet"))
+    out = tmp_path / "report.json"
+    r = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--real",
+            str(real),
+            "--synthetic",
+            str(syn),
+            "--holdout",
+            str(hold.with_suffix(".parquet")),
+            "--target",
+            "label",
+            "--subgroups",
+            "g",
+            "--json",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text())
+    assert data["settings"]["subgroups"] == ["g"]
+    assert "fidelity" in r.stdout and "membership AUC" in r.stdout
