@@ -113,10 +113,11 @@ class Spec:
         workers: int = 1,
         progress: Callable[[int], None] | None = None,
     ):
-        """Generate into files (atomically) and write ``card.json``; returns the card."""
+        """Generate into files (atomically), with ``card.json`` and ``card.md``; returns the card."""
         from synthdsl import card as card_mod
         from synthdsl.sinks import open_sink
         from synthdsl.sinks.card import write_card
+        from synthdsl.sinks.card_md import write_card_md
 
         rt0 = self.runtime(seed=seed, rows=rows)
         schemas = [rt0.schema(t) for t in self.tables]
@@ -129,6 +130,7 @@ class Spec:
             files = sink.commit()
         card = card_mod.build_card(self, self.last_runtime, format, files, out, chunk_size)
         write_card(out, card)
+        write_card_md(out, card)
         return card
 
 

@@ -1,11 +1,39 @@
-"""The dataset card of a run: provenance, row counts, and how each rule was enforced."""
+"""The dataset card of a run: provenance, row counts, how each rule was enforced, and evaluation.
+
+Input: a checked spec and the runtime of a finished run (``build_card``), or an evaluation result
+(``summarize_evaluation``). Output: a ``Card`` (``synthdsl.sinks.card``) that ``Spec.write`` saves as
+``card.json`` and ``card.md``; ``attach_evaluation`` later adds the evaluation summary to both.
+Datasets the spec read are identified by the SHA-256 of their bytes: no row of them reaches a card.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from synthdsl import __version__
-from synthdsl.sinks.card import Card, ColumnReport, RuleReport, TableReport
+from synthdsl.errors import DataError
+from synthdsl.sinks._atomic import atomic_write_bytes
+from synthdsl.sinks.card import (
+    CARD_FILE,
+    Card,
+    ColumnReport,
+    DatasetReport,
+    EvaluationRows,
+    EvaluationSummary,
+    RuleReport,
+    TableReport,
+    card_json,
+    synthesis_of,
+)
+from synthdsl.sinks.card_md import write_card_md
+
+_HASH_BLOCK = 1 << 20
 
 
 def _generator(info) -> str:
@@ -20,6 +48,34 @@ def _generator(info) -> str:
     return info.kind
 
 
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (datasets and real tables can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_HASH_BLOCK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def dataset_reports(spec) -> list[DatasetReport]:
+    """The spec's datasets by name, declared path and hash; all are lookups until models learn."""
+    path = spec.checked.path
+    base = Path(path).resolve().parent if path != "<string>" else Path.cwd()
+    out = []
+    for name, info in spec.checked.datasets.items():
+        rel = Path(os.path.relpath(info.path, base)).as_posix()
+        out.append(
+            DatasetReport(
+                name=name,
+                path=rel,
+                sha256=file_sha256(info.path),
+                rows=len(info.frame),
+                role="lookup",
+            )
+        )
+    return out
+
+
 def build_card(
     spec, rt, fmt: str, files: list[Path], out: Path, chunk_size: int | None = None
 ) -> Card:
@@ -31,7 +87,15 @@ def build_card(
             for c in t.columns.values()
         ]
         own = [str(f.relative_to(out)) for f in files if f.stem == name or f.suffix == ".sqlite"]
-        tables.append(TableReport(name=name, rows=rt.totals.get(name, 0), columns=cols, files=own))
+        tables.append(
+            TableReport(
+                name=name,
+                rows=rt.totals.get(name, 0),
+                columns=cols,
+                files=own,
+                parent=t.parent,
+            )
+        )
     rules = []
     for tp in plan.tables:
         for r in tp.rules:
@@ -47,10 +111,121 @@ def build_card(
     return Card(
         synthdsl_version=__version__,
         spec_sha256=spec.checked.sha256,
-        spec_path=Path(spec.checked.path).name,
+        spec_path=None if spec.checked.path == "<string>" else Path(spec.checked.path).name,
         seed=rt.seed,
         format=fmt,
         chunk_size=chunk_size,
         tables=tables,
         rules=rules,
+        synthesis=synthesis_of(c.generator for t in tables for c in t.columns),
+        datasets=dataset_reports(spec),
     )
+
+
+def summarize_evaluation(
+    result: Mapping[str, Any],
+    *,
+    report: str | None = None,
+    json_name: str | None = None,
+    real_sha256: str | None = None,
+) -> EvaluationSummary:
+    """The card's summary of an evaluation result (``Evaluation.model_dump()`` or its JSON).
+
+    Missing optional parts (utility without a target, attacks not run, no holdout) become nulls;
+    a result without the contract's scores raises ``DataError``.
+
+    Args:
+        result: the evaluation's JSON form: ``fidelity``, ``utility``, ``privacy``, ``settings``.
+        report: the HTML report's file name, relative to the card.
+        json_name: the evaluation JSON's file name, relative to the card.
+        real_sha256: SHA-256 of the real table's file, when it was given as a file.
+    """
+    fidelity = _part(result, "fidelity")
+    utility = _part(result, "utility")
+    privacy = _part(result, "privacy")
+    settings = _part(result, "settings")
+    rows = _part(settings, "rows")
+    attacks = _part(privacy, "attacks")
+    inference = [_risk(a) for a in _part(attacks, "inference").values()]
+    inference = [r for r in inference if r is not None]
+    try:
+        return EvaluationSummary(
+            fidelity_score=_required(fidelity, "fidelity", "score"),
+            utility_score=utility.get("score"),
+            privacy_score=_required(privacy, "privacy", "score"),
+            exact_match_rate=_required(privacy, "privacy", "exact_match_rate"),
+            membership_inference_auc=privacy.get("membership_inference_auc"),
+            singling_out_risk=_risk(attacks.get("singling_out")),
+            linkability_risk=_risk(attacks.get("linkability")),
+            inference_risk=max(inference) if inference else None,
+            rows=EvaluationRows(
+                real=_required(rows, "settings.rows", "real"),
+                synthetic=_required(rows, "settings.rows", "synthetic"),
+                holdout=rows.get("holdout"),
+            ),
+            target=settings.get("target", utility.get("target")),
+            report=report,
+            json_report=json_name,
+            real_sha256=real_sha256,
+        )
+    except ValidationError as err:
+        raise DataError(f"the evaluation result is not valid: {_first_error(err)}") from None
+
+
+def _part(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = obj.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _required(obj: Mapping[str, Any], where: str, key: str) -> Any:
+    if obj.get(key) is None:
+        raise DataError(f"the evaluation result has no {where}.{key}")
+    return obj[key]
+
+
+def _risk(attack: Any) -> float | None:
+    """An attack's risk; None when it was skipped or not run."""
+    if not isinstance(attack, Mapping) or attack.get("risk") is None:
+        return None
+    return float(attack["risk"])
+
+
+def attach_evaluation(card_path: str | Path, summary: EvaluationSummary) -> Card:
+    """Set a card's ``evaluation`` and rewrite ``card.json`` and ``card.md`` beside it atomically.
+
+    Args:
+        card_path: the ``card.json`` of a generated dataset, or the directory holding it.
+        summary: from ``summarize_evaluation``.
+
+    Raises:
+        DataError: the card is missing or is not a valid synthdsl card.
+    """
+    path = Path(card_path)
+    if path.is_dir():
+        path = path / CARD_FILE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(
+            f"card not found: {path} (give the card.json that `synthdsl generate` wrote)"
+        ) from None
+    except OSError as err:
+        raise DataError(f"cannot read the card {path}: {err.strerror}") from None
+    try:
+        card = Card.model_validate_json(data)
+    except ValidationError as err:
+        raise DataError(f"{path} is not a valid synthdsl card: {_first_error(err)}") from None
+    if not isinstance(summary, EvaluationSummary):
+        summary = EvaluationSummary.model_validate(summary)
+    card = card.model_copy(update={"evaluation": summary})
+    atomic_write_bytes(path, card_json(card).encode("utf-8"))
+    write_card_md(path.parent, card)
+    return card
+
+
+def _first_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    more = err.error_count() - 1
+    text = f"{where}: {first['msg']}" if where else first["msg"]
+    return text + (f" (and {more} more)" if more else "")

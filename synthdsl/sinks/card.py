@@ -12,22 +12,30 @@ Models forbid unknown fields (``extra="forbid"``): a misspelled field fails at c
 of silently vanishing, and the published schema says ``additionalProperties: false`` so a consumer
 can tell a card from a stranger JSON file. Later issues extend the card by adding typed, defaulted
 fields here (old code paths keep working) and regenerating the schema; a test keeps the two in
-step.
+step. Issue 4 added ``synthesis``, ``datasets``, ``evaluation`` and ``TableReport.parent``; the
+human-readable ``card.md`` and its schema.org JSON-LD are rendered from this model by
+``synthdsl.sinks.card_md``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from synthdsl.sinks._atomic import atomic_write_bytes
 
 CARD_FILE = "card.json"
+SHA256_PATTERN = "^[0-9a-f]{64}$"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+# Generators whose values are real data, not generated (pass-through columns, a later issue).
+REAL_GENERATORS = frozenset({"real", "copied"})
+
+Synthesis = Literal["fully synthetic", "partially synthetic"]
 
 
 class _Model(BaseModel):
@@ -61,20 +69,110 @@ class TableReport(_Model):
     rows: int = Field(ge=0)
     columns: list[ColumnReport]
     files: list[str] = Field(description="Output files holding the table, relative to card.json.")
+    parent: str | None = Field(
+        default=None, description="The parent table when rows are drawn per parent row."
+    )
+
+
+class DatasetReport(_Model):
+    """A dataset file the spec read: identified by its hash; none of its rows or values."""
+
+    name: str = Field(description="The dataset's name in the spec.")
+    path: str = Field(description="The file's path as declared, relative to the spec.")
+    sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the file's bytes.")
+    rows: int = Field(ge=0, description="Rows in the file.")
+    role: Literal["lookup", "learned"] = Field(
+        default="lookup",
+        description="'lookup': values are looked up or drawn from it; 'learned': a model learned "
+        "from it (its privacy budget is under 'privacy').",
+    )
+
+
+class EvaluationRows(_Model):
+    """Row counts the evaluation compared."""
+
+    real: int = Field(ge=0)
+    synthetic: int = Field(ge=0)
+    holdout: int | None = Field(default=None, ge=0, description="Null when no holdout was given.")
+
+
+class EvaluationSummary(_Model):
+    """The headline figures of ``synthdsl evaluate``; the full result is in the report JSON.
+
+    Scores are in [0, 1], higher is better (for privacy: safer). Risks are anonymeter's risk (what
+    the attack gains over its baseline guess), lower is safer; null when the attack was skipped.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+
+    fidelity_score: float = Field(ge=0, le=1)
+    utility_score: float | None = Field(
+        default=None, ge=0, le=1, description="Null when no target was given."
+    )
+    privacy_score: float = Field(ge=0, le=1)
+    exact_match_rate: float = Field(
+        ge=0, le=1, description="Share of synthetic rows equal to a real row."
+    )
+    membership_inference_auc: float | None = Field(
+        default=None, ge=0, le=1, description="Null when no holdout was given."
+    )
+    singling_out_risk: float | None = Field(default=None, description="Null when not run.")
+    linkability_risk: float | None = Field(default=None, description="Null when not run.")
+    inference_risk: float | None = Field(
+        default=None, description="The highest attribute-inference risk over the columns attacked."
+    )
+    rows: EvaluationRows
+    target: str | None = Field(default=None, description="The utility target column, if any.")
+    report: str | None = Field(
+        default=None, description="The HTML report's file name, relative to card.json."
+    )
+    json_report: str | None = Field(
+        default=None,
+        alias="json",
+        description="The evaluation JSON's file name, relative to card.json.",
+    )
+    real_sha256: str | None = Field(
+        default=None,
+        pattern=SHA256_PATTERN,
+        description="SHA-256 of the real table's file; null when it was not given as a file.",
+    )
 
 
 class Card(_Model):
     """Everything needed to reproduce and audit a generated dataset."""
 
     synthdsl_version: str
-    spec_sha256: str = Field(pattern="^[0-9a-f]{64}$", description="SHA-256 of the spec's bytes.")
+    spec_sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the spec's bytes.")
     spec_path: str | None = Field(description="The spec's path as given, or null for inline text.")
     seed: int
     format: str = Field(description="Output format: csv, jsonl, parquet or sqlite.")
     chunk_size: int | None = Field(default=None, ge=1, description="Rows per chunk, if set.")
     tables: list[TableReport]
     rules: list[RuleReport]
-    privacy: dict[str, Any] | None = Field(default=None, description="Privacy report, if any.")
+    privacy: dict[str, Any] | None = Field(
+        default=None,
+        description="Privacy budget spent by models that learned from real data (epsilon, delta, "
+        "source). Null means no model learned from real data: no privacy budget spent.",
+    )
+    synthesis: Synthesis = Field(
+        default="fully synthetic",
+        description="'fully synthetic' when every column is generated; 'partially synthetic' when "
+        "some columns hold real values (see tables[].columns[].generator).",
+    )
+    datasets: list[DatasetReport] = Field(
+        default_factory=list, description="Dataset files the spec read, by hash (never rows)."
+    )
+    evaluation: EvaluationSummary | None = Field(
+        default=None, description="The evaluation summary; null until ``synthdsl evaluate`` ran."
+    )
+
+
+def synthesis_of(generators: Iterable[str]) -> Synthesis:
+    """'partially synthetic' when any column's generator passes real values through."""
+    real = any(g in REAL_GENERATORS for g in generators)
+    return "partially synthetic" if real else "fully synthetic"
 
 
 def card_schema() -> dict[str, Any]:

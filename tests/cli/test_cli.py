@@ -80,7 +80,7 @@ def test_generate_each_format(spec, tmp_path, fmt):
     assert {t["name"]: t["rows"] for t in card["tables"]}["p"] == 50
     names = {f.name for f in out.iterdir()}
     expected = {"data.sqlite"} if fmt == "sqlite" else {f"p.{fmt}", f"c.{fmt}"}
-    assert names == expected | {"card.json"}
+    assert names == expected | {"card.json", "card.md"}
 
 
 @pytest.mark.parametrize(
