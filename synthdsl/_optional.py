@@ -11,7 +11,14 @@ from types import ModuleType
 
 from synthdsl.errors import MissingExtraError
 
-EXTRAS = {"pgmpy": "bayes", "torch": "neural", "opacus": "neural"}
+EXTRAS = {
+    "pgmpy": "bayes",
+    "torch": "neural",
+    "opacus": "neural",
+    "sklearn": "evaluate",
+    "jinja2": "evaluate",
+    "matplotlib": "evaluate",
+}
 
 
 def import_optional(module: str, feature: str) -> ModuleType:

@@ -1,4 +1,4 @@
-"""The ``synthdsl`` command line: check, plan, generate.
+"""The ``synthdsl`` command line: check, plan, generate, evaluate.
 
 Exit codes: 0 success, 1 a spec or data error (printed as a diagnostic, never a traceback), 2 a usage
 error (Click's convention). A progress bar appears on long runs when stderr is a terminal.
@@ -159,57 +159,182 @@ class _progress:
             self.bar.stop()
 
 
+def _parse_kinds(items: list[str]) -> dict[str, str]:
+    kinds = {}
+    for item in items:
+        name, sep, kind = item.partition("=")
+        if not sep or not name or kind not in ("numeric", "categorical"):
+            raise typer.BadParameter(
+                f"expected COLUMN=numeric or COLUMN=categorical, got '{item}'", param_hint="--kind"
+            )
+        kinds[name] = kind
+    return kinds
+
+
+STAGES = ("loading", "fidelity", "utility", "privacy attacks", "privacy")
+
+
 @app.command()
 def evaluate(
     real: Annotated[Path, typer.Option("--real", help="The real table (CSV or Parquet).")],
     synthetic: Annotated[Path, typer.Option("--synthetic", help="The synthetic table.")],
     holdout: Annotated[
-        Path | None, typer.Option("--holdout", help="Real rows never used for training.")
+        Path | None,
+        typer.Option("--holdout", help="Real rows the generator never saw (test and control set)."),
     ] = None,
     target: Annotated[str | None, typer.Option("--target", help="Column to predict.")] = None,
     subgroups: Annotated[
-        list[str] | None, typer.Option("--subgroups", help="Column to report utility by.")
+        list[str] | None,
+        typer.Option("--subgroups", help="Report utility per value of this column (repeatable)."),
     ] = None,
     quasi_identifiers: Annotated[
-        list[str] | None, typer.Option("--quasi-identifiers", help="Columns an attacker knows.")
+        list[str] | None,
+        typer.Option("--quasi-identifiers", help="A column an attacker knows (repeatable)."),
+    ] = None,
+    sensitive: Annotated[
+        list[str] | None,
+        typer.Option("--sensitive", help="A column the inference attack guesses (repeatable)."),
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", help="Override a column's kind: COLUMN=numeric|categorical."),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the HTML report here.")
     ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the result JSON here.")
     ] = None,
+    card: Annotated[
+        Path | None,
+        typer.Option(
+            "--card",
+            help="The card.json of the synthetic data: its privacy budget is reported and the "
+            "evaluation is added to it (and to card.md). Found beside --synthetic when omitted.",
+        ),
+    ] = None,
+    attacks: Annotated[
+        bool,
+        typer.Option(
+            "--attacks/--no-attacks", help="Run anonymeter's singling-out/linkability/inference."
+        ),
+    ] = True,
     seed: Annotated[int, typer.Option(min=0, help="Seed for sampling and models.")] = 0,
 ) -> None:
     """Measure fidelity, utility and privacy of a synthetic table against the real one."""
     from synthdsl.evaluation import evaluate as run_evaluation
     from synthdsl.sinks._atomic import atomic_write_bytes
 
-    def step(name: str) -> None:
-        if sys.stderr.isatty():
-            typer.echo(f"evaluating {name} ...", err=True)
-
+    kinds = _parse_kinds(kind or [])
     try:
-        result = run_evaluation(
-            real,
-            synthetic,
-            holdout=holdout,
-            target=target,
-            subgroups=subgroups or (),
-            quasi_identifiers=quasi_identifiers or (),
-            seed=seed,
-            progress=step,
-        )
+        with _stages() as step:
+            result = run_evaluation(
+                real,
+                synthetic,
+                holdout=holdout,
+                target=target,
+                subgroups=subgroups or (),
+                quasi_identifiers=quasi_identifiers or (),
+                sensitive=sensitive or (),
+                kinds=kinds,
+                card=card,
+                attacks=attacks,
+                seed=seed,
+                progress=step,
+            )
+            if json_out is not None:
+                atomic_write_bytes(json_out, result.to_json().encode())
+            if report is not None:
+                from synthdsl.evaluation.report import write_report
+
+                step("report")
+                write_report(report, result)
+            card_path = result.settings.get("card")
+            if card_path is not None:
+                _attach(Path(card_path), result, real, report, json_out)
     except SynthError as err:
         _fail(err)
-    text = result.to_json()
-    if json_out is not None:
-        atomic_write_bytes(json_out, text.encode())
+    typer.echo(_summary_line(result))
+    for path, what in (
+        (json_out, "JSON"),
+        (report, "report"),
+        (result.settings.get("card"), "card"),
+    ):
+        if path is not None:
+            typer.echo(f"wrote {what}: {path}")
+
+
+def _summary_line(result) -> str:
     util = result.utility.get("score")
-    util_text = "n/a (no --target)" if util is None else f"{util:.3f}"
-    mia = result.privacy.get("membership_inference_auc")
-    typer.echo(
-        f"fidelity {result.fidelity['score']:.3f}  utility {util_text}  "
-        f"privacy {result.privacy['score']:.3f}  exact matches {result.privacy['exact_match_rate']:.2%}"
-        + ("" if mia is None else f"  membership AUC {mia:.3f}")
+    priv = result.privacy
+    parts = [
+        f"fidelity {result.fidelity['score']:.3f}",
+        "utility n/a (no --target)" if util is None else f"utility {util:.3f}",
+        f"privacy {priv['score']:.3f}",
+        f"exact matches {priv['exact_match_rate']:.2%}",
+    ]
+    if priv.get("membership_inference_auc") is not None:
+        parts.append(f"membership AUC {priv['membership_inference_auc']:.3f}")
+    for key, label in (
+        ("singling_out_risk", "singling out"),
+        ("linkability_risk", "linkability"),
+        ("inference_risk", "inference"),
+    ):
+        if priv.get(key) is not None:
+            parts.append(f"{label} risk {priv[key]:.3f}")
+    return "  ".join(parts)
+
+
+def _attach(card_path: Path, result, real: Path, report: Path | None, json_out: Path | None):
+    """Add the evaluation summary to card.json and card.md beside the synthetic data."""
+    import os
+
+    from synthdsl.card import attach_evaluation, file_sha256, summarize_evaluation
+
+    def rel(p: Path | None) -> str | None:
+        return None if p is None else os.path.relpath(p, card_path.parent)
+
+    summary = summarize_evaluation(
+        result.model_dump(),
+        report=rel(report),
+        json_name=rel(json_out),
+        real_sha256=file_sha256(real),
     )
+    attach_evaluation(card_path, summary)
+
+
+class _stages:
+    """Evaluation stages as a rich progress bar on a terminal; nothing otherwise."""
+
+    def __init__(self):
+        self.enabled = sys.stderr.isatty()
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda _name: None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            TextColumn("evaluating: {task.description:<16}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            transient=True,
+        )
+        self.bar.start()
+        self.task = self.bar.add_task("", total=len(STAGES) + 1)
+
+        def step(name: str) -> None:
+            self.bar.update(self.task, description=name, completed=_stage_index(name))
+
+        return step
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+
+def _stage_index(name: str) -> int:
+    return STAGES.index(name) if name in STAGES else len(STAGES)
 
 
 def main() -> None:

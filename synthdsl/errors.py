@@ -94,12 +94,10 @@ class RuleError(SynthError):
 class MissingExtraError(SynthError):
     """An optional dependency is missing; the message names the extra to install."""
 
-    def __init__(self, feature: str, extra: str, module: str):
+    def __init__(self, feature: str, extra: str, module: str, *, hint: str | None = None):
         self.extra = extra
-        super().__init__(
-            f"{feature} needs the optional package '{module}': "
-            f"install it with  pip install 'synthdsl[{extra}]'"
-        )
+        how = hint or f"pip install 'synthdsl[{extra}]'"
+        super().__init__(f"{feature} needs the optional package '{module}': install it with  {how}")
 
 
 def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str | None:

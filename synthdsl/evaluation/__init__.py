@@ -10,6 +10,7 @@ in [0, 1], higher is better (for privacy: safer). Metrics live in ``fidelity.py`
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from synthdsl import __version__
-from synthdsl.errors import DataError
+from synthdsl._optional import import_optional
+from synthdsl.errors import DataError, did_you_mean
 from synthdsl.evaluation._load import align, read_table
 
 Source = str | Path | pd.DataFrame
@@ -63,26 +65,65 @@ def evaluate(
     target: str | None = None,
     subgroups: Sequence[str] = (),
     quasi_identifiers: Sequence[str] = (),
+    sensitive: Sequence[str] = (),
     kinds: Mapping[str, str] | None = None,
+    card: str | Path | None = None,
+    attacks: bool = True,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> Evaluation:
-    """Compare ``synthetic`` with ``real`` (frames or CSV/Parquet paths)."""
+    """Compare ``synthetic`` with ``real`` (frames or CSV/Parquet paths).
+
+    Args:
+        holdout: real rows the generator never saw; the test set for utility and the control
+            group for every privacy attack (membership inference and anonymeter's attacks need it).
+        target: the column utility predicts; without it utility is skipped.
+        subgroups: report utility per value of these columns too.
+        quasi_identifiers: the columns an attacker knows (identity disclosure, linkability,
+            inference); all columns when empty.
+        sensitive: the columns the inference attack tries to guess.
+        kinds: overrides of the inferred column kinds (``numeric`` or ``categorical``).
+        card: a ``card.json`` whose privacy budget is reported; found beside ``synthetic`` when
+            it is a path and this is None.
+        attacks: run anonymeter's singling-out, linkability and inference attacks.
+        seed: seeds every sample and model, so the same inputs give the same result.
+        progress: called with the name of each stage as it starts.
+    """
+    _check_options(subgroups, quasi_identifiers, sensitive)
+    import_optional("sklearn", "synthdsl evaluate")
+    if attacks:
+        from synthdsl.evaluation.attacks import load_anonymeter
+
+        load_anonymeter()
     from synthdsl.evaluation.fidelity import fidelity
     from synthdsl.evaluation.privacy import privacy
     from synthdsl.evaluation.utility import utility
 
     step = progress or (lambda _name: None)
+    step("loading")
     r = read_table(real, "real")
     s = read_table(synthetic, "synthetic")
     h = read_table(holdout, "holdout") if holdout is not None else None
     r, s, h, kind_map = align(r, s, h, kinds)
-    for name, cols in (("--subgroups", subgroups), ("--quasi-identifiers", quasi_identifiers)):
+    for name, cols in (
+        ("--subgroups", subgroups),
+        ("--quasi-identifiers", quasi_identifiers),
+        ("--sensitive", sensitive),
+    ):
         for c in cols:
             if c not in kind_map:
-                raise DataError(f"{name} names '{c}', which is not a column", column=c)
+                hint = did_you_mean(c, kind_map)
+                raise DataError(
+                    f"{name} names '{c}', which is not a column" + (f"; {hint}" if hint else ""),
+                    column=c,
+                )
     if target is not None and target not in kind_map:
-        raise DataError(f"target '{target}' is not a column", column=target)
+        hint = did_you_mean(target, kind_map)
+        raise DataError(
+            f"target '{target}' is not a column" + (f"; {hint}" if hint else ""), column=target
+        )
+    card_path = _find_card(card, synthetic)
+    dp = differential_privacy(card_path)
     step("fidelity")
     fid = fidelity(r, s, kind_map, seed=seed)
     step("utility")
@@ -92,8 +133,32 @@ def evaluate(
         util = utility(
             r, s, kind_map, target=target, holdout=h, subgroups=tuple(subgroups), seed=seed
         )
+    attack_out = None
+    if attacks:
+        from synthdsl.evaluation.attacks import attacks as run_attacks
+
+        step("privacy attacks")
+        attack_out = run_attacks(
+            r,
+            s,
+            h,
+            kind_map,
+            quasi_identifiers=tuple(quasi_identifiers),
+            sensitive=tuple(sensitive),
+            seed=seed,
+        )
     step("privacy")
-    priv = privacy(r, s, kind_map, holdout=h, quasi_identifiers=tuple(quasi_identifiers), seed=seed)
+    priv = privacy(
+        r,
+        s,
+        kind_map,
+        holdout=h,
+        quasi_identifiers=tuple(quasi_identifiers),
+        seed=seed,
+        attacks=attack_out,
+    )
+    priv["differential_privacy"] = dp
+    priv["readings"]["differential_privacy"] = _dp_reading(dp)
     settings = {
         "synthdsl_version": __version__,
         "rows": {"real": len(r), "synthetic": len(s), "holdout": None if h is None else len(h)},
@@ -101,9 +166,92 @@ def evaluate(
         "target": target,
         "subgroups": list(subgroups),
         "quasi_identifiers": list(quasi_identifiers),
+        "sensitive": list(sensitive),
+        "attacks": attacks,
+        "card": None if card_path is None else str(card_path),
+        "test_set": util.get("test_set"),
         "seed": seed,
+        "sampling": _sampling_notes(fid, priv),
     }
     return Evaluation(fidelity=fid, utility=util, privacy=priv, settings=settings)
 
 
-__all__ = ["Evaluation", "evaluate"]
+def _check_options(*groups: Sequence[str]) -> None:
+    for group in groups:
+        if isinstance(group, str):
+            raise TypeError(f"expected a sequence of column names, got the string {group!r}")
+
+
+def _find_card(card: str | Path | None, synthetic: Source) -> Path | None:
+    if card is not None:
+        path = Path(card)
+        if path.is_dir():
+            path = path / "card.json"
+        if not path.is_file():
+            raise DataError(f"the card {path} does not exist")
+        return path
+    if isinstance(synthetic, str | Path):
+        beside = Path(synthetic).parent / "card.json"
+        if beside.is_file():
+            return beside
+    return None
+
+
+def differential_privacy(card_path: Path | None) -> dict[str, Any] | None:
+    """The (epsilon, delta) a card records for models trained on real data, or None."""
+    if card_path is None:
+        return None
+    try:
+        data = json.loads(card_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"the card {card_path} cannot be read: {exc}") from None
+    budget = data.get("privacy") if isinstance(data, dict) else None
+    if not isinstance(budget, dict) or budget.get("epsilon") is None:
+        return {"epsilon": None, "delta": None, "source": str(card_path)}
+    return {
+        "epsilon": float(budget["epsilon"]),
+        "delta": None if budget.get("delta") is None else float(budget["delta"]),
+        "source": str(card_path),
+    }
+
+
+def _dp_reading(dp: Mapping[str, Any] | None) -> str:
+    if dp is None:
+        return "No dataset card was given, so no differential-privacy guarantee is reported."
+    if dp["epsilon"] is None:
+        return (
+            "The card records no model trained on real data: no privacy budget was spent and "
+            "no differential-privacy guarantee applies (rules and stated distributions only)."
+        )
+    eps, delta = dp["epsilon"], dp["delta"]
+    bound = math.exp(eps)
+    return (
+        f"The models were trained with differential privacy at epsilon {eps:g}"
+        + (f", delta {delta:g}" if delta else "")
+        + f": whatever an attacker concludes about any one person changes its odds by at most "
+        f"a factor of {bound:.3g} whether or not that person was in the data"
+        + (f" (except with probability {delta:g})." if delta else ".")
+    )
+
+
+def _sampling_notes(fid: Mapping[str, Any], priv: Mapping[str, Any]) -> list[str]:
+    from synthdsl.evaluation import attacks, fidelity, privacy
+
+    notes = []
+    if fid.get("sampled"):
+        notes.append(
+            f"fidelity: each table sampled to {fidelity.fidelity.__kwdefaults__['max_rows']:,} rows "
+            f"(MMD on {fidelity.MMD_ROWS:,})"
+        )
+    if priv.get("sampled"):
+        notes.append(
+            f"privacy: distances to closest records from {privacy.DEFAULT_MAX_ROWS:,} query rows "
+            "per table"
+        )
+    att = priv.get("attacks") or {}
+    if att.get("settings", {}).get("sampled"):
+        notes.append(f"privacy attacks: {attacks.MAX_ROWS:,} rows per table")
+    return notes
+
+
+__all__ = ["Evaluation", "differential_privacy", "evaluate"]

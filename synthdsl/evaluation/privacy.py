@@ -21,6 +21,7 @@ Quadratic parts (nearest-neighbour queries) use at most ``max_rows`` query rows 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,8 +29,10 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
 from synthdsl.errors import DataError
+from synthdsl.evaluation.attacks import max_risk
 
 MAX_CATEGORIES = 20
+DEFAULT_MAX_ROWS = 5_000  # query rows per table in the nearest-neighbour parts
 _SQRT_HALF = float(np.sqrt(0.5))
 
 
@@ -41,7 +44,8 @@ def privacy(
     holdout: pd.DataFrame | None = None,
     quasi_identifiers: Sequence[str] = (),
     seed: int = 0,
-    max_rows: int = 5_000,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    attacks: Mapping[str, Any] | None = None,
 ) -> dict:
     """Privacy metrics of ``synthetic`` against ``real`` (optionally with an unseen ``holdout``).
 
@@ -53,6 +57,8 @@ def privacy(
       rows closer to the real data than the 5th percentile of holdout rows is what an ideal generator
       gives, so only the excess counts; all rows that close gives 0.
     * ``1 - share_synthetic_unique_matching_real_unique`` (needs quasi-identifiers)
+    * ``1 - risk`` for each anonymeter attack in ``attacks`` that ran (singling out, linkability,
+      the worst inference column; see ``attacks.py``)
     """
     columns = list(real.columns)
     _check(real, synthetic, holdout, kinds, quasi_identifiers)
@@ -105,6 +111,8 @@ def privacy(
         parts.append(1.0 - float(np.clip((share_closer - 0.05) / 0.95, 0.0, 1.0)))
     if identity is not None:
         parts.append(1.0 - identity["share_synthetic_unique_matching_real_unique"])
+    risks = max_risk(attacks) if attacks is not None else {}
+    parts.extend(1.0 - float(r) for r in risks.values() if r is not None)
     score = float(np.clip(np.mean(parts), 0.0, 1.0))
 
     dcr = {
@@ -118,6 +126,10 @@ def privacy(
         "dcr": dcr,
         "membership_inference_auc": auc,
         "identity_disclosure": identity,
+        "singling_out_risk": risks.get("singling_out"),
+        "linkability_risk": risks.get("linkability"),
+        "inference_risk": risks.get("inference"),
+        "attacks": attacks,
         "readings": _readings(score, exact, dcr, auc, identity),
         "sampled": sampled,
     }
