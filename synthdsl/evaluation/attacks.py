@@ -154,6 +154,11 @@ def _linkability(ev, ori, syn, control, n_attacks, qi, caught) -> dict[str, Any]
     # anonymeter's unseeded draw (see the module docstring).
     n_syn, k = len(syn), N_NEIGHBORS
     res["baseline_rate"] = 1.0 - math.comb(n_syn - k, k) / math.comb(n_syn, k)
+    # anonymeter's "no better than baseline" warning compared with its own random draw: judge
+    # against the exact baseline instead.
+    res.pop("warnings", None)
+    if res["attack_rate"] <= res["baseline_rate"]:
+        res["warnings"] = ["Attack is as good or worse as baseline model."]
     res["aux_columns"] = [list(aux[0]), list(aux[1])]
     res["reading"] = _reading(
         res,

@@ -5,10 +5,14 @@ JSON-ready dict:
 
 * **columns** — each marginal: numeric columns by the Kolmogorov–Smirnov statistic and a unit-free
   Wasserstein distance (divided by the real IQR, or the real std when the IQR is 0); categorical
-  columns by the total variation distance, with new and lost categories listed.
+  columns by the total variation distance, with new and lost categories listed. Each column also
+  carries the data of its report plot, so a saved JSON can be re-rendered: a ``histogram`` (numeric;
+  shares of non-missing rows in about 30 bins) or ``bars`` (categorical; shares of all rows for the
+  15 most frequent real categories, "(other)" and "(missing)").
 * **pairs** — the mean absolute difference of the numeric Pearson correlation matrices, the mean
   total variation of pairwise joint distributions (numerics binned into 10 quantile bins of the
-  real data) and Cramér's V matrices of the categorical columns.
+  real data), and the matrices themselves for the report: Pearson (numeric) and Cramér's V
+  (categorical), for at most 30 columns each.
 * **detection** — the ROC AUC of a gradient-boosting classifier that tells real from synthetic rows
   (3-fold stratified cross-validation); 0.5 means indistinguishable.
 
@@ -35,6 +39,11 @@ MAX_LISTED = 20  # new / lost categories listed per column
 TOP_CATEGORIES = 20  # categories kept (by real frequency) for pairs/detection; the rest are lumped
 MAX_CRAMERS_COLUMNS = 30  # categorical columns in the Cramér's V matrices
 MMD_ROWS = 2_000  # rows per table in the MMD
+MAX_CORRELATION_COLUMNS = 30  # numeric columns in the Pearson matrices
+HIST_BINS = 30  # bins of a numeric column's histogram
+HIST_TAIL = 0.005  # share cut from each tail (per table) for the histogram's range
+BAR_CATEGORIES = 15  # categories with a bar of their own (by real frequency)
+OTHER, MISSING = "(other)", "(missing)"
 
 
 def fidelity(
@@ -87,7 +96,7 @@ def fidelity(
             "columns": col_out,
             "pairs": pairs,
             "detection": detection,
-            "mmd": {"value": mmd},
+            "mmd": mmd,
             "sampled": bool(sampled_r or sampled_s),
         }
     )
@@ -176,8 +185,43 @@ def _numeric_column(r: np.ndarray, s: np.ndarray) -> dict:
         max_real=float(r_ok[-1]) if len(r_ok) else None,
         min_synthetic=float(s_ok[0]) if len(s_ok) else None,
         max_synthetic=float(s_ok[-1]) if len(s_ok) else None,
+        histogram=_histogram(r_ok, s_ok),
     )
     return out
+
+
+def _histogram(r_ok: np.ndarray, s_ok: np.ndarray) -> dict:
+    """Shares of the sorted finite values in common bins over both tables' robust range.
+
+    The range runs from the lower to the upper 0.5 % quantile of either table (widened to the true
+    extremes when that adds at most a quarter), so one outlier does not squash the plot; values
+    beyond it count in the end bins, so each side's shares sum to 1. Integer data with a span of at
+    most ``HIST_BINS`` values gets one bin per integer.
+    """
+    r_ok, s_ok = r_ok[np.isfinite(r_ok)], s_ok[np.isfinite(s_ok)]
+    sides = [v for v in (r_ok, s_ok) if len(v)]
+    if not sides:
+        return {"edges": [], "real": [], "synthetic": []}
+    lo_all, hi_all = min(float(v[0]) for v in sides), max(float(v[-1]) for v in sides)
+    integral = all(np.array_equal(v, np.round(v)) for v in sides)
+    if integral and hi_all - lo_all < HIST_BINS:
+        return _shares(np.arange(lo_all - 0.5, hi_all + 1.0, 1.0), r_ok, s_ok)
+    lo = min(float(np.quantile(v, HIST_TAIL)) for v in sides)
+    hi = max(float(np.quantile(v, 1 - HIST_TAIL)) for v in sides)
+    if (hi_all - lo_all) <= 1.25 * (hi - lo):
+        lo, hi = lo_all, hi_all
+    edges = np.linspace(lo, hi, HIST_BINS + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
+    return _shares(edges, r_ok, s_ok)
+
+
+def _shares(edges: np.ndarray, r_ok: np.ndarray, s_ok: np.ndarray) -> dict:
+    def shares(v: np.ndarray) -> list[float]:
+        if not len(v):
+            return [0.0] * (len(edges) - 1)
+        counts, _ = np.histogram(np.clip(v, edges[0], edges[-1]), bins=edges)
+        return (counts / len(v)).tolist()
+
+    return {"edges": edges.tolist(), "real": shares(r_ok), "synthetic": shares(s_ok)}
 
 
 def _categorical_column(r: pd.Series, s: pd.Series) -> tuple[dict, tuple]:
@@ -204,6 +248,7 @@ def _categorical_column(r: pd.Series, s: pd.Series) -> tuple[dict, tuple]:
         "tv": tv,
         "new_categories": [str(labels[i]) for i in new],
         "lost_categories": [str(labels[i]) for i in lost],
+        "bars": _bars(count_r, count_s, labels),
     }
     # Lumped codes for pairs and detection: the TOP_CATEGORIES most frequent real categories keep
     # their own code, everything else shares "other", missing keeps its own code.
@@ -212,6 +257,37 @@ def _categorical_column(r: pd.Series, s: pd.Series) -> tuple[dict, tuple]:
     remap[top] = np.arange(len(top))
     remap[k] = len(top) + 1  # missing
     return info, (remap[cr], remap[cs], len(top) + 2)
+
+
+def _bars(count_r: np.ndarray, count_s: np.ndarray, labels: np.ndarray) -> dict:
+    """Shares of the ``BAR_CATEGORIES`` most frequent real categories, then "(other)", "(missing)".
+
+    ``count_*`` has one count per label plus missing last. Ties in real frequency go to the more
+    frequent synthetic category, then by label, so the order does not depend on the row order.
+    """
+    k = len(labels)
+    names = np.asarray([str(x) for x in labels], dtype=object)
+    order = np.lexsort((names, -count_s[:k], -count_r[:k]))
+    top = order[count_r[:k][order] > 0][:BAR_CATEGORIES]
+    rest = np.ones(k, dtype=bool)
+    rest[top] = False
+    out_labels = [str(names[i]) for i in top]
+    rows_r, rows_s = [count_r[top]], [count_s[top]]
+    for name, (cr, cs) in (
+        (OTHER, (count_r[:k][rest].sum(), count_s[:k][rest].sum())),
+        (MISSING, (count_r[k], count_s[k])),
+    ):
+        if cr or cs:
+            out_labels.append(name)
+            rows_r.append([cr])
+            rows_s.append([cs])
+    real, syn = np.concatenate(rows_r), np.concatenate(rows_s)
+    n_r, n_s = count_r.sum(), count_s.sum()
+    return {
+        "labels": out_labels,
+        "real": (real / n_r if n_r else np.zeros(len(real))).tolist(),
+        "synthetic": (syn / n_s if n_s else np.zeros(len(syn))).tolist(),
+    }
 
 
 # ---------------------------------------------------------------------------- pairs
@@ -256,9 +332,11 @@ def _cramers_v(a: np.ndarray, b: np.ndarray, ka: int, kb: int) -> float | None:
 def _pairs(columns, kinds, numeric, cat_codes) -> dict:
     num_cols = [c for c in columns if kinds[c] == "numeric"]
     corr_diff = None
-    if len(num_cols) >= 2:
+    cr = cs = np.empty((0, 0))
+    if num_cols:
         cr = pd.DataFrame({c: numeric[c][0] for c in num_cols}).corr().to_numpy()
         cs = pd.DataFrame({c: numeric[c][1] for c in num_cols}).corr().to_numpy()
+    if len(num_cols) >= 2:
         upper = np.triu_indices(len(num_cols), 1)
         diffs = np.abs(cr[upper] - cs[upper])
         # A constant column has no correlation on one side: count it as fully different (1) when
@@ -273,6 +351,7 @@ def _pairs(columns, kinds, numeric, cat_codes) -> dict:
         else:
             binned[col] = cat_codes[col]
     all_pairs = list(combinations(columns, 2))
+    pairs_total = len(all_pairs)
     if len(all_pairs) > MAX_PAIRS:  # evenly spread over all pairs, independent of the seed
         keep = np.unique(np.linspace(0, len(all_pairs) - 1, MAX_PAIRS).round().astype(int))
         all_pairs = [all_pairs[i] for i in keep]
@@ -295,11 +374,17 @@ def _pairs(columns, kinds, numeric, cat_codes) -> dict:
             v = _cramers_v(ci[side], cj[side], ci[2], cj[2])
             m[i, j] = m[j, i] = np.nan if v is None else v
         cramers[side] = {"columns": list(cat_cols), "matrix": m.tolist()}
+    shown = num_cols[:MAX_CORRELATION_COLUMNS]
+    k = len(shown)
     return {
         "correlation_difference": corr_diff,
         "contingency_tv": contingency_tv,
         "cramers_v_real": cramers[0],
         "cramers_v_synthetic": cramers[1],
+        "correlation_real": {"columns": shown, "matrix": cr[:k, :k].tolist()},
+        "correlation_synthetic": {"columns": shown, "matrix": cs[:k, :k].tolist()},
+        "pairs_compared": len(all_pairs),
+        "pairs_total": pairs_total,
         "score": None if contingency_tv is None else 1.0 - contingency_tv,
     }
 
@@ -366,13 +451,14 @@ def _folds(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
     return fold_of_group[groups]
 
 
-def _mmd(numeric, seed: int) -> float | None:
+def _mmd(numeric, seed: int) -> dict:
+    """``{"value": MMD or None, "rows_used": rows of both tables in the kernel matrix}``."""
     if not numeric:
-        return None
+        return {"value": None, "rows_used": 0}
     r = np.column_stack([v[0] for v in numeric.values()])
     s = np.column_stack([v[1] for v in numeric.values()])
     if len(r) == 0 or len(s) == 0:
-        return None
+        return {"value": None, "rows_used": 0}
     # The same generator state for both tables, so identical tables give identical samples.
     if len(r) > MMD_ROWS:
         r = r[np.random.default_rng(seed).choice(len(r), MMD_ROWS, replace=False)]
@@ -396,4 +482,4 @@ def _mmd(numeric, seed: int) -> float | None:
     kernel = np.exp(-d2 / median)  # bandwidth: sigma^2 = median squared distance / 2
     nr = len(r)
     mmd2 = kernel[:nr, :nr].mean() + kernel[nr:, nr:].mean() - 2 * kernel[:nr, nr:].mean()
-    return float(math.sqrt(max(mmd2, 0.0)))
+    return {"value": float(math.sqrt(max(mmd2, 0.0))), "rows_used": len(z)}

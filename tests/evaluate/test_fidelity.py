@@ -72,6 +72,7 @@ def test_return_shape_and_json(same):
         "max_real",
         "min_synthetic",
         "max_synthetic",
+        "histogram",
     }
     assert set(same["columns"]["a"]) == {
         "kind",
@@ -81,15 +82,21 @@ def test_return_shape_and_json(same):
         "tv",
         "new_categories",
         "lost_categories",
+        "bars",
     }
     assert set(same["pairs"]) == {
         "correlation_difference",
         "contingency_tv",
         "cramers_v_real",
         "cramers_v_synthetic",
+        "correlation_real",
+        "correlation_synthetic",
+        "pairs_compared",
+        "pairs_total",
         "score",
     }
     assert set(same["detection"]) == {"auc", "score", "rows_used"}
+    assert set(same["mmd"]) == {"value", "rows_used"}
     assert same["pairs"]["cramers_v_real"]["columns"] == ["a", "b"]
     json.dumps(same, allow_nan=False)
     assert 0 <= same["score"] <= 1
@@ -243,3 +250,93 @@ def test_identical_tables_sampled_identically(real):
     assert all(c["score"] == pytest.approx(1.0) for c in out["columns"].values())
     assert out["pairs"]["contingency_tv"] == pytest.approx(0.0)
     assert out["mmd"]["value"] == pytest.approx(0.0, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------- plot data
+
+
+def test_plot_data_of_identical_tables_is_identical(same):
+    for col in ("x", "y", "z"):
+        hist = same["columns"][col]["histogram"]
+        assert hist["real"] == hist["synthetic"]
+        assert len(hist["edges"]) == len(hist["real"]) + 1 == 31
+        assert hist["edges"] == sorted(hist["edges"])
+        assert sum(hist["real"]) == pytest.approx(1.0)
+    bars = same["columns"]["b"]["bars"]
+    assert bars["real"] == bars["synthetic"]
+    assert set(bars["labels"]) == {"low", "mid", "high"}
+    assert sum(bars["real"]) == pytest.approx(1.0)
+    assert same["pairs"]["correlation_real"] == same["pairs"]["correlation_synthetic"]
+    assert same["pairs"]["correlation_real"]["columns"] == ["x", "y", "z"]
+    corr = np.array(same["pairs"]["correlation_real"]["matrix"])
+    assert corr.shape == (3, 3) and np.allclose(np.diag(corr), 1.0)
+    assert corr[0, 1] > 0.9 and corr[0, 2] < -0.9
+
+
+def test_plot_data_shows_the_difference(real):
+    out = fidelity(real, noise(2000, 3), KINDS)
+    hist = out["columns"]["x"]["histogram"]
+    # Both tables fall inside the common range: real near 0, synthetic in [50, 100].
+    assert hist["edges"][0] <= real["x"].quantile(0.005) and hist["edges"][-1] >= 99
+    assert sum(hist["real"]) == pytest.approx(1.0) and sum(hist["synthetic"]) == pytest.approx(1.0)
+    edges = np.array(hist["edges"])
+    assert np.dot(hist["synthetic"], edges[:-1]) > 40 > np.dot(hist["real"], edges[1:])
+    bars = out["columns"]["a"]["bars"]
+    assert bars["labels"] == ["neg", "pos", "(other)"] or bars["labels"] == [
+        "pos",
+        "neg",
+        "(other)",
+    ]
+    assert bars["real"][-1] == 0.0 and bars["synthetic"][-1] == pytest.approx(1.0)
+    shuffled_out = fidelity(real, shuffled(real, 2), KINDS)
+    corr_s = np.array(shuffled_out["pairs"]["correlation_synthetic"]["matrix"])
+    assert abs(corr_s[0, 1]) < 0.1
+
+
+def test_histogram_range_is_robust_and_shares_cover_all_values():
+    rng = np.random.default_rng(0)
+    values = np.r_[rng.normal(size=999), 1e6]  # one far outlier
+    frame = pd.DataFrame({"v": values})
+    hist = fidelity(frame, frame, {"v": "numeric"})["columns"]["v"]["histogram"]
+    assert hist["edges"][-1] < 10  # the outlier does not set the range...
+    assert sum(hist["real"]) == pytest.approx(1.0)  # ...but counts in the last bin
+    assert hist["real"][-1] >= 0.001
+
+
+def test_small_integer_columns_get_one_bin_per_value():
+    real = pd.DataFrame({"k": [1, 2, 2, 3, 3, 3] * 10, "m": [np.nan, 1.0, 2.0] * 20})
+    syn = pd.DataFrame({"k": [1, 1, 5] * 20, "m": [2.0] * 60})
+    out = fidelity(real, syn, {"k": "numeric", "m": "numeric"})
+    hist = out["columns"]["k"]["histogram"]
+    assert hist["edges"] == [0.5, 1.5, 2.5, 3.5, 4.5, 5.5]
+    assert hist["real"] == pytest.approx([1 / 6, 2 / 6, 3 / 6, 0, 0])
+    assert hist["synthetic"] == pytest.approx([2 / 3, 0, 0, 0, 1 / 3])
+    # Shares of non-missing rows.
+    assert out["columns"]["m"]["histogram"]["real"] == pytest.approx([0.5, 0.5])
+
+
+def test_bars_keep_the_top_categories_then_other_and_missing():
+    cats = [f"c{i:02d}" for i in range(20)]
+    real_values = [c for i, c in enumerate(cats) for _ in range(40 - i)] + [None] * 10
+    real = pd.DataFrame({"c": real_values})
+    syn = pd.DataFrame({"c": ["c00"] * 100 + ["zz"] * 50})
+    bars = fidelity(real, syn, {"c": "categorical"})["columns"]["c"]["bars"]
+    assert bars["labels"] == [*cats[:15], "(other)", "(missing)"]
+    assert sum(bars["real"]) == pytest.approx(1.0) and sum(bars["synthetic"]) == pytest.approx(1.0)
+    assert bars["real"][-1] == pytest.approx(10 / len(real))
+    assert bars["synthetic"][0] == pytest.approx(100 / 150)
+    assert bars["synthetic"][-2] == pytest.approx(50 / 150)  # the new category "zz" is other
+    assert bars["synthetic"][-1] == 0.0
+
+
+def test_correlation_matrices_cap_and_null_for_constant_columns():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({f"n{i}": rng.normal(size=200) for i in range(33)}).assign(n0=1.0)
+    out = fidelity(frame, frame, dict.fromkeys(frame, "numeric"))
+    corr = out["pairs"]["correlation_real"]
+    assert corr["columns"] == [f"n{i}" for i in range(30)]
+    assert len(corr["matrix"]) == 30 and all(len(row) == 30 for row in corr["matrix"])
+    assert corr["matrix"][0][1] is None and corr["matrix"][1][1] == pytest.approx(1.0)
+    assert out["pairs"]["pairs_total"] == 33 * 32 // 2
+    assert out["pairs"]["pairs_compared"] <= 45
+    json.dumps(out, allow_nan=False)
