@@ -48,8 +48,16 @@ format: $(VENV)/.test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(VENV)/.test
+# Peers measured beside us in the benchmarks, in their own venv (SDMetrics pins pandas<3).
+PEERS := .venv-peers
+$(PEERS)/.ok:
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip -q --disable-pip-version-check install sdmetrics==0.32.0 pyarrow
+	touch $@
+
+bench: $(VENV)/.test $(PEERS)/.ok
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_evaluate.py
 
 clean:
-	rm -rf $(VENV) demo_out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS) demo_out .pytest_cache .ruff_cache

@@ -22,6 +22,7 @@ between runs. It is a sanity check only; no risk or score depends on it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -79,7 +80,7 @@ def attacks(
     columns = list(real.columns)
     qi = list(quasi_identifiers) or columns
     out: dict[str, Any] = {}
-    with _seeded(seed), warnings.catch_warnings(record=True) as caught:
+    with _seeded(seed), warnings.catch_warnings(record=True) as caught, _logs_as_warnings():
         warnings.simplefilter("always")
         out["singling_out"] = _singling_out(ev, ori, syn, control, n_attacks, seed, caught)
         out["linkability"] = _linkability(ev, ori, syn, control, n_attacks, qi, caught)
@@ -216,6 +217,25 @@ def _prepare(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+class _WarnHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        warnings.warn(record.getMessage(), UserWarning, stacklevel=1)
+
+
+@contextlib.contextmanager
+def _logs_as_warnings() -> Iterator[None]:
+    """anonymeter logs its caveats ("could generate only 12 queries"); keep them with the result."""
+    logger = logging.getLogger("anonymeter")
+    handler, propagate = _WarnHandler(level=logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 @contextlib.contextmanager
 def _seeded(seed: int) -> Iterator[None]:
     state = np.random.get_state()
@@ -258,6 +278,11 @@ def _reading(res: Mapping[str, Any], who: str, what: str) -> str:
         verdict = (
             f" The data adds a substantial risk (excess risk {risk:.1%}): review before release."
         )
-    if res.get("warnings"):
-        verdict += " anonymeter warns that the attack did no better than its baseline here."
+    for note in res.get("warnings", ()):
+        if "as good or worse as baseline" in note:
+            verdict += (
+                " The attack did no better than random guessing, so it found nothing to exploit."
+            )
+        elif "could generate only" in note:
+            verdict += f" Caveat from anonymeter: {note}"
     return base + verdict

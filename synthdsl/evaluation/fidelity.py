@@ -421,7 +421,7 @@ def _detection(columns, kinds, numeric, cat_codes, seed: int) -> dict:
             model = HistGradientBoostingClassifier(
                 max_iter=100,
                 categorical_features=np.array(is_cat) if any(is_cat) else None,
-                early_stopping=True,
+                early_stopping=bool(train.sum() >= 1_000),  # needs a validation split
                 random_state=seed,
             )
             model.fit(x[train], y[train])

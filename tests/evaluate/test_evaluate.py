@@ -61,6 +61,7 @@ def test_a_copy_of_the_training_rows_is_flagged(adult):
     assert result.privacy["exact_match_rate"] == 1.0
     assert result.privacy["membership_inference_auc"] > 0.9
     assert result.fidelity["score"] > 0.9
+    assert result.privacy["singling_out_risk"] > 0.5
 
 
 def test_independent_noise_is_unfaithful_but_private(adult):
@@ -72,8 +73,8 @@ def test_independent_noise_is_unfaithful_but_private(adult):
             noise[col] = rng.uniform(noise[col].min(), noise[col].max(), len(noise)).round()
         else:
             noise[col] = rng.choice(noise[col].dropna().unique(), len(noise))
-    result = evaluate(train, noise, holdout=holdout, target="class", seed=1)
-    copy = evaluate(train, train, holdout=holdout, target="class", seed=1)
+    result = evaluate(train, noise, holdout=holdout, target="class", seed=1, attacks=False)
+    copy = evaluate(train, train, holdout=holdout, target="class", seed=1, attacks=False)
     assert result.fidelity["score"] < copy.fidelity["score"] - 0.2
     assert result.privacy["exact_match_rate"] == 0.0
     assert abs(result.privacy["membership_inference_auc"] - 0.5) < 0.1
@@ -139,3 +140,100 @@ def test_cli_writes_the_json(tmp_path):
     data = json.loads(out.read_text())
     assert data["settings"]["subgroups"] == ["g"]
     assert "fidelity" in r.stdout and "membership AUC" in r.stdout
+
+
+def test_tiny_tables_give_results_or_clear_errors():
+    rng = np.random.default_rng(0)
+
+    def tiny(n):
+        return pd.DataFrame({"a": rng.normal(size=n), "b": rng.choice(["x", "y"], n)})
+
+    result = evaluate(tiny(3), tiny(3), holdout=tiny(3), target="a", sensitive=["b"])
+    assert 0 <= result.fidelity["score"] <= 1
+    with pytest.raises(DataError, match="one class"):
+        evaluate(tiny(1), tiny(1), holdout=tiny(1), target="b", attacks=False)
+
+
+def test_differential_privacy_comes_from_the_card(tmp_path):
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"privacy": {"epsilon": 1.0, "delta": 1e-5}}))
+    result = evaluate(frame(300, 1), frame(300, 2), card=card, attacks=False)
+    dp = result.privacy["differential_privacy"]
+    assert dp["epsilon"] == 1.0 and dp["delta"] == 1e-5
+    assert "2.72" in result.privacy["readings"]["differential_privacy"]  # e^1
+    card.write_text(json.dumps({"privacy": None}))
+    result = evaluate(frame(300, 1), frame(300, 2), card=card, attacks=False)
+    assert result.privacy["differential_privacy"]["epsilon"] is None
+    assert "no privacy budget" in result.privacy["readings"]["differential_privacy"]
+    assert (
+        evaluate(frame(300, 1), frame(300, 2), attacks=False).privacy["differential_privacy"]
+        is None
+    )
+    with pytest.raises(DataError, match="does not exist"):
+        evaluate(frame(300, 1), frame(300, 2), card=tmp_path / "nope.json", attacks=False)
+
+
+def test_kind_override_and_bad_options(tmp_path):
+    real = tmp_path / "real.csv"
+    frame(300, 1).assign(n=lambda f: (f.x * 10).round()).to_csv(real, index=False)
+    out = tmp_path / "r.json"
+    args = ["evaluate", "--real", str(real), "--synthetic", str(real), "--no-attacks"]
+    r = runner.invoke(app, [*args, "--kind", "n=categorical", "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text())["settings"]["columns"]["n"] == "categorical"
+    r = runner.invoke(app, [*args, "--kind", "n=ordinal"])
+    assert r.exit_code == 2 and "COLUMN=numeric" in r.output
+    r = runner.invoke(app, [*args, "--sensitive", "lable"])
+    assert r.exit_code == 1 and "did you mean 'label'" in r.stderr
+
+
+def test_evaluating_a_generated_dataset_extends_its_card(tmp_path):
+    """Generate the Adult baseline spec, evaluate it, and find the evaluation in its card."""
+    from jsonschema import Draft202012Validator
+
+    import synthdsl
+    from tests.conftest import ROOT
+
+    out = tmp_path / "adult"
+    synthdsl.load(ROOT / "examples" / "adult_marginals.synth").write(
+        out, format="csv", rows={"adult": 600}
+    )
+    data = ROOT / "examples" / "data"
+    r = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--real",
+            str(data / "adult_real.csv"),
+            "--holdout",
+            str(data / "adult_holdout.csv"),
+            "--synthetic",
+            str(out / "adult.csv"),
+            "--target",
+            "class",
+            "--quasi-identifiers",
+            "age",
+            "--quasi-identifiers",
+            "sex",
+            "--sensitive",
+            "class",
+            "--report",
+            str(out / "report.html"),
+            "--json",
+            str(out / "report.json"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    card = json.loads((out / "card.json").read_text())
+    schema = json.loads((ROOT / "docs" / "card.schema.json").read_text())
+    Draft202012Validator(schema).validate(card)
+    ev = card["evaluation"]
+    report = json.loads((out / "report.json").read_text())
+    assert ev["fidelity_score"] == report["fidelity"]["score"]
+    assert ev["singling_out_risk"] == report["privacy"]["singling_out_risk"]
+    assert ev["report"] == "report.html" and ev["rows"]["synthetic"] == 600
+    md = (out / "card.md").read_text()
+    assert "Fidelity score" in md and "report.html" in md
+    # The sex of every husband is male in the synthetic data: the spec's rules held.
+    syn = pd.read_csv(out / "adult.csv")
+    assert (syn.loc[syn.relationship == "Husband", "sex"] == "Male").all()
