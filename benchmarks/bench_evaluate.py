@@ -16,6 +16,7 @@ with half its columns shuffled, so every metric has real work to do.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import subprocess
@@ -128,7 +129,7 @@ def main() -> None:
         "privacy": result.privacy["score"],
     }
     print(f"{'stage':<16} {'seconds':>8}  result")
-    for (stage, start), (_, stop) in zip(stamps, stamps[1:]):
+    for (stage, start), (_, stop) in itertools.pairwise(stamps):
         info = ""
         if stage in scores:
             info = f"score {scores[stage]:.3f}"
@@ -143,7 +144,9 @@ def main() -> None:
         print(f"{stage:<16} {stop - start:>8.1f}  {info}")
     met = "yes" if total < TARGET_SECONDS else "NO"
     print(f"{'total':<16} {total:>8.1f}  target < {TARGET_SECONDS:.0f} s: {met}")
-    fid = next(stop - start for (s, start), (_, stop) in zip(stamps, stamps[1:]) if s == "fidelity")
+    fid = next(
+        stop - start for (s, start), (_, stop) in itertools.pairwise(stamps) if s == "fidelity"
+    )
     if peer_sec is None:
         print(f"peer: SDMetrics QualityReport: {peer_note}")
     else:
