@@ -103,3 +103,31 @@ def test_sampling_is_deterministic_and_reported(real, holdout):
 def test_bad_quasi_identifier(real):
     with pytest.raises(DataError):
         privacy(real, real, KINDS, quasi_identifiers=["nope"])
+
+
+def test_hamming_identity_disclosure_against_the_holdout_baseline():
+    rng = np.random.default_rng(0)
+
+    def people(n):
+        return pd.DataFrame(
+            {
+                "zip": rng.integers(1000, 1100, n).astype(str),
+                "age": rng.integers(18, 90, n),
+                "sex": rng.choice(["F", "M"], n),
+                "x": rng.normal(size=n),
+            }
+        )
+
+    real, holdout = people(500), people(500)
+    kinds = {"zip": "categorical", "age": "categorical", "sex": "categorical", "x": "numeric"}
+    qi = ("zip", "age", "sex")
+    copied = privacy(real, real, kinds, holdout=holdout, quasi_identifiers=qi)[
+        "identity_disclosure"
+    ]
+    assert copied["hamming_synthetic"]["share_at_0"] == 1.0
+    # 100 zips x 72 ages x 2 sexes: an unseen person rarely matches a real one on all three.
+    assert copied["hamming_holdout"]["share_at_0"] < 0.1
+    fresh = privacy(real, people(500), kinds, holdout=holdout, quasi_identifiers=qi)
+    ham = fresh["identity_disclosure"]["hamming_synthetic"]
+    assert ham["share_at_0"] < 0.1 and ham["share_at_0"] <= ham["share_at_most_1"] <= 1.0
+    assert "Hamming distance 0" in fresh["readings"]["identity_disclosure"]
