@@ -610,8 +610,8 @@ class Checker:
     def aggregate_nulls(self, t: TableInfo, info: ColumnInfo) -> None:
         """``min``/``max``/``mean`` of an empty child set is null: the column must allow it."""
         c = info.compiled
-        if c is None or info.dtype.nullable or len(c.deps) != 1:
-            return
+        if c is None or info.dtype.nullable or info.kind != "aggregate":
+            return  # inside a larger expression (coalesce) a null is caught when generating
         parsed = aggregate.parse_key(next(iter(c.deps)))
         if parsed is None or parsed[0] not in ("min", "max", "mean"):
             return
@@ -800,8 +800,6 @@ def _min_rows(dist: ast.Expr) -> int | None:
     if name == "max":
         known = [m for m in map(_min_rows, args) if m is not None]
         return max(known) if known else None
-    if name == "uniform" and args and isinstance(args[0], ast.Number):
-        return int(args[0].value)
     if name == "categorical":
         labels = [p.key for p in dist.pairs] or [
             i for a in args if isinstance(a, ast.ListExpr) for i in a.items
