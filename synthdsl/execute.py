@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from synthdsl import distributions
+from synthdsl import aggregate, distributions
 from synthdsl.check import CheckedSpec, ColumnInfo
 from synthdsl.dtypes import DType
 from synthdsl.errors import DataError, RuleError
@@ -221,14 +221,24 @@ class BlockGen:
     def key(self, column: str, *extra: str | int) -> list[int]:
         return seed_key(self.rt.seed, self.t.name, column, self.block, *extra)
 
-    def run(self, rows: np.ndarray, related: dict[str, tuple[dict[str, Values], np.ndarray]]):
+    def run(
+        self,
+        rows: np.ndarray,
+        related: dict[str, tuple[dict[str, Values], np.ndarray]],
+        cols: dict[str, Values] | None = None,
+        late: bool = False,
+    ):
+        """The block's columns and rules; with ``late``, only those that wait for the aggregated
+        child rows (their aggregates are already in ``cols``)."""
         n = len(rows)
-        cols: dict[str, Values] = {}
+        cols = {} if cols is None else cols
         aligned: dict = {}
         for name in self.enf.order:
+            if (name in self.t.late) != late:
+                continue
             ctx = Ctx(n, cols, rows, self.key(name), related, None, aligned)
             cols[name] = self.column(self.t.columns[name], ctx, rows, related, ())
-        self.rules(cols, rows, related)
+        self.rules(cols, rows, related, [r for r in self.enf.rules if r.late == late])
         return cols
 
     # ---- one column for the rows of ctx
@@ -414,8 +424,8 @@ class BlockGen:
             bad |= known & (expected.to_numpy() != b.data)
         return bad & ~a.is_null()
 
-    def commit_state(self, cols) -> None:
-        for r in self.enf.rules:
+    def commit_state(self, cols, rules: list[RuleExec]) -> None:
+        for r in rules:
             if r.kind == "unique" and not r.by_construction:
                 vals = [cols[c] for c in r.columns]
                 null = np.zeros(len(vals[0]), dtype=bool)
@@ -434,19 +444,19 @@ class BlockGen:
                 for k, v in zip(a.data.tolist(), b.data.tolist()):
                     m.setdefault(k, v)
 
-    def rules(self, cols, rows, related) -> None:
-        if not self.enf.rules:
+    def rules(self, cols, rows, related, rules: list[RuleExec]) -> None:
+        if not rules:
             return
         order = self.enf.order
         # Cumulative acceptance per rule: of all rows redrawn so far, the share that then passed.
-        tried = dict.fromkeys((r.name for r in self.enf.rules), 0)
-        failed_again = dict.fromkeys((r.name for r in self.enf.rules), 0)
+        tried = dict.fromkeys((r.name for r in rules), 0)
+        failed_again = dict.fromkeys((r.name for r in rules), 0)
         touched = None
         for attempt in range(1, MAX_ATTEMPTS + 2):
-            failing = [(r, self.failures(r, cols, rows, related, touched)) for r in self.enf.rules]
+            failing = [(r, self.failures(r, cols, rows, related, touched)) for r in rules]
             failing = [(r, m) for r, m in failing if m.any()]
             if not failing:
-                self.commit_state(cols)
+                self.commit_state(cols, rules)
                 return
             for r, mask in failing:
                 if attempt > 1:
@@ -555,16 +565,36 @@ def gen_family_block(
 
 
 def _gen(rt, table, k, rows, related, out, offsets, state, stats) -> None:
+    """Block k of ``table`` and its descendants. A table that aggregates a child table computes its
+    early columns and rules, then that child's rows (which read only early columns), then the
+    aggregates and its late columns and rules, then its other children. Every column still draws
+    from its own (table, column, block) stream, so the order changes no value."""
     related = dict(related)
-    cols = BlockGen(rt, table, k, state.setdefault(table, {}), stats).run(rows, related)
+    t = rt.spec.tables[table]
+    gen = BlockGen(rt, table, k, state.setdefault(table, {}), stats)
+    cols = gen.run(rows, related)
     out[table] = cols
     stats.rows[table] = stats.rows.get(table, 0) + len(rows)
-    for child in rt.children[table]:
+    parent_idx: dict[str, np.ndarray] = {}
+
+    def child_rows(child: str) -> None:
         counts = _counts(rt, child, k, len(rows))
-        parent_idx = np.repeat(np.arange(len(rows)), counts)
+        idx = parent_idx[child] = np.repeat(np.arange(len(rows)), counts)
         start = int(offsets[child][k])
-        child_rows = np.arange(start, start + len(parent_idx), dtype=np.int64)
-        _gen(rt, child, k, child_rows, {table: (cols, parent_idx)}, out, offsets, state, stats)
+        crows = np.arange(start, start + len(idx), dtype=np.int64)
+        _gen(rt, child, k, crows, {table: (cols, idx)}, out, offsets, state, stats)
+
+    first = [c for c in rt.children[table] if c in t.aggregated]
+    for child in first:
+        child_rows(child)
+    if t.aggregates:
+        for key, (func, child, column) in t.aggregates.items():
+            values = out[child][column] if column is not None else None
+            cols[key] = aggregate.compute(func, values, parent_idx[child], len(rows))
+        gen.run(rows, related, cols, late=True)
+    for child in rt.children[table]:
+        if child not in first:
+            child_rows(child)
 
 
 def to_batch(rt: Runtime, table: str, cols: dict[str, Values]) -> pa.Table:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from synthdsl import ast, distributions
+from synthdsl import aggregate, ast, distributions
 from synthdsl.errors import did_you_mean
 from synthdsl.values import Values
 from synthdsl.vectorize import (
@@ -86,6 +86,10 @@ def compile_call(comp: Compiler, node: ast.Call) -> Compiled:
         comp.scope.error("E325", f"unknown function '{'.'.join(path)}'", node.func)
         return comp.bad()
     name = path[0]
+    if name in aggregate.FUNCTIONS and (
+        name not in _HANDLERS or _aggregate_target(comp, node) is not None
+    ):
+        return _aggregate(comp, node, name)
     handler = _HANDLERS.get(name)
     if handler is not None:
         return handler(comp, node)
@@ -95,6 +99,81 @@ def compile_call(comp: Compiler, node: ast.Call) -> Compiled:
     known = [*_HANDLERS, *distributions.DISTRIBUTIONS]
     comp.scope.error("E325", f"unknown function '{name}'", node.func, did_you_mean(name, known))
     return comp.bad()
+
+
+# ------------------------------------------------------------------ aggregates over a child table
+def _aggregate_target(comp: Compiler, node: ast.Call) -> tuple[str, str | None] | None:
+    """``(child, column)`` when the call is ``f(CHILD)`` or ``f(CHILD.COLUMN)`` of a child table."""
+    if len(node.args) != 1 or node.kwargs or node.pairs or node.arrows:
+        return None
+    arg = node.args[0]
+    if isinstance(arg, ast.Name) and arg.name in comp.scope.children:
+        return arg.name, None
+    if (
+        isinstance(arg, ast.Attr)
+        and isinstance(arg.obj, ast.Name)
+        and arg.obj.name in comp.scope.children
+    ):
+        return arg.obj.name, arg.name
+    return None
+
+
+def _aggregate(comp: Compiler, node: ast.Call, name: str) -> Compiled:
+    """``sum(CHILD.COL)`` and friends: a read of the hidden per-row aggregate the executor fills in
+    after the block's child rows exist (``synthdsl/aggregate.py``)."""
+    target = _aggregate_target(comp, node)
+    children = comp.scope.children
+    if target is not None and target[1] is None and name != "count":
+        target = None  # only count() takes a whole table
+    if target is None:
+        shape = f"{name}(CHILD.COLUMN)"
+        if name == "count":
+            shape = "count(CHILD)` or `count(CHILD.COLUMN)"
+        hint = (
+            f"child tables of '{comp.scope.table}': {', '.join(sorted(children))}"
+            if children
+            else f"a child table declares `rows per {comp.scope.table} ~ ...`"
+        )
+        arg = node.args[0] if len(node.args) == 1 else node
+        if isinstance(arg, ast.Attr) and isinstance(arg.obj, ast.Name):
+            hint = did_you_mean(arg.obj.name, children) or hint
+        comp.scope.error(
+            "E363",
+            f"{name}() aggregates a child table of '{comp.scope.table}': write `{shape}`",
+            arg,
+            hint,
+        )
+        return comp.bad()
+    child, column = target
+    arg_type = None
+    if column is not None:
+        cols = children[child]
+        if column not in cols:
+            comp.scope.error(
+                "E203",
+                f"table '{child}' has no column '{column}'",
+                node.args[0],
+                did_you_mean(column, cols),
+            )
+            return comp.bad()
+        arg_type = cols[column]
+        if arg_type == "any":
+            return comp.bad()  # the column's own type error is reported already
+    typ = aggregate.result_type(name, arg_type)
+    if typ is None:
+        comp.scope.error(
+            "E364",
+            f"{name}() needs a numeric column{'' if name in ('sum', 'mean') else ' or a date'}, "
+            f"'{child}.{column}' is {arg_type}",
+            node.args[0],
+        )
+        return comp.bad()
+    hidden = aggregate.key(name, child, column)
+
+    def fn(ctx: Ctx) -> Values:
+        return ctx.cols[hidden]
+
+    return Compiled(fn, typ, deps=frozenset({hidden}))
 
 
 # ------------------------------------------------------------------ draws

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from synthdsl import ast
+from synthdsl import aggregate, ast
 from synthdsl.check import CheckedSpec, ColumnInfo, TableInfo, _toposort
 from synthdsl.rules import Interval, bound, column_order, conjuncts, forbidden_pair, null_guard
 from synthdsl.streams import BLOCK_ROWS
@@ -99,6 +99,7 @@ class RuleExec:
     compiled: object | None
     redraw: tuple[str, ...]
     by_construction: str | None
+    late: bool = False  # checked after the aggregated child rows (reads an aggregate)
 
 
 @dataclass
@@ -201,20 +202,19 @@ def enforce(spec: CheckedSpec, t: TableInfo) -> Enforcement:
             and r.columns[0] in enf.unique_by_construction
         ):
             by = "unique by construction"
-        enf.rules.append(
-            RuleExec(r.name, r.kind, r.columns, r.compiled, _redraw_set(t, r.columns, extra), by)
-        )
+        late = t.is_late(set(r.columns) | set(r.compiled.deps if r.compiled else ()))
+        redraw = _redraw_set(t, r.columns, extra)
+        if late:  # earlier columns are fixed by then: the child rows have read them
+            redraw = tuple(c for c in redraw if c in t.late)
+        enf.rules.append(RuleExec(r.name, r.kind, r.columns, r.compiled, redraw, by, late))
     for info in t.columns.values():
         if (info.node.unique or info.node.key) and info.name not in enf.unique_by_construction:
+            late = info.name in t.late
+            redraw = _redraw_set(t, (info.name,), extra)
+            if late:
+                redraw = tuple(c for c in redraw if c in t.late)
             enf.rules.append(
-                RuleExec(
-                    f"unique_{info.name}",
-                    "unique",
-                    (info.name,),
-                    None,
-                    _redraw_set(t, (info.name,), extra),
-                    None,
-                )
+                RuleExec(f"unique_{info.name}", "unique", (info.name,), None, redraw, None, late)
             )
     if extra:
         graph = {
@@ -260,6 +260,8 @@ def _construct(enf: Enforcement, rule: str, part: ast.Expr, const_of, domains, e
                 continue
             if target in _ancestors(t, other, extra) or (guard and guard[0] not in (a, b_col)):
                 continue
+            if other in t.late and target not in t.late:  # target is drawn before other exists
+                continue
             # a < b: constrain b from below by a, or a from above by b
             lower = (op in ("<", "<=")) != flip
             tr = Truncation(rules=[rule])
@@ -277,6 +279,8 @@ def _construct(enf: Enforcement, rule: str, part: ast.Expr, const_of, domains, e
         if pos[ca] > pos[cb]:
             ca, sa, cb, sb = cb, sb, ca, sa
         if cb in _ancestors(t, ca, extra):  # conditioning cb on ca would close a cycle
+            return None
+        if ca in t.late and cb not in t.late:  # cb is drawn before ca exists
             return None
         cat = t.columns[cb].compiled.cat
         forbidden = set(sb).union(*(f.labels for f in enf.forbid.get(cb, [])))
@@ -297,6 +301,9 @@ def _step_detail(info: ColumnInfo, enf: Enforcement) -> str:
         return "uniform over enum values" if info.dtype.kind == "enum" else "bernoulli(0.5)"
     text = _source_text(gen)
     extras = []
+    if info.kind == "aggregate":
+        _, child, _ = aggregate.parse_key(next(iter(info.deps)))
+        extras.append(f"over each row's {child} rows")
     tr = enf.truncate.get(info.name)
     if tr is not None:
         if isinstance(tr.low, str) or isinstance(tr.high, str):
@@ -337,9 +344,25 @@ def build(spec: CheckedSpec) -> tuple[Plan, dict[str, Enforcement]]:
         enf = enforce(spec, t)
         enforcement[name] = enf
         steps = []
-        for col in enf.order:
+        early = [c for c in enf.order if c not in t.late]
+        late = [c for c in enf.order if c in t.late]
+        for col in early + late:
+            if col == (late or [None])[0]:
+                for child in sorted(t.aggregated):
+                    steps.append(
+                        StepPlan(
+                            id=f"{child}.*",
+                            kind="children",
+                            inputs=[],
+                            detail=f"the block's {child} rows (table {child} below), "
+                            "before the aggregates that read them",
+                        )
+                    )
             info = t.columns[col]
             inputs = sorted(info.deps)
+            if info.kind == "aggregate":
+                _, child, column = aggregate.parse_key(inputs[0])
+                inputs = [f"{child}.{column}" if column else f"{child}.*"]
             tr = enf.truncate.get(col)
             for bound_col in (tr.low, tr.high) if tr else ():
                 if isinstance(bound_col, str) and bound_col not in inputs:
@@ -369,6 +392,8 @@ def build(spec: CheckedSpec) -> tuple[Plan, dict[str, Enforcement]]:
                 how = "rejection of failing rows"
             else:
                 how = "checked (nothing random to redraw)"
+            if r.late:
+                how += "; after the aggregates"
             rules.append(
                 RulePlan(
                     name=r.name,

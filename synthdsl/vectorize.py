@@ -116,6 +116,7 @@ class Scope:
     column_name: str = ""
     draw_counter: list[int] = field(default_factory=lambda: [0])
     broken: set[str] = field(default_factory=set)  # datasets that failed to load (reported)
+    children: dict[str, dict[str, str]] = field(default_factory=dict)  # child tables -> col types
 
     def error(self, code: str, message: str, node: ast.Node, hint: str | None = None) -> None:
         self.diags.append(Diagnostic(code, message, node.span, hint))

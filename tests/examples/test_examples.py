@@ -193,17 +193,22 @@ def test_webshop_order_lines():
     assert all(t == q * u for t, q, u in zip(lines.line_total, lines.quantity, lines.unit_price))
 
 
-def test_webshop_order_totals_as_a_consumer_computes_them():
-    """The spec has no aggregate column: a consumer sums the lines. Check that sum is consistent."""
+def test_webshop_order_totals_are_the_sums_of_their_lines():
+    """orders.total and orders.n_lines are aggregates of order_lines: recompute both here with
+    pandas (exact Decimal sums of quantity * unit_price, and line counts per order_id)."""
     d = generated("webshop")
     o, lines = d["orders"], d["order_lines"]
     lines = lines.assign(recomputed=[q * u for q, u in zip(lines.quantity, lines.unit_price)])
-    totals = lines.groupby("order_id").line_total.agg(lambda s: sum(s, Decimal(0)))
-    recomputed = lines.groupby("order_id").recomputed.agg(lambda s: sum(s, Decimal(0)))
-    assert totals.index.tolist() == sorted(o.id.tolist())
-    assert (totals == recomputed).all()
-    assert all(t > 0 and decimals(t) <= 2 for t in totals)
-    assert sum(totals, Decimal(0)) == sum(lines.line_total, Decimal(0))
+    assert (lines.line_total == lines.recomputed).all()
+    sums = lines.groupby("order_id").recomputed.agg(lambda s: sum(s, Decimal(0)))
+    counts = lines.groupby("order_id").size()
+    o = o.set_index("id")
+    assert sums.index.tolist() == sorted(o.index.tolist())  # every order has lines
+    assert (o.total.loc[sums.index] == sums).all()
+    assert (o.n_lines.loc[counts.index] == counts).all()
+    assert o.n_lines.min() >= 1
+    assert all(t > 0 and decimals(t) <= 2 for t in o.total)
+    assert sum(o.total, Decimal(0)) == sum(lines.line_total, Decimal(0))
 
 
 # ------------------------------------------------------------------ domain rules
