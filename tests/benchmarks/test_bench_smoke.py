@@ -35,7 +35,7 @@ def test_bench_core_quick_runs():
 @pytest.mark.slow
 def test_bench_evaluate_small_runs():
     r = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_evaluate.py"), "--rows", "2000"],
+        [sys.executable, str(ROOT / "benchmarks" / "bench_evaluate.py"), "--rows", "1000"],
         capture_output=True,
         text=True,
         timeout=600,
