@@ -14,10 +14,12 @@ Training sets are capped at ``MAX_TRAIN`` rows (drawn with ``seed``) so 50,000-r
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
@@ -37,6 +39,8 @@ from threadpoolctl import threadpool_limits
 from synthdsl.errors import DataError
 
 MAX_TRAIN = 20_000
+MODELS = ("linear", "random_forest", "hist_gradient_boosting")
+PARALLEL_ROWS = 10_000  # training rows (both sets) from which the fits run in worker processes
 MIN_SUBGROUP_ROWS = 20
 MAX_SUBGROUP_VALUES = 50
 IMPORTANCE_ROWS = 2_000
@@ -129,26 +133,31 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
     models: dict[str, dict] = {}
     subgroup_out: dict[str, dict] = {c: {} for c in subgroups}
     fitted: dict[str, dict] = {}
-    for name in ("linear", "random_forest", "hist_gradient_boosting"):
-        models[name] = {}
-        for kind, (x, y) in (("tstr", (x_syn, y_syn)), ("trtr", (x_tr, y_tr))):
-            model = _model(name, task, num, cat, seed).fit(x, y)
-            fitted.setdefault(name, {})[kind] = model
-            pred, proba = _predict(model, x_test, task)
-            models[name][kind] = _metrics(task, y_test, pred, proba, model)
-            for c in subgroups:
-                g = groups_test[c]
-                values, counts = np.unique(g, return_counts=True)
-                order = np.argsort(-counts, kind="stable")[:MAX_SUBGROUP_VALUES]
-                for v, n in zip(values[order], counts[order]):
-                    if n < MIN_SUBGROUP_ROWS:
-                        continue
-                    m = g == v
-                    sub = _metrics(
-                        task, y_test[m], pred[m], None if proba is None else proba[m], model
-                    )
-                    key = "null" if v == _MISSING else str(v)
-                    subgroup_out[c].setdefault(key, {}).setdefault(name, {})[kind] = sub
+    jobs = [
+        (name, kind, x, y)
+        for name in MODELS
+        for kind, (x, y) in (("tstr", (x_syn, y_syn)), ("trtr", (x_tr, y_tr)))
+    ]
+    # The six fits are independent and each is seeded: spread them over the cores (processes, so
+    # the result does not depend on how they are scheduled).
+    outs = Parallel(n_jobs=_workers(len(y_tr) + len(y_syn)))(
+        delayed(_fit_predict)(name, task, num, cat, seed, x, y, x_test) for name, kind, x, y in jobs
+    )
+    for (name, kind, _, _), (model, pred, proba) in zip(jobs, outs):
+        models.setdefault(name, {})
+        fitted.setdefault(name, {})[kind] = model
+        models[name][kind] = _metrics(task, y_test, pred, proba, model)
+        for c in subgroups:
+            g = groups_test[c]
+            values, counts = np.unique(g, return_counts=True)
+            order = np.argsort(-counts, kind="stable")[:MAX_SUBGROUP_VALUES]
+            for v, n in zip(values[order], counts[order]):
+                if n < MIN_SUBGROUP_ROWS:
+                    continue
+                m = g == v
+                sub = _metrics(task, y_test[m], pred[m], None if proba is None else proba[m], model)
+                key = "null" if v == _MISSING else str(v)
+                subgroup_out[c].setdefault(key, {}).setdefault(name, {})[kind] = sub
 
     main = "roc_auc" if task == "classification" else "r2"
     ratios = []
@@ -173,6 +182,18 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
         "subgroups": subgroup_out,
         "feature_importance_agreement": agreement,
     }
+
+
+def _workers(rows: int) -> int:
+    """Processes for the fits: one for small data (starting workers costs seconds), else the cores."""
+    return 1 if rows < PARALLEL_ROWS else max(1, min(len(MODELS) * 2, os.cpu_count() or 1))
+
+
+def _fit_predict(name, task, num, cat, seed, x, y, x_test):
+    with threadpool_limits(limits=1):
+        model = _model(name, task, num, cat, seed).fit(x, y)
+        pred, proba = _predict(model, x_test, task)
+    return model, pred, proba
 
 
 def _labels(s: pd.Series) -> pd.Series:

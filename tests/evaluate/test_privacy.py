@@ -131,3 +131,8 @@ def test_hamming_identity_disclosure_against_the_holdout_baseline():
     ham = fresh["identity_disclosure"]["hamming_synthetic"]
     assert ham["share_at_0"] < 0.1 and ham["share_at_0"] <= ham["share_at_most_1"] <= 1.0
     assert "Hamming distance 0" in fresh["readings"]["identity_disclosure"]
+    # Every row of the real data with its sex flipped: one quasi-identifier off, so distance 1.
+    flipped = real.assign(sex=np.where(real.sex == "F", "M", "F"))
+    near = privacy(real, flipped, kinds, holdout=holdout, quasi_identifiers=qi)
+    ham = near["identity_disclosure"]["hamming_synthetic"]
+    assert ham["share_at_most_1"] == 1.0 and ham["share_at_0"] < 0.1
