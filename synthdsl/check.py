@@ -9,6 +9,7 @@ raises one ``SpecError`` at the end, so a user fixes a spec in one pass (a Jinja
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,7 @@ class TableInfo:
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     rules: list[RuleInfo] = field(default_factory=list)
     order: list[str] = field(default_factory=list)  # columns, dependencies first
+    bounds: dict[str, Interval] = field(default_factory=dict)  # column -> rules' interval
 
     @property
     def key(self) -> ColumnInfo | None:
@@ -565,6 +567,49 @@ class Checker:
                     self.fail("E195", msg, r.node)
                     break
                 per_col[col] = merged
+        t.bounds = per_col
+
+    def decimal_ranges(self, t: TableInfo) -> None:
+        """A decimal column whose value provably reaches past its precision is an error (E106).
+
+        The static range is the draw's support (or the constant, or the categorical labels), cut by
+        the column's clamp and its rules' bounds. Values round to ``s`` places (half-even), so a
+        decimal(4,2) holds |x| < 99.995; anything that could reach further, however rarely, is
+        reported: ``uniform(0, 100)`` can round to 100.00.
+        """
+        for info in t.columns.values():
+            if info.dtype.kind != "decimal" or info.compiled is None or info.node.gen is None:
+                continue
+            found = _static_range(info.compiled)
+            if found is None:
+                continue
+            lo, hi = found
+            if info.clamp is not None:
+                lo, hi = max(lo, info.clamp[0]), min(hi, info.clamp[1])
+            iv = t.bounds.get(info.name)
+            if iv is not None:
+                lo = lo if iv.low is None else max(lo, iv.low)
+                hi = hi if iv.high is None else min(hi, iv.high)
+            p, s = info.dtype.precision or 18, info.dtype.scale or 0
+            limit = 10 ** (p - s)
+            top = limit - 0.5 * 10.0**-s
+            # An unbounded end (a normal's tail) only rarely goes far: checked at run time instead.
+            ends = [x for x in (lo, hi) if math.isfinite(x) and abs(x) >= top]
+            if not ends or lo > hi:
+                continue
+            reach = max(ends, key=abs)
+            expr = info.node.gen.expr
+            text = _span_text(expr.span) or "its value"
+            biggest = f"{limit - 10.0**-s:.{s}f}"
+            need = len(str(int(abs(reach)))) + s
+            self.fail(
+                "E106",
+                f"column '{info.name}' is {info.dtype.with_nullable(False)}, which holds values "
+                f"below {limit:g}; {text} reaches {_num(reach)}",
+                expr,
+                f"widen the precision (decimal({max(need, p)}, {s})) or clamp the column "
+                f"(clamp(-{biggest}, {biggest}))",
+            )
 
     def order_columns(self, t: TableInfo) -> None:
         graph = {name: sorted(c.deps & set(t.columns)) for name, c in t.columns.items()}
@@ -593,6 +638,41 @@ class Checker:
                 self.tables[cycle[0]].node,
             )
         return order
+
+
+def _static_range(c: Compiled) -> tuple[float, float] | None:
+    """The smallest interval holding every value of a constant, a draw with constant parameters or an
+    inline categorical; None when unknown (depends on other columns, a provider, ...)."""
+    import numpy as np
+
+    if c.is_const:
+        if isinstance(c.const, bool) or not isinstance(c.const, int | float):
+            return None
+        return float(c.const), float(c.const)
+    if c.dist is not None and not c.dist.dates:
+        params = c.dist.params
+        if not all(p.is_const and isinstance(p.const, int | float) for p in params.values()):
+            return None
+        try:
+            return c.dist.dist.support({k: float(p.const) for k, p in params.items()})
+        except (ValueError, TypeError, ArithmeticError):
+            return None
+    if c.cat is not None and c.cat.labels.dtype.kind in "iuf" and len(c.cat.labels):
+        labels = c.cat.labels[c.cat.weights > 0] if len(c.cat.weights) else c.cat.labels
+        if len(labels):
+            return float(np.min(labels)), float(np.max(labels))
+    return None
+
+
+def _span_text(span: Span) -> str | None:
+    if span.source is None or not span.line or span.end_line != span.line:
+        return None
+    text = span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+    return text or None
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def _kind_of(c: Compiled, gen: ast.Drawn | ast.Computed) -> str:
@@ -668,6 +748,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         ch.columns(t)
         ch.order_columns(t)
         ch.rules(t)
+        ch.decimal_ranges(t)
     order = ch.order_tables()
     if ch.diags:
         raise SpecError(_dedupe(ch.diags))

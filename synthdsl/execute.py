@@ -207,6 +207,26 @@ def _check_date_range(v: Values, info: ColumnInfo, table: str, rows) -> None:
         )
 
 
+def _check_decimal_fits(v: Values, info: ColumnInfo, table: str, rows) -> None:
+    """A decimal(p,s) value, already rounded to s places, must have at most p digits: a value that
+    does not fit is an error, never a wrapped-around number in a sink."""
+    p, s = info.dtype.precision or 18, info.dtype.scale or 0
+    scaled = np.abs(np.round(np.asarray(v.data, dtype=np.float64) * 10.0**s))
+    bad = scaled > 10.0**p - 1
+    if v.null is not None:
+        bad &= ~v.null
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        biggest = f"{10.0 ** (p - s) - 10.0**-s:.{s}f}"
+        raise DataError(
+            f"table '{table}': column '{info.name}' is {info.dtype.with_nullable(False)}, which "
+            f"holds values below {10 ** (p - s):g}, but a value is {float(v.data[i]):.{s}f} "
+            f"(widen the precision or clamp the column, e.g. clamp(-{biggest}, {biggest}))",
+            column=info.name,
+            row=int(rows[i]) + 1,
+        )
+
+
 class BlockGen:
     """Generates one block of one table: columns in order, then the rule loop."""
 
@@ -253,6 +273,8 @@ class BlockGen:
             )
         if v.data.dtype.kind == "M":
             _check_date_range(v, info, self.t.name, rows)
+        if info.dtype.kind == "decimal":
+            _check_decimal_fits(v, info, self.t.name, rows)
         if info.node.nulls:
             rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([*ctx.key, 1])))
             v = v.with_null(rng.random(ctx.n) < info.node.nulls)
