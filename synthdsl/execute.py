@@ -478,6 +478,8 @@ class BlockGen:
                     self._fail(r, mask, rows, 0.0, "has no random column to redraw")
                 floor = attempt > FLOOR_AFTER and tried[r.name] >= FLOOR_MIN_TRIED
                 if attempt > MAX_ATTEMPTS or (floor and accepted < ACCEPTANCE_FLOOR):
+                    if r.kind == "unique":
+                        self._fail_unique(r, mask, cols, rows)
                     self._fail(r, mask, rows, accepted, "could not be met")
             touched = np.flatnonzero(np.logical_or.reduce([m for _, m in failing]))
             for j, (r, mask) in enumerate(failing):
@@ -518,6 +520,42 @@ class BlockGen:
                 full[idx] = sub_cols[ref_col].data
                 related[t] = (c, full)
                 cols[ref_col] = Values(full)
+
+    def _fail_unique(self, r: RuleExec, mask, cols, rows) -> None:
+        """Redraws stopped finding new values: say how many distinct values the column(s) gave."""
+        vals = [cols[c] for c in r.columns]
+        null = np.logical_or.reduce([v.is_null() for v in vals])
+        keep = ~mask & ~null
+        if len(vals) == 1:
+            seen = set(vals[0].data[keep].tolist())
+        else:
+            seen = set(zip(*(v.data[keep].tolist() for v in vals)))
+        seen |= self.state.get(r.name, set())
+        total = self.rt.totals.get(self.t.name)
+        what = self._source_text(r.columns)
+        if r.name != f"unique_{r.columns[0]}":
+            what = f"rule '{r.name}': {what}"
+        needs = f"the table needs {total:,}" if total is not None else "the table needs more"
+
+        first = int(rows[int(np.flatnonzero(mask)[0])]) + 1
+        raise RuleError(
+            f"{what} of table '{self.t.name}' must be unique, but redrawing found only "
+            f"{len(seen):,} distinct values and then no new ones (first duplicate: row {first}); "
+            f"it seems to produce no more, and {needs}. Lower the row count, "
+            "drop `unique`, or combine it with something that has more values"
+        )
+
+    def _source_text(self, columns: tuple[str, ...]) -> str:
+        """``column 'x' (faker.day_of_week())`` or ``columns a, b``, for messages."""
+        if len(columns) > 1:
+            return "columns " + ", ".join(f"'{c}'" for c in columns)
+        info = self.t.columns[columns[0]]
+        gen = info.node.gen
+        span = getattr(getattr(gen, "expr", None), "span", None)
+        text = ""
+        if span is not None and span.source is not None and span.line == span.end_line:
+            text = span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+        return f"column '{info.name}'" + (f" ({text})" if text else "")
 
     def _fail(self, r: RuleExec, mask, rows, accepted: float, why: str) -> None:
         first = int(rows[int(np.flatnonzero(mask)[0])]) + 1
