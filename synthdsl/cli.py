@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from synthdsl import __version__
-from synthdsl.errors import SpecError, SynthError
+from synthdsl.errors import OptionError, SpecError, SynthError
 
 app = typer.Typer(
     add_completion=False,
@@ -119,6 +119,8 @@ def generate(
                 workers=workers,
                 progress=advance,
             )
+    except OptionError as err:
+        raise typer.BadParameter(err.detail, param_hint="--rows") from None
     except SynthError as err:
         _fail(err)
     except KeyboardInterrupt:

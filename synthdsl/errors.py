@@ -87,6 +87,21 @@ class DataError(SynthError):
         super().__init__(f"{message}" + (f" ({', '.join(where)})" if where else ""))
 
 
+class OptionError(SynthError):
+    """A bad run option (a row override naming an unknown table, ...): a usage error, exit code 2.
+
+    ``option`` is how the caller spelled it (``rows=`` in Python); the CLI re-raises it as a usage
+    error of its own flag (``--rows``), so each message names what the user actually typed.
+    """
+
+    exit_code = 2
+
+    def __init__(self, detail: str, *, option: str):
+        self.detail = detail
+        self.option = option
+        super().__init__(f"{option} {detail}")
+
+
 class RuleError(SynthError):
     """A rule could not be met during generation (acceptance below the floor)."""
 
