@@ -545,26 +545,51 @@ class Checker:
                 raise LookupError
             return c.const
 
+        def contradiction(r: RuleInfo, col: str, names: list[str]) -> None:
+            if len(names) == 1:
+                msg = f"rule '{r.name}' contradicts itself: no value of '{col}' satisfies it"
+            else:
+                listed = " and ".join(f"'{n}'" for n in names)
+                msg = f"rules {listed} contradict each other: no value of '{col}' satisfies them"
+            self.fail("E195", msg, r.node)
+
         per_col: dict[str, Interval] = {}
+        # Columns limited to listed values (``x in [1, 2]``, ``x == 5``): the values and the rules.
+        allowed: dict[str, tuple[set, list[str]]] = {}
         for r in t.rules:
             if r.kind != "row":
                 continue
             for part in conjuncts(r.node.expr):
                 guard = null_guard(part)
-                b = bound(guard[1] if guard else part, const_of, r.name)
+                atom = guard[1] if guard else part
+                m = _allowed_values(atom, const_of)
+                if m is not None and not (guard and guard[0] != m[0]):
+                    col, values = m
+                    if col in allowed:
+                        prev, names = allowed[col]
+                        values = prev & values
+                        names = names if r.name in names else [*names, r.name]
+                    else:
+                        names = [r.name]
+                    allowed[col] = (values, names)
+                    iv = per_col.get(col)
+                    if iv is not None:
+                        values = {v for v in values if _inside(v, iv)}
+                        names = names + [n for n in iv.rules if n not in names]
+                    if not values:
+                        contradiction(r, col, names)
+                        break
+                b = bound(atom, const_of, r.name)
                 if b is None or (guard and guard[0] != b[0]):
                     continue
                 col, iv = b
                 merged = per_col[col].intersect(iv) if col in per_col else iv
                 if merged.empty:
-                    if len(merged.rules) == 1:
-                        msg = (
-                            f"rule '{r.name}' contradicts itself: no value of '{col}' satisfies it"
-                        )
-                    else:
-                        names = " and ".join(f"'{n}'" for n in merged.rules)
-                        msg = f"rules {names} contradict each other: no value of '{col}' satisfies them"
-                    self.fail("E195", msg, r.node)
+                    contradiction(r, col, merged.rules)
+                    break
+                if col in allowed and not any(_inside(v, merged) for v in allowed[col][0]):
+                    names = allowed[col][1] + [n for n in merged.rules if n not in allowed[col][1]]
+                    contradiction(r, col, names)
                     break
                 per_col[col] = merged
         t.bounds = per_col
@@ -638,6 +663,46 @@ class Checker:
                 self.tables[cycle[0]].node,
             )
         return order
+
+
+def _allowed_values(expr: ast.Expr, const_of) -> tuple[str, set] | None:
+    """``col in [c1, c2]`` or ``col == c`` (either side) -> (col, {constants}); else None."""
+    if isinstance(expr, ast.In) and not expr.negated and isinstance(expr.operand, ast.Name):
+        if not isinstance(expr.container, ast.ListExpr):
+            return None
+        try:
+            return expr.operand.name, {_hashable(const_of(i)) for i in expr.container.items}
+        except (LookupError, TypeError):
+            return None
+    if isinstance(expr, ast.Binary) and expr.op == "==":
+        a, b = expr.left, expr.right
+        if not isinstance(a, ast.Name):
+            a, b = b, a
+        if isinstance(a, ast.Name):
+            try:
+                return a.name, {_hashable(const_of(b))}
+            except (LookupError, TypeError):
+                return None
+    return None
+
+
+def _hashable(value):
+    """A set member for a constant; floats to 12 significant digits, the tolerance of ``==``."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    hash(value)  # TypeError for values that cannot be compared as set members
+    return value
+
+
+def _inside(value, iv: Interval) -> bool:
+    """Whether a constant may lie in an interval (non-numbers are not judged: True)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return True
+    if iv.low is not None and (value < iv.low or (value == iv.low and not iv.low_inclusive)):
+        return False
+    return not (
+        iv.high is not None and (value > iv.high or (value == iv.high and not iv.high_inclusive))
+    )
 
 
 def _static_range(c: Compiled) -> tuple[float, float] | None:
