@@ -116,8 +116,15 @@ def _distribution(comp: Compiler, node: ast.Call, dist) -> Compiled:
         return comp.bad()
     nodes = dict(zip(dist.params, node.args)) | {k.name: k.value for k in node.kwargs}
     dates = False
-    if dist.name == "uniform" and all(
-        isinstance(c, Compiled) and c.type in ("date", "datetime") for c in bound.values()
+    # A parameter of type "any" comes from an error already reported (an unknown column): it
+    # takes the other's type instead of causing a knock-on "found any".
+    if (
+        dist.name == "uniform"
+        and all(
+            isinstance(c, Compiled) and c.type in ("date", "datetime", "any")
+            for c in bound.values()
+        )
+        and any(c.type in ("date", "datetime") for c in bound.values())
     ):
         dates = True
     date_params = [

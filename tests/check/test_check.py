@@ -232,3 +232,15 @@ def test_listed_values_that_no_bound_allows_contradict(body, message):
 )
 def test_listed_values_that_can_hold_are_not_contradictions(body):
     assert synthdsl.loads(table(body)).tables == ["t"]
+
+
+def test_unknown_parent_column_in_a_date_uniform_has_no_knock_on_error():
+    text = (
+        "table p {\n rows 10\n k int = serial() key\n}\n"
+        "table c {\n rows per p ~ poisson(1)\n"
+        ' d date ~ uniform(date("2020-01-01"), p.nope)\n'
+        ' f date ~ uniform(date("2020-01-01"), 5)\n}\n'
+    )
+    ds = errors(text)
+    assert [(d.code, d.span.line) for d in ds] == [("E203", 7), ("E323", 8)]
+    assert "found any" not in " ".join(d.message for d in ds)
