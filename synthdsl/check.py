@@ -18,6 +18,7 @@ from synthdsl.datasets import FORMATS
 from synthdsl.datasets import load as load_dataset
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, SpecError, did_you_mean
+from synthdsl.functions import discrete_uniform
 from synthdsl.parse import parse
 from synthdsl.rules import Interval, bound, conjuncts, names_in, null_guard
 from synthdsl.source import SourceFile, Span
@@ -368,6 +369,8 @@ class Checker:
                 self.reference(t, info, gen)
             else:
                 c = compiler.compile(gen.expr)
+                if info.dtype.kind == "int":
+                    c = discrete_uniform(c)
                 info.compiled = c
                 info.kind = _kind_of(c, gen)
                 if (t.name, info.name) not in self.untyped and not _assignable(info.dtype, c.type):
