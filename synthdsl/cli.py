@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from synthdsl import __version__
-from synthdsl.errors import OptionError, SpecError, SynthError
+from synthdsl.errors import OptionError, SynthError
 
 app = typer.Typer(
     add_completion=False,
@@ -42,7 +42,7 @@ def _main(
 
 
 def _fail(err: SynthError) -> None:
-    text = err.render() if isinstance(err, SpecError) else f"error: {err}"
+    text = err.render()  # with path:line:col and a caret when the error is tied to the spec
     typer.echo(text, err=True)
     raise typer.Exit(1)
 

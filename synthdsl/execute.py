@@ -24,9 +24,10 @@ import pyarrow as pa
 from synthdsl import distributions
 from synthdsl.check import CheckedSpec, ColumnInfo
 from synthdsl.dtypes import DType
-from synthdsl.errors import DataError, RuleError
+from synthdsl.errors import DataError, RuleError, SynthError
 from synthdsl.plan import Enforcement, Plan, RuleExec, build
 from synthdsl.schema import ColumnSchema, TableSchema
+from synthdsl.source import Span
 from synthdsl.streams import BLOCK_ROWS, seed_key
 from synthdsl.values import Values, to_arrow
 from synthdsl.vectorize import Ctx, truth
@@ -254,6 +255,13 @@ class BlockGen:
     # ---- one column for the rows of ctx
     def column(self, info: ColumnInfo, ctx: Ctx, rows, related, extra: tuple) -> Values:
         try:
+            return self._column(info, ctx, rows, related, extra)
+        except SynthError as err:
+            err.at(column_span(info))
+            raise
+
+    def _column(self, info: ColumnInfo, ctx: Ctx, rows, related, extra: tuple) -> Values:
+        try:
             v = coerce(self._value(info, ctx, rows, related), info.dtype)
         except (distributions.InvalidParameterError, distributions.EmptyIntervalError) as exc:
             raise DataError(f"table '{self.t.name}': {exc}", column=info.name) from None
@@ -459,6 +467,18 @@ class BlockGen:
     def rules(self, cols, rows, related) -> None:
         if not self.enf.rules:
             return
+        try:
+            self._rules(cols, rows, related)
+        except SynthError as err:
+            name = getattr(err, "rule", None)
+            info = next((r for r in self.t.rules if r.name == name), None)
+            if info is not None:
+                err.at(info.node.span)
+            elif name is not None and name.startswith("unique_") and name[7:] in self.t.columns:
+                err.at(self.t.columns[name[7:]].node.span)
+            raise
+
+    def _rules(self, cols, rows, related) -> None:
         order = self.enf.order
         # Cumulative acceptance per rule: of all rows redrawn so far, the share that then passed.
         tried = dict.fromkeys((r.name for r in self.enf.rules), 0)
@@ -538,11 +558,14 @@ class BlockGen:
         needs = f"the table needs {total:,}" if total is not None else "the table needs more"
 
         first = int(rows[int(np.flatnonzero(mask)[0])]) + 1
-        raise RuleError(
-            f"{what} of table '{self.t.name}' must be unique, but redrawing found only "
-            f"{len(seen):,} distinct values and then no new ones (first duplicate: row {first}); "
-            f"it seems to produce no more, and {needs}. Lower the row count, "
-            "drop `unique`, or combine it with something that has more values"
+        raise _for_rule(
+            r.name,
+            RuleError(
+                f"{what} of table '{self.t.name}' must be unique, but redrawing found only "
+                f"{len(seen):,} distinct values and then no new ones (first duplicate: row {first}); "
+                f"it seems to produce no more, and {needs}. Lower the row count, "
+                "drop `unique`, or combine it with something that has more values"
+            ),
         )
 
     def _source_text(self, columns: tuple[str, ...]) -> str:
@@ -559,11 +582,26 @@ class BlockGen:
 
     def _fail(self, r: RuleExec, mask, rows, accepted: float, why: str) -> None:
         first = int(rows[int(np.flatnonzero(mask)[0])]) + 1
-        raise RuleError(
-            f"rule '{r.name}' of table '{self.t.name}' {why}: {int(mask.sum())} row(s) still "
-            f"fail (first: row {first}); columns {', '.join(r.columns)}; observed acceptance "
-            f"rate {accepted:.2%}. Loosen the rule or the distributions of its columns."
+        raise _for_rule(
+            r.name,
+            RuleError(
+                f"rule '{r.name}' of table '{self.t.name}' {why}: {int(mask.sum())} row(s) still "
+                f"fail (first: row {first}); columns {', '.join(r.columns)}; observed acceptance "
+                f"rate {accepted:.2%}. Loosen the rule or the distributions of its columns."
+            ),
         )
+
+
+def _for_rule(name: str, err: RuleError) -> RuleError:
+    err.rule = name  # BlockGen.rules attaches the rule's span from it
+    return err
+
+
+def column_span(info: ColumnInfo) -> Span:
+    """Where a column's value is written in the spec (its expression), else the column itself."""
+    expr = getattr(info.node.gen, "expr", None)
+    span = getattr(expr, "span", None)
+    return span if span is not None and span.line else info.node.span
 
 
 def _bound_cols(enf: Enforcement, name: str) -> set[str]:
@@ -637,7 +675,7 @@ def to_batch(rt: Runtime, table: str, cols: dict[str, Values]) -> pa.Table:
             raise DataError(
                 f"table '{table}': column '{c}' does not fit its type {t.columns[c].dtype}: {exc}",
                 column=c,
-            ) from None
+            ).at(column_span(t.columns[c])) from None
     return pa.Table.from_arrays(arrays, schema=rt.schema(table).arrow_schema())
 
 

@@ -149,3 +149,42 @@ def test_rows_override_in_the_python_api_names_rows_not_the_flag():
     assert str(exc.value).startswith("rows= names unknown table 'nosuch' (tables: users)")
     assert "--rows" not in str(exc.value)
     assert exc.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "caret"),
+    [
+        # A value that does not fit its column: the column's expression.
+        ("  d decimal(4,2) ~ normal(0, 60)", "spec.synth:3:20: error: table 't': column 'd'", 13),
+        # A rule that cannot be met: the rule.
+        (
+            "  a int ~ uniform(0, 9)\n  b int ~ uniform(0, 9)\n  rule hard: a * b == 1000",
+            "spec.synth:5:8: error: rule 'hard' of table 't' could not be met",
+            4,
+        ),
+    ],
+)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_generation_errors_point_at_the_spec_construct(write_spec, body, where, caret, workers):
+    spec = write_spec("table t {\n  rows 100\n" + body + "\n}\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "synthdsl",
+            "generate",
+            "spec.synth",
+            "-o",
+            "o",
+            f"--workers={workers}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=spec.parent,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    head, line, marks = done.stderr.splitlines()[:3]
+    assert head.startswith(where)
+    assert line.startswith(f"{where.split(':')[1]:>4} | ")
+    assert marks.strip() == "^" * caret

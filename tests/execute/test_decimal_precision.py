@@ -110,3 +110,15 @@ def test_all_sinks_agree_and_hold_values_within_precision(tmp_path):
     assert from_csv == from_jsonl == from_parquet == from_sqlite
     assert all(abs(d) <= Decimal("99.99") and abs(e) <= Decimal("99.999") for d, e in from_csv)
     assert any(d == Decimal("99.99") for d, _ in from_csv)  # the clamp is reached, not wrapped
+
+
+def test_generation_errors_keep_column_row_and_span_across_processes():
+    import pickle
+
+    s = synthdsl.loads(spec("  d decimal(4,2) ~ normal(0, 60)"), "s.synth")
+    with pytest.raises(DataError) as exc:
+        s.generate()
+    err = pickle.loads(pickle.dumps(exc.value))  # how a worker process sends it back
+    assert (err.column, err.row, str(err)) == (exc.value.column, exc.value.row, str(exc.value))
+    assert (err.span.line, err.span.column) == (3, 20)
+    assert err.render().startswith("s.synth:3:20: error: table 't': column 'd'")
