@@ -122,3 +122,16 @@ def test_generation_errors_keep_column_row_and_span_across_processes():
     assert (err.column, err.row, str(err)) == (exc.value.column, exc.value.row, str(exc.value))
     assert (err.span.line, err.span.column) == (3, 20)
     assert err.render().startswith("s.synth:3:20: error: table 't': column 'd'")
+
+
+def test_wide_decimals_past_int64_are_written_not_rejected(tmp_path):
+    s = synthdsl.loads(spec("  d decimal(38,2)? ~ uniform(1e20, 2e20) nulls 20%"))
+    s.write(tmp_path / "p", format="parquet")
+    s.write(tmp_path / "c", format="csv")
+    values = pq.read_table(tmp_path / "p" / "t.parquet")["d"].to_pylist()
+    lines = (tmp_path / "c" / "t.csv").read_text().splitlines()[1:]  # a null is an empty line
+    from_csv = [Decimal(x) if x else None for x in lines]
+    assert values == from_csv
+    present = [v for v in values if v is not None]
+    assert 0 < len(present) < 500
+    assert all(Decimal("1e20") <= v < Decimal("2e20") for v in present)
