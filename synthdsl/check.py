@@ -318,7 +318,8 @@ class Checker:
         scope.related = {
             parent: {k: expr_type(v.dtype) for k, v in self.tables[parent].columns.items()}
         }
-        c = Compiler(scope).compile(node.rows.dist)
+        # ``rows per p ~ uniform(1, 3)``: 1, 2 or 3 children, equally likely (as in an int column).
+        c = discrete_uniform(Compiler(scope).compile(node.rows.dist))
         if c.related or c.deps:
             self.fail(
                 "E155",

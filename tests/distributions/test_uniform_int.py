@@ -4,6 +4,7 @@ included: every value equally likely (a rounded float draw gave the ends half th
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats
 
 import synthdsl
@@ -51,3 +52,18 @@ def test_float_column_and_fractional_bounds_keep_the_continuous_uniform():
     ).generate()["t"]
     assert (df["f"] % 1 != 0).any()
     assert set(df["a"].tolist()) <= {0, 1, 2}  # rounded continuous draw (half-even at .5)
+
+
+def test_rows_per_uniform_gives_every_whole_count_of_the_closed_range():
+    spec = (
+        "table p {\n  rows 9000\n  k int = serial() key\n}\n"
+        "table c {\n  rows per p ~ uniform(1, 3)\n  pk int = p.k\n}\n"
+    )
+    per_parent = synthdsl.loads(spec).generate()["c"]["pk"].value_counts()
+    assert len(per_parent) == 9000  # no parent gets 0 children
+    shares = per_parent.value_counts(normalize=True)
+    assert sorted(shares.index) == [1, 2, 3]
+    assert all(0.3 < shares[k] < 0.37 for k in (1, 2, 3))
+    with pytest.raises(synthdsl.SpecError) as exc:
+        synthdsl.loads(spec.replace("uniform(1, 3)", "uniform(1, 2.5)"))
+    assert [d.code for d in exc.value.diagnostics] == ["E156"]
