@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from synthdsl import __version__
 from synthdsl.check import CheckedSpec, check
-from synthdsl.errors import SynthError
+from synthdsl.errors import OptionError, SynthError, did_you_mean
 from synthdsl.execute import Runtime, iter_batches
 from synthdsl.parse import parse
 from synthdsl.plan import Plan, build
@@ -47,16 +47,23 @@ class Spec:
         rows = dict(rows or {})
         for name, n in rows.items():
             if name not in self.checked.tables:
-                raise SynthError(
-                    f"--rows names unknown table '{name}' (tables: {', '.join(self.tables)})"
+                hint = did_you_mean(name, self.tables)
+                raise OptionError(
+                    f"names unknown table '{name}' (tables: {', '.join(self.tables)})"
+                    + (f"; {hint}" if hint else ""),
+                    option="rows=",
                 )
             if self.checked.tables[name].parent:
                 parent = self.checked.tables[name].parent
-                raise SynthError(
-                    f"table '{name}' has rows per {parent}: set the rows of '{parent}' instead"
+                raise OptionError(
+                    f"sets table '{name}', which has rows per {parent}: "
+                    f"set the rows of '{parent}' instead",
+                    option="rows=",
                 )
-            if not isinstance(n, int) or n < 0:
-                raise SynthError(f"rows for '{name}' must be a whole number >= 0, got {n!r}")
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise OptionError(
+                    f"for '{name}' must be a whole number >= 0, got {n!r}", option="rows="
+                )
         if seed is not None and (not isinstance(seed, int) or seed < 0):
             raise SynthError(f"seed must be a whole number >= 0, got {seed!r}")
         return Runtime.create(self.checked, seed, rows)

@@ -1,11 +1,12 @@
 """The ``synthdsl`` command line: check, plan, generate, evaluate.
 
 Exit codes: 0 success, 1 a spec or data error (printed as a diagnostic, never a traceback), 2 a usage
-error (Click's convention). A progress bar appears on long runs when stderr is a terminal.
+error (Click's convention), 130 Ctrl-C and 143 SIGTERM (temps removed, no output written). A progress bar appears on long runs when stderr is a terminal.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from typing import Annotated
 import typer
 
 from synthdsl import __version__
-from synthdsl.errors import SpecError, SynthError
+from synthdsl.errors import OptionError, SynthError
 
 app = typer.Typer(
     add_completion=False,
@@ -41,7 +42,7 @@ def _main(
 
 
 def _fail(err: SynthError) -> None:
-    text = err.render() if isinstance(err, SpecError) else f"error: {err}"
+    text = err.render()  # with path:line:col and a caret when the error is tied to the spec
     typer.echo(text, err=True)
     raise typer.Exit(1)
 
@@ -105,6 +106,7 @@ def generate(
     if format not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     row_overrides = _parse_rows(rows or [])
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         s = _load(spec)
         with _progress(s, row_overrides) as advance:
@@ -117,13 +119,28 @@ def generate(
                 workers=workers,
                 progress=advance,
             )
+    except OptionError as err:
+        raise typer.BadParameter(err.detail, param_hint="--rows") from None
     except SynthError as err:
         _fail(err)
     except KeyboardInterrupt:
         typer.echo("interrupted: no output was written", err=True)
         raise typer.Exit(130) from None
+    except _Terminated:
+        typer.echo("terminated: no output was written", err=True)
+        raise typer.Exit(143) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     summary = ", ".join(f"{t.name}: {t.rows:,} rows" for t in card.tables)
     typer.echo(f"wrote {out} ({format}; {summary})")
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwinds like Ctrl-C, so the sink deletes its temps before the exit."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Terminated()
 
 
 class _progress:

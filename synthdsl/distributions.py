@@ -1150,6 +1150,58 @@ class _Bernoulli(_Discrete):
         return np.where(lo >= 1, True, np.where(hi <= 0, False, w < p["p"]))
 
 
+@dataclass(frozen=True)
+class _UniformInt(_Discrete):
+    """``uniform(a, b)`` in an ``int`` column with whole-number bounds: every integer of ``[a, b]``
+    (both ends included) equally likely. Not in the registry: the checker swaps it in for ``uniform``
+    (a rounded continuous draw would give ``a`` and ``b`` half the weight of the others)."""
+
+    _stand_in = MappingProxyType({"low": 0.0, "high": 1.0})
+
+    def _rules(self):
+        return (
+            _Rule(
+                "high",
+                ("low", "high"),
+                lambda lo, hi: lo <= hi,
+                lambda lo, hi: f"must be at least low ({_fmt(lo)})",
+            ),
+            _Rule(
+                "low",
+                ("low",),
+                lambda v: np.floor(v) == v,
+                lambda v: "must be a whole number",
+            ),
+            _Rule(
+                "high",
+                ("high",),
+                lambda v: np.floor(v) == v,
+                lambda v: "must be a whole number",
+            ),
+        )
+
+    def _support(self, p):
+        return p["low"], p["high"]
+
+    def _draw(self, rng, n, p):
+        lo, hi = np.asarray(p["low"]), np.asarray(p["high"])
+        return (lo + np.floor(rng.random(n) * (hi - lo + 1.0))).clip(lo, hi).astype(np.int64)
+
+    def _cdf(self, p, k):
+        width = p["high"] - p["low"] + 1.0
+        return np.clip((np.floor(k) - p["low"] + 1.0) / width, 0.0, 1.0)
+
+    def _sf(self, p, k):
+        width = p["high"] - p["low"] + 1.0
+        return np.clip((p["high"] - np.floor(k)) / width, 0.0, 1.0)
+
+    def _trunc(self, w, p, lo, hi, *_):
+        return np.clip(lo + np.floor(w * (hi - lo + 1.0)), lo, hi).astype(np.int64)
+
+
+UNIFORM_INT: Distribution = _UniformInt("uniform", ("low", "high"), MappingProxyType({}))
+
+
 def _make() -> dict[str, Distribution]:
     def d(cls: type[Distribution], name: str, params: str, **defaults: float) -> Distribution:
         return cls(name, tuple(params.split()), MappingProxyType(defaults))

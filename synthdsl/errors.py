@@ -31,9 +31,13 @@ class Diagnostic:
 
 
 def render(d: Diagnostic) -> str:
-    """Format as ``path:line:col: error[code]: message`` then the line and a caret under the span."""
+    """Format as ``path:line:col: error[code]: message`` then the line and a caret under the span.
+
+    Errors found while generating have no code (``code=""``): they render as ``error: message``.
+    """
     s = d.span
-    head = f"{s}: error[{d.code}]: {d.message}" if s.line else f"error[{d.code}]: {d.message}"
+    label = f"error[{d.code}]" if d.code else "error"
+    head = f"{s}: {label}: {d.message}" if s.line else f"{label}: {d.message}"
     out = [head]
     if s.source is not None and s.line:
         text = s.source.line(s.line)
@@ -50,9 +54,35 @@ def render(d: Diagnostic) -> str:
 
 
 class SynthError(Exception):
-    """Base of every error synthdsl raises on purpose; the CLI prints these without a traceback."""
+    """Base of every error synthdsl raises on purpose; the CLI prints these without a traceback.
+
+    ``span`` is the spec construct (a column, a rule) an error found while generating is about; when
+    set, ``render`` shows ``path:line:col``, the line and a caret as check diagnostics do.
+    """
 
     exit_code = 1
+    span: Span = NO_SPAN
+
+    def render(self) -> str:
+        return render(Diagnostic("", str(self), self.span))
+
+    def at(self, span: Span | None) -> SynthError:
+        """Attach ``span`` unless a more precise one is already set; returns self (for ``raise``)."""
+        if span is not None and not self.span.line:
+            self.span = span
+        return self
+
+    def __reduce__(self):
+        # Keep column, row and span when a worker process sends the error back (pickling an
+        # exception otherwise calls ``cls(*args)`` and drops every attribute).
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[SynthError], args: tuple, state: dict) -> SynthError:
+    err = Exception.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
 
 
 class SpecError(SynthError):
@@ -85,6 +115,21 @@ class DataError(SynthError):
         if row is not None:
             where.append(f"row {row}")
         super().__init__(f"{message}" + (f" ({', '.join(where)})" if where else ""))
+
+
+class OptionError(SynthError):
+    """A bad run option (a row override naming an unknown table, ...): a usage error, exit code 2.
+
+    ``option`` is how the caller spelled it (``rows=`` in Python); the CLI re-raises it as a usage
+    error of its own flag (``--rows``), so each message names what the user actually typed.
+    """
+
+    exit_code = 2
+
+    def __init__(self, detail: str, *, option: str):
+        self.detail = detail
+        self.option = option
+        super().__init__(f"{option} {detail}")
 
 
 class RuleError(SynthError):

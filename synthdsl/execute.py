@@ -24,9 +24,10 @@ import pyarrow as pa
 from synthdsl import aggregate, distributions
 from synthdsl.check import CheckedSpec, ColumnInfo
 from synthdsl.dtypes import DType
-from synthdsl.errors import DataError, RuleError
+from synthdsl.errors import DataError, RuleError, SynthError
 from synthdsl.plan import Enforcement, Plan, RuleExec, build
 from synthdsl.schema import ColumnSchema, TableSchema
+from synthdsl.source import Span
 from synthdsl.streams import BLOCK_ROWS, seed_key
 from synthdsl.values import Values, to_arrow
 from synthdsl.vectorize import Ctx, truth
@@ -207,6 +208,26 @@ def _check_date_range(v: Values, info: ColumnInfo, table: str, rows) -> None:
         )
 
 
+def _check_decimal_fits(v: Values, info: ColumnInfo, table: str, rows) -> None:
+    """A decimal(p,s) value, already rounded to s places, must have at most p digits: a value that
+    does not fit is an error, never a wrapped-around number in a sink."""
+    p, s = info.dtype.precision or 18, info.dtype.scale or 0
+    scaled = np.abs(np.round(np.asarray(v.data, dtype=np.float64) * 10.0**s))
+    bad = scaled > 10.0**p - 1
+    if v.null is not None:
+        bad &= ~v.null
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        biggest = f"{10.0 ** (p - s) - 10.0**-s:.{s}f}"
+        raise DataError(
+            f"table '{table}': column '{info.name}' is {info.dtype.with_nullable(False)}, which "
+            f"holds values below {10 ** (p - s):g}, but a value is {float(v.data[i]):.{s}f} "
+            f"(widen the precision or clamp the column, e.g. clamp(-{biggest}, {biggest}))",
+            column=info.name,
+            row=int(rows[i]) + 1,
+        )
+
+
 class BlockGen:
     """Generates one block of one table: columns in order, then the rule loop."""
 
@@ -244,6 +265,13 @@ class BlockGen:
     # ---- one column for the rows of ctx
     def column(self, info: ColumnInfo, ctx: Ctx, rows, related, extra: tuple) -> Values:
         try:
+            return self._column(info, ctx, rows, related, extra)
+        except SynthError as err:
+            err.at(column_span(info))
+            raise
+
+    def _column(self, info: ColumnInfo, ctx: Ctx, rows, related, extra: tuple) -> Values:
+        try:
             v = coerce(self._value(info, ctx, rows, related), info.dtype)
         except (distributions.InvalidParameterError, distributions.EmptyIntervalError) as exc:
             raise DataError(f"table '{self.t.name}': {exc}", column=info.name) from None
@@ -263,6 +291,8 @@ class BlockGen:
             )
         if v.data.dtype.kind == "M":
             _check_date_range(v, info, self.t.name, rows)
+        if info.dtype.kind == "decimal":
+            _check_decimal_fits(v, info, self.t.name, rows)
         if info.node.nulls:
             rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([*ctx.key, 1])))
             v = v.with_null(rng.random(ctx.n) < info.node.nulls)
@@ -447,6 +477,18 @@ class BlockGen:
     def rules(self, cols, rows, related, rules: list[RuleExec]) -> None:
         if not rules:
             return
+        try:
+            self._rules(cols, rows, related, rules)
+        except SynthError as err:
+            name = getattr(err, "rule", None)
+            info = next((r for r in self.t.rules if r.name == name), None)
+            if info is not None:
+                err.at(info.node.span)
+            elif name is not None and name.startswith("unique_") and name[7:] in self.t.columns:
+                err.at(self.t.columns[name[7:]].node.span)
+            raise
+
+    def _rules(self, cols, rows, related, rules: list[RuleExec]) -> None:
         order = self.enf.order
         # Cumulative acceptance per rule: of all rows redrawn so far, the share that then passed.
         tried = dict.fromkeys((r.name for r in rules), 0)
@@ -466,6 +508,8 @@ class BlockGen:
                     self._fail(r, mask, rows, 0.0, "has no random column to redraw")
                 floor = attempt > FLOOR_AFTER and tried[r.name] >= FLOOR_MIN_TRIED
                 if attempt > MAX_ATTEMPTS or (floor and accepted < ACCEPTANCE_FLOOR):
+                    if r.kind == "unique":
+                        self._fail_unique(r, mask, cols, rows)
                     self._fail(r, mask, rows, accepted, "could not be met")
             touched = np.flatnonzero(np.logical_or.reduce([m for _, m in failing]))
             for j, (r, mask) in enumerate(failing):
@@ -507,13 +551,67 @@ class BlockGen:
                 related[t] = (c, full)
                 cols[ref_col] = Values(full)
 
+    def _fail_unique(self, r: RuleExec, mask, cols, rows) -> None:
+        """Redraws stopped finding new values: say how many distinct values the column(s) gave."""
+        vals = [cols[c] for c in r.columns]
+        null = np.logical_or.reduce([v.is_null() for v in vals])
+        keep = ~mask & ~null
+        if len(vals) == 1:
+            seen = set(vals[0].data[keep].tolist())
+        else:
+            seen = set(zip(*(v.data[keep].tolist() for v in vals)))
+        seen |= self.state.get(r.name, set())
+        total = self.rt.totals.get(self.t.name)
+        what = self._source_text(r.columns)
+        if r.name != f"unique_{r.columns[0]}":
+            what = f"rule '{r.name}': {what}"
+        needs = f"the table needs {total:,}" if total is not None else "the table needs more"
+
+        first = int(rows[int(np.flatnonzero(mask)[0])]) + 1
+        raise _for_rule(
+            r.name,
+            RuleError(
+                f"{what} of table '{self.t.name}' must be unique, but redrawing found only "
+                f"{len(seen):,} distinct values and then no new ones (first duplicate: row {first}); "
+                f"it seems to produce no more, and {needs}. Lower the row count, "
+                "drop `unique`, or combine it with something that has more values"
+            ),
+        )
+
+    def _source_text(self, columns: tuple[str, ...]) -> str:
+        """``column 'x' (faker.day_of_week())`` or ``columns a, b``, for messages."""
+        if len(columns) > 1:
+            return "columns " + ", ".join(f"'{c}'" for c in columns)
+        info = self.t.columns[columns[0]]
+        gen = info.node.gen
+        span = getattr(getattr(gen, "expr", None), "span", None)
+        text = ""
+        if span is not None and span.source is not None and span.line == span.end_line:
+            text = span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+        return f"column '{info.name}'" + (f" ({text})" if text else "")
+
     def _fail(self, r: RuleExec, mask, rows, accepted: float, why: str) -> None:
         first = int(rows[int(np.flatnonzero(mask)[0])]) + 1
-        raise RuleError(
-            f"rule '{r.name}' of table '{self.t.name}' {why}: {int(mask.sum())} row(s) still "
-            f"fail (first: row {first}); columns {', '.join(r.columns)}; observed acceptance "
-            f"rate {accepted:.2%}. Loosen the rule or the distributions of its columns."
+        raise _for_rule(
+            r.name,
+            RuleError(
+                f"rule '{r.name}' of table '{self.t.name}' {why}: {int(mask.sum())} row(s) still "
+                f"fail (first: row {first}); columns {', '.join(r.columns)}; observed acceptance "
+                f"rate {accepted:.2%}. Loosen the rule or the distributions of its columns."
+            ),
         )
+
+
+def _for_rule(name: str, err: RuleError) -> RuleError:
+    err.rule = name  # BlockGen.rules attaches the rule's span from it
+    return err
+
+
+def column_span(info: ColumnInfo) -> Span:
+    """Where a column's value is written in the spec (its expression), else the column itself."""
+    expr = getattr(info.node.gen, "expr", None)
+    span = getattr(expr, "span", None)
+    return span if span is not None and span.line else info.node.span
 
 
 def _bound_cols(enf: Enforcement, name: str) -> set[str]:
@@ -607,7 +705,7 @@ def to_batch(rt: Runtime, table: str, cols: dict[str, Values]) -> pa.Table:
             raise DataError(
                 f"table '{table}': column '{c}' does not fit its type {t.columns[c].dtype}: {exc}",
                 column=c,
-            ) from None
+            ).at(column_span(t.columns[c])) from None
     return pa.Table.from_arrays(arrays, schema=rt.schema(table).arrow_schema())
 
 

@@ -195,8 +195,15 @@ def _distribution(comp: Compiler, node: ast.Call, dist) -> Compiled:
         return comp.bad()
     nodes = dict(zip(dist.params, node.args)) | {k.name: k.value for k in node.kwargs}
     dates = False
-    if dist.name == "uniform" and all(
-        isinstance(c, Compiled) and c.type in ("date", "datetime") for c in bound.values()
+    # A parameter of type "any" comes from an error already reported (an unknown column): it
+    # takes the other's type instead of causing a knock-on "found any".
+    if (
+        dist.name == "uniform"
+        and all(
+            isinstance(c, Compiled) and c.type in ("date", "datetime", "any")
+            for c in bound.values()
+        )
+        and any(c.type in ("date", "datetime") for c in bound.values())
     ):
         dates = True
     date_params = [
@@ -253,6 +260,35 @@ def _distribution(comp: Compiler, node: ast.Call, dist) -> Compiled:
 
     return Compiled(
         fn, typ, **_join(params.values(), random=True), dist=DistDraw(dist, params, False)
+    )
+
+
+def discrete_uniform(c: Compiled) -> Compiled:
+    """An ``int`` column's ``uniform(a, b)`` with whole-number bounds (int expressions, or constants
+    like ``10`` or ``10.0``) as the discrete uniform on ``[a, b]``, ends included and every value
+    equally likely; any other compiled value is returned as is."""
+    draw = c.dist
+    if draw is None or draw.dates or draw.dist.name != "uniform" or draw.dist.kind != "continuous":
+        return c
+    params = draw.params
+    if set(params) != {"low", "high"}:
+        return c
+    for p in params.values():
+        whole_const = (
+            p.is_const and isinstance(p.const, int | float) and float(p.const).is_integer()
+        )
+        if not (p.type == "int" or whole_const):
+            return c
+    dist = distributions.UNIFORM_INT
+
+    def fn(ctx: Ctx) -> Values:
+        vals = {p: pc.fn(ctx) for p, pc in params.items()}
+        arrays = {p: _scalar_or_array(_nan_nulls(v)) for p, v in vals.items()}
+        data = dist.sample(ctx.rng, ctx.n, arrays)
+        return Values(data, merge_null(*vals.values()))
+
+    return Compiled(
+        fn, "int", **_join(params.values(), random=True), dist=DistDraw(dist, params, False)
     )
 
 

@@ -52,6 +52,14 @@ def to_arrow(values: Values, dtype: DType) -> pa.Array:
         scaled = np.round(np.asarray(data, dtype=np.float64) * (10**scale))
         if mask is not None:
             scaled = np.where(mask, 0, scaled)
+        if scaled.size and np.abs(scaled).max() >= 2.0**63 - 1024:
+            # Past int64 (wide decimals, e.g. decimal(38,2) holding 1e20): Arrow's float -> decimal
+            # cast writes the float's exact value rounded to the scale.
+            import pyarrow.compute as pc
+
+            floats = np.asarray(data, dtype=np.float64)
+            floats = pa.array(floats if mask is None else np.where(mask, 0.0, floats), mask=mask)
+            return pc.cast(floats, pa.decimal128(dtype.precision or 18, scale))
         ints = pa.array(scaled.astype(np.int64), mask=mask)
         return _ints_to_decimal(ints, dtype)
     if dtype.kind in ("text", "enum"):

@@ -1,16 +1,18 @@
 """Temp files beside their targets, and the rename that publishes them.
 
 Input: a final path (``out/users.csv``). Output: a hidden temp path in the same directory
-(``out/.users.csv.tmp-1a2b3c4d``) that the caller fills, then ``publish`` moves it over the target
-with ``os.replace``. Same directory means same filesystem, so the rename is atomic: a reader sees
-the old file or the complete new one, never a half-written one, and a crash leaves only hidden
-temps behind.
+(``out/.users.csv.tmp-4242-1a2b3c4d``: role, the writing process's id, a random part) that the caller
+fills, then ``publish`` moves it over the target with ``os.replace``. Same directory means same
+filesystem, so the rename is atomic: a reader sees the old file or the complete new one, never a
+half-written one, and a crash leaves only hidden temps behind. ``remove_stale_temps`` deletes those
+of a killed run (its process id no longer exists) at the start of the next one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -31,7 +33,7 @@ def create_temp(target: Path, tag: str = "tmp") -> Path:
     """
     target = Path(target)
     for _ in range(_ATTEMPTS):
-        temp = target.with_name(f".{target.name}.{tag}-{secrets.token_hex(4)}")
+        temp = target.with_name(f".{target.name}.{tag}-{os.getpid()}-{secrets.token_hex(4)}")
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
@@ -39,6 +41,45 @@ def create_temp(target: Path, tag: str = "tmp") -> Path:
         os.close(fd)
         return temp
     raise FileExistsError(f"could not create a temp file beside {target}")  # pragma: no cover
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # this process's own temps belong to a sink that is still open
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but is not ours, or we cannot tell: keep its temps
+    return True
+
+
+def remove_stale_temps(target: Path) -> list[Path]:
+    """Delete hidden temps of ``target`` left by a killed run; returns the paths removed.
+
+    Only names of this module's own pattern are touched (``.NAME.tmp-PID-HEX`` and ``.stage-``,
+    with SQLite's ``-journal``/``-wal``/``-shm`` companions), and only when process PID no longer
+    exists, so a run writing into the same folder at the same time keeps its files. Names without a
+    PID come from older versions and are always stale.
+    """
+    target = Path(target)
+    pattern = re.compile(
+        rf"\.{re.escape(target.name)}\.(?:tmp|stage)-(?:(\d+)-)?[0-9a-f]{{8}}(?:-journal|-wal|-shm)?"
+    )
+    removed = []
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        m = pattern.fullmatch(path.name)
+        if m is None or (m.group(1) is not None and _alive(int(m.group(1)))):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def fsync_path(path: Path) -> None:
@@ -80,6 +121,7 @@ def discard(path: Path) -> None:
 def atomic_write_bytes(target: Path, data: bytes) -> Path:
     """Write ``data`` to ``target`` all-or-nothing: temp beside it, then ``os.replace``."""
     target = Path(target)
+    remove_stale_temps(target)
     temp = create_temp(target)
     try:
         with open(temp, "wb") as f:

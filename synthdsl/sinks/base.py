@@ -56,6 +56,9 @@ class Sink(ABC):
         self._scratch: list[Path] = []  # temps only deleted (never published)
         self._state: State = "open"
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        for name in self._schemas:  # a killed run (SIGKILL) could not clean up its temps
+            for target in self._paths(name):
+                _atomic.remove_stale_temps(target)
         try:
             self._open()
         except BaseException:

@@ -197,3 +197,50 @@ def test_imports_share_tables_and_datasets(write_spec, tmp_path):
 def test_models_are_not_available_yet():
     d = errors(table("a int = 1\n (b, c) ~ health"))[0]
     assert d.code == "E142" and "bayesnet" in d.message
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "a int ~ uniform(0, 9)\n rule c: a in [1, 2] and a == 5",
+            "rule 'c' contradicts itself: no value of 'a' satisfies it",
+        ),
+        (
+            'a text ~ categorical(["x", "y"])\n rule c: a == "x" and a in ["y"]',
+            "rule 'c' contradicts itself: no value of 'a' satisfies it",
+        ),
+        (
+            "a int ~ uniform(0, 9)\n rule c1: a in [1, 2]\n rule c3: a >= 5",
+            "rules 'c1' and 'c3' contradict each other: no value of 'a' satisfies them",
+        ),
+    ],
+)
+def test_listed_values_that_no_bound_allows_contradict(body, message):
+    (d,) = errors(table(body))
+    assert (d.code, d.message) == ("E195", message)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "a int ~ uniform(0, 9)\n rule c: a in [1, 2, 5] and a == 5",
+        "a int ~ uniform(0, 9)\n rule c: a in [1, 6] and a >= 5",
+        "b float ~ uniform(0, 1)\n rule c: b in [0.1 + 0.2] and b == 0.3",  # == has a tolerance
+        "a int? ~ uniform(0, 9)\n rule c: a is null or a in [1, 2]\n rule d: a >= 0",
+    ],
+)
+def test_listed_values_that_can_hold_are_not_contradictions(body):
+    assert synthdsl.loads(table(body)).tables == ["t"]
+
+
+def test_unknown_parent_column_in_a_date_uniform_has_no_knock_on_error():
+    text = (
+        "table p {\n rows 10\n k int = serial() key\n}\n"
+        "table c {\n rows per p ~ poisson(1)\n"
+        ' d date ~ uniform(date("2020-01-01"), p.nope)\n'
+        ' f date ~ uniform(date("2020-01-01"), 5)\n}\n'
+    )
+    ds = errors(text)
+    assert [(d.code, d.span.line) for d in ds] == [("E203", 7), ("E323", 8)]
+    assert "found any" not in " ".join(d.message for d in ds)

@@ -9,6 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+import synthdsl
 from synthdsl import __version__
 from synthdsl.cli import app
 
@@ -102,7 +103,10 @@ def test_usage_errors_exit_2(spec, tmp_path, args):
 
 def test_data_errors_exit_1_without_output(spec, tmp_path):
     r = runner.invoke(app, ["generate", str(spec), "--out", str(tmp_path / "o"), "--rows", "c=5"])
-    assert r.exit_code == 1 and "set the rows of 'p'" in r.stderr
+    # A row override for a child table misuses --rows: a usage error (exit 2), like an unknown table.
+    assert r.exit_code == 2 and "set the rows of 'p'" in " ".join(
+        r.stderr.replace("│", " ").split()
+    )
     r = runner.invoke(
         app, ["generate", str(tmp_path / "missing.synth"), "--out", str(tmp_path / "o")]
     )
@@ -118,3 +122,69 @@ def test_python_dash_m_entry_point(spec):
         check=False,
     )
     assert r.returncode == 0 and "ok" in r.stdout
+
+
+def test_rows_override_of_unknown_table_is_a_usage_error_with_did_you_mean(write_spec):
+    spec = write_spec("table users {\n  rows 10\n  k int = serial() key\n}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "synthdsl", "generate", str(spec), "-o", "o", "--rows", "user=5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=spec.parent,
+    )
+    assert done.returncode == 2
+    err = " ".join(done.stderr.replace("│", " ").split())
+    assert "--rows" in err and "unknown table 'user'" in err and "did you mean 'users'?" in err
+    assert "Traceback" not in done.stderr
+    assert not (spec.parent / "o").exists()
+
+
+def test_rows_override_in_the_python_api_names_rows_not_the_flag():
+    from synthdsl.errors import OptionError
+
+    s = synthdsl.loads("table users {\n  rows 10\n  k int = serial() key\n}\n")
+    with pytest.raises(OptionError) as exc:
+        s.generate(rows={"nosuch": 5})
+    assert str(exc.value).startswith("rows= names unknown table 'nosuch' (tables: users)")
+    assert "--rows" not in str(exc.value)
+    assert exc.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "caret"),
+    [
+        # A value that does not fit its column: the column's expression.
+        ("  d decimal(4,2) ~ normal(0, 60)", "spec.synth:3:20: error: table 't': column 'd'", 13),
+        # A rule that cannot be met: the rule.
+        (
+            "  a int ~ uniform(0, 9)\n  b int ~ uniform(0, 9)\n  rule hard: a * b == 1000",
+            "spec.synth:5:8: error: rule 'hard' of table 't' could not be met",
+            4,
+        ),
+    ],
+)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_generation_errors_point_at_the_spec_construct(write_spec, body, where, caret, workers):
+    spec = write_spec("table t {\n  rows 100\n" + body + "\n}\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "synthdsl",
+            "generate",
+            "spec.synth",
+            "-o",
+            "o",
+            f"--workers={workers}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=spec.parent,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    head, line, marks = done.stderr.splitlines()[:3]
+    assert head.startswith(where)
+    assert line.startswith(f"{where.split(':')[1]:>4} | ")
+    assert marks.strip() == "^" * caret

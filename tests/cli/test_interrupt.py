@@ -1,4 +1,5 @@
-"""An interrupted run (Ctrl-C) leaves no output file and no temp file behind."""
+"""An interrupted run (Ctrl-C, SIGTERM) leaves no output file and no temp file behind; the temps of a
+killed run (SIGKILL, which cannot be handled) are removed by the next run into the same folder."""
 
 from __future__ import annotations
 
@@ -12,10 +13,7 @@ import pytest
 SPEC = "table t {\n rows 50_000_000\n x float ~ normal(0, 1)\n y float = x * 2\n}\n"
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_sigint_leaves_no_output(write_spec, tmp_path, fmt):
-    spec = write_spec(SPEC)
-    out = tmp_path / "out"
+def _start(spec, out, fmt):
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -36,8 +34,67 @@ def test_sigint_leaves_no_output(write_spec, tmp_path, fmt):
     while time.monotonic() < deadline and not (out.exists() and any(out.iterdir())):
         time.sleep(0.05)  # wait until the run has started writing its temp files
     assert out.exists() and any(p.name.startswith(".") for p in out.iterdir())
+    return proc
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_sigint_leaves_no_output(write_spec, tmp_path, fmt):
+    spec = write_spec(SPEC)
+    out = tmp_path / "out"
+    proc = _start(spec, out, fmt)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "interrupted: no output was written" in err and "Traceback" not in err
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sqlite"])
+def test_sigterm_leaves_no_output(write_spec, tmp_path, fmt):
+    spec = write_spec(SPEC)
+    out = tmp_path / "out"
+    proc = _start(spec, out, fmt)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert "terminated: no output was written" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
+
+
+def test_next_run_removes_temps_of_a_killed_run(write_spec, tmp_path):
+    spec = write_spec(SPEC)
+    out = tmp_path / "out"
+    proc = _start(spec, out, "csv")
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    stale = [p.name for p in out.iterdir()]
+    assert stale and all(name.startswith(".t.csv.tmp-") for name in stale)
+    # A temp of a run that is still alive (here: a sleeping process's id) must be kept.
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        alive = out / f".t.csv.tmp-{sleeper.pid}-0123abcd"
+        alive.write_text("")
+        unrelated = out / ".notes.tmp-0123abcd"
+        unrelated.write_text("")
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "synthdsl",
+                "generate",
+                str(spec),
+                "--out",
+                str(out),
+                "--rows",
+                "t=10",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        names = sorted(p.name for p in out.iterdir())
+        assert names == sorted([alive.name, unrelated.name, "card.json", "card.md", "t.csv"])
+    finally:
+        sleeper.kill()
+        sleeper.wait()
