@@ -3,24 +3,27 @@
 Input: the main ``ast.Module`` (imports are followed here). Output: every table with its typed, compiled
 columns and rules, in an order where parents come first. The checker records every problem it finds and
 raises one ``SpecError`` at the end, so a user fixes a spec in one pass (a Jinja-style visitor whose
-``fail`` records and goes on).
+``fail`` records and goes on). ``Checker`` checks modules, datasets, tables and columns, and ``check``
+runs every pass in order; its rule checks (``_check_rules.RuleChecks``) and aggregate checks
+(``_check_aggregates.AggregateChecks``) are mixins in their own modules, to keep each file short.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from synthdsl import aggregate, ast
+from synthdsl._check_aggregates import AggregateChecks
+from synthdsl._check_rules import RuleChecks
 from synthdsl.datasets import FORMATS
 from synthdsl.datasets import load as load_dataset
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, SpecError, did_you_mean
 from synthdsl.functions import discrete_uniform
 from synthdsl.parse import parse
-from synthdsl.rules import Interval, bound, conjuncts, names_in, null_guard
+from synthdsl.rules import Interval
 from synthdsl.source import SourceFile, Span
 from synthdsl.vectorize import NUMERIC, Compiled, Compiler, DatasetInfo, Scope
 
@@ -168,7 +171,7 @@ def _assignable(dtype: DType, typ: str) -> bool:
     return typ == k
 
 
-class Checker:
+class Checker(RuleChecks, AggregateChecks):
     def __init__(self) -> None:
         self.diags: list[Diagnostic] = []
         self.sources: dict[str, str] = {}
@@ -512,154 +515,6 @@ class Checker:
             elif info.dtype.kind not in ("float", "decimal"):
                 self.fail("E187", f"round needs a float column, '{info.name}' is {info.dtype}", col)
 
-    def rules(self, t: TableInfo) -> None:
-        seen: set[str] = set()
-        scope = self.scope(t)
-        compiler = Compiler(scope)
-        for r in t.node.rules:
-            if r.name in seen:
-                self.fail("E190", f"rule '{r.name}' is declared twice in '{t.name}'", r)
-            seen.add(r.name)
-            expr = r.expr
-            if isinstance(expr, ast.Call) and expr.path == ("unique",):
-                cols = self.rule_columns(t, expr.args, r)
-                t.rules.append(RuleInfo(r.name, r, "unique", cols))
-                continue
-            if isinstance(expr, ast.Determines):
-                cols = self.rule_columns(t, (expr.left, expr.right), r)
-                t.rules.append(RuleInfo(r.name, r, "determines", cols))
-                continue
-            scope.column_name = ""
-            c = compiler.compile(expr)
-            if c.type not in ("bool", "any"):
-                self.fail("E191", f"rule '{r.name}' must be a condition, found {c.type}", expr)
-            if c.random:
-                self.fail("E192", f"rule '{r.name}' must not draw random values", expr)
-            if c.is_const and c.const is False:
-                self.fail("E193", f"rule '{r.name}' is always false", expr)
-            cols = tuple(sorted(names_in(expr) & set(t.columns)))
-            t.rules.append(RuleInfo(r.name, r, "row", cols, c))
-        self.contradictions(t)
-
-    def rule_columns(self, t: TableInfo, args, r: ast.Rule) -> tuple[str, ...]:
-        cols = []
-        for a in args:
-            if not isinstance(a, ast.Name) or a.name not in t.columns:
-                name = a.name if isinstance(a, ast.Name) else "?"
-                self.fail(
-                    "E194",
-                    f"rule '{r.name}' must name columns of '{t.name}'",
-                    a,
-                    did_you_mean(name, t.columns),
-                )
-                continue
-            cols.append(a.name)
-        if not cols and not args:
-            self.fail("E194", f"rule '{r.name}' names no columns", r)
-        return tuple(cols)
-
-    def contradictions(self, t: TableInfo) -> None:
-        quiet: list[Diagnostic] = []
-
-        def const_of(e: ast.Expr):
-            scope = Scope(t.name, {}, {}, self.datasets, DEFAULT_LOCALE, quiet)
-            c = Compiler(scope).compile(e)
-            if not c.is_const or quiet:
-                quiet.clear()
-                raise LookupError
-            return c.const
-
-        def contradiction(r: RuleInfo, col: str, names: list[str]) -> None:
-            if len(names) == 1:
-                msg = f"rule '{r.name}' contradicts itself: no value of '{col}' satisfies it"
-            else:
-                listed = " and ".join(f"'{n}'" for n in names)
-                msg = f"rules {listed} contradict each other: no value of '{col}' satisfies them"
-            self.fail("E195", msg, r.node)
-
-        per_col: dict[str, Interval] = {}
-        # Columns limited to listed values (``x in [1, 2]``, ``x == 5``): the values and the rules.
-        allowed: dict[str, tuple[set, list[str]]] = {}
-        for r in t.rules:
-            if r.kind != "row":
-                continue
-            for part in conjuncts(r.node.expr):
-                guard = null_guard(part)
-                atom = guard[1] if guard else part
-                m = _allowed_values(atom, const_of)
-                if m is not None and not (guard and guard[0] != m[0]):
-                    col, values = m
-                    if col in allowed:
-                        prev, names = allowed[col]
-                        values = prev & values
-                        names = names if r.name in names else [*names, r.name]
-                    else:
-                        names = [r.name]
-                    allowed[col] = (values, names)
-                    iv = per_col.get(col)
-                    if iv is not None:
-                        values = {v for v in values if _inside(v, iv)}
-                        names = names + [n for n in iv.rules if n not in names]
-                    if not values:
-                        contradiction(r, col, names)
-                        break
-                b = bound(atom, const_of, r.name)
-                if b is None or (guard and guard[0] != b[0]):
-                    continue
-                col, iv = b
-                merged = per_col[col].intersect(iv) if col in per_col else iv
-                if merged.empty:
-                    contradiction(r, col, merged.rules)
-                    break
-                if col in allowed and not any(_inside(v, merged) for v in allowed[col][0]):
-                    names = allowed[col][1] + [n for n in merged.rules if n not in allowed[col][1]]
-                    contradiction(r, col, names)
-                    break
-                per_col[col] = merged
-        t.bounds = per_col
-
-    def decimal_ranges(self, t: TableInfo) -> None:
-        """A decimal column whose value provably reaches past its precision is an error (E106).
-
-        The static range is the draw's support (or the constant, or the categorical labels), cut by
-        the column's clamp and its rules' bounds. Values round to ``s`` places (half-even), so a
-        decimal(4,2) holds |x| < 99.995; anything that could reach further, however rarely, is
-        reported: ``uniform(0, 100)`` can round to 100.00.
-        """
-        for info in t.columns.values():
-            if info.dtype.kind != "decimal" or info.compiled is None or info.node.gen is None:
-                continue
-            found = _static_range(info.compiled)
-            if found is None:
-                continue
-            lo, hi = found
-            if info.clamp is not None:
-                lo, hi = max(lo, info.clamp[0]), min(hi, info.clamp[1])
-            iv = t.bounds.get(info.name)
-            if iv is not None:
-                lo = lo if iv.low is None else max(lo, iv.low)
-                hi = hi if iv.high is None else min(hi, iv.high)
-            p, s = info.dtype.precision or 18, info.dtype.scale or 0
-            limit = 10 ** (p - s)
-            top = limit - 0.5 * 10.0**-s
-            # An unbounded end (a normal's tail) only rarely goes far: checked at run time instead.
-            ends = [x for x in (lo, hi) if math.isfinite(x) and abs(x) >= top]
-            if not ends or lo > hi:
-                continue
-            reach = max(ends, key=abs)
-            expr = info.node.gen.expr
-            text = _span_text(expr.span) or "its value"
-            biggest = f"{limit - 10.0**-s:.{s}f}"
-            need = len(str(int(abs(reach)))) + s
-            self.fail(
-                "E106",
-                f"column '{info.name}' is {info.dtype.with_nullable(False)}, which holds values "
-                f"below {limit:g}; {text} reaches {_num(reach)}",
-                expr,
-                f"widen the precision (decimal({max(need, p)}, {s})) or clamp the column "
-                f"(clamp(-{biggest}, {biggest}))",
-            )
-
     def order_columns(self, t: TableInfo) -> None:
         graph = {name: sorted(c.deps & set(t.columns)) for name, c in t.columns.items()}
         order, cycle = _toposort(graph)
@@ -682,101 +537,6 @@ class Checker:
         for info in t.columns.values():
             self.aggregate_nulls(t, info)
 
-    def aggregate_nulls(self, t: TableInfo, info: ColumnInfo) -> None:
-        """``min``/``max``/``mean`` of an empty child set is null: the column must allow it."""
-        c = info.compiled
-        if c is None or info.dtype.nullable or info.kind != "aggregate":
-            return  # inside a larger expression (coalesce) a null is caught when generating
-        parsed = aggregate.parse_key(next(iter(c.deps)))
-        if parsed is None or parsed[0] not in ("min", "max", "mean"):
-            return
-        func, child, column = parsed
-        ct = self.tables[child]
-        col = ct.columns.get(column or "")
-        at_least = _min_rows(ct.node.rows.dist) if isinstance(ct.node.rows, ast.RowsPer) else None
-        if col is not None and col.dtype.nullable:
-            why = f"'{child}.{column}' is nullable, so a row's {child} may all be null"
-        elif not at_least:
-            text = _snippet(ct.node.rows.dist)
-            why = f"a row of '{t.name}' may have no '{child}' rows (rows per {t.name} ~ {text})"
-        else:
-            return
-        self.fail(
-            "E163",
-            f"column '{info.name}' is {info.dtype} but {func}({child}.{column}) can be null: {why}",
-            info.node.gen.expr,
-            f"declare it {info.dtype}?, or use coalesce({func}({child}.{column}), ...)"
-            + (
-                ""
-                if at_least
-                else f"; or give every row of '{t.name}' a '{child}' row, e.g. "
-                f"`rows per {t.name} ~ 1 + poisson(2)`"
-            ),
-        )
-
-    def aggregate_cycles(self, t: TableInfo) -> None:
-        """A child whose rows a parent aggregates cannot read the parent's late columns: its rows
-        exist before those columns do. Report the cycle across the two tables."""
-        if not t.parent or t.name not in self.tables[t.parent].aggregated:
-            return
-        parent = self.tables[t.parent]
-        uses: list[tuple[str, ast.Node, frozenset]] = [
-            (c.name, c.node.gen.expr, c.compiled.related) for c in t.columns.values() if c.compiled
-        ]
-        uses += [(f"rule {r.name}", r.node, r.compiled.related) for r in t.rules if r.compiled]
-        for who, node, related in uses:
-            late = sorted(col for tab, col in related if tab == parent.name and col in parent.late)
-            if not late:
-                continue
-            by_rule = [c for c in late if c in parent.late_by_rule]
-            if by_rule:
-                rule = next(r for r in parent.rules if r.name == parent.late_by_rule[by_rule[0]])
-                self.fail(
-                    "E196",
-                    f"rule '{rule.name}' of '{parent.name}' reads an aggregate of '{t.name}' and "
-                    f"would redraw '{by_rule[0]}', which '{t.name}' reads ({t.name}.{who}): "
-                    f"redrawing it would need the {t.name} rows generated again",
-                    rule.node,
-                    f"move the condition to '{t.name}', or stop '{t.name}' reading "
-                    f"{parent.name}.{by_rule[0]}",
-                )
-                continue
-            path = _path_to_aggregate(parent, late[0], t.name)
-            chain = " -> ".join([f"{t.name}.{who}", *path, t.name])
-            self.fail(
-                "E213",
-                f"'{t.name}' and '{parent.name}' depend on each other in a cycle: {chain} "
-                f"(the '{t.name}' rows of a block are generated before the aggregates of "
-                f"'{parent.name}')",
-                node,
-                f"compute this from the columns of '{t.name}', or read a column of "
-                f"'{parent.name}' that does not depend on an aggregate",
-            )
-
-    def late_rules(self, t: TableInfo) -> None:
-        """A rule over an aggregate is checked after the child rows exist, so the columns it may
-        redraw (its random columns and their random ancestors) and what is computed from them are
-        generated then too: ``t.late`` grows to a fixed point. ``aggregate_cycles`` reports a child
-        that reads one of them."""
-        if not t.aggregates:
-            return
-        changed = True
-        while changed:
-            changed = False
-            for r in t.rules:
-                deps = set(r.columns) | set(r.compiled.deps if r.compiled else ())
-                if not t.is_late(deps):
-                    continue
-                for c in _random_ancestors(t, r.columns):
-                    if c not in t.late:
-                        t.late.add(c)
-                        t.late_by_rule[c] = r.name
-                        changed = True
-            for name in t.order:
-                if name not in t.late and t.is_late(t.columns[name].deps):
-                    t.late.add(name)
-                    changed = True
-
     def order_tables(self) -> list[str]:
         graph: dict[str, list[str]] = {}
         for name, t in self.tables.items():
@@ -792,81 +552,6 @@ class Checker:
                 self.tables[cycle[0]].node,
             )
         return order
-
-
-def _allowed_values(expr: ast.Expr, const_of) -> tuple[str, set] | None:
-    """``col in [c1, c2]`` or ``col == c`` (either side) -> (col, {constants}); else None."""
-    if isinstance(expr, ast.In) and not expr.negated and isinstance(expr.operand, ast.Name):
-        if not isinstance(expr.container, ast.ListExpr):
-            return None
-        try:
-            return expr.operand.name, {_hashable(const_of(i)) for i in expr.container.items}
-        except (LookupError, TypeError):
-            return None
-    if isinstance(expr, ast.Binary) and expr.op == "==":
-        a, b = expr.left, expr.right
-        if not isinstance(a, ast.Name):
-            a, b = b, a
-        if isinstance(a, ast.Name):
-            try:
-                return a.name, {_hashable(const_of(b))}
-            except (LookupError, TypeError):
-                return None
-    return None
-
-
-def _hashable(value):
-    """A set member for a constant; floats to 12 significant digits, the tolerance of ``==``."""
-    if isinstance(value, float):
-        return float(f"{value:.12g}")
-    hash(value)  # TypeError for values that cannot be compared as set members
-    return value
-
-
-def _inside(value, iv: Interval) -> bool:
-    """Whether a constant may lie in an interval (non-numbers are not judged: True)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return True
-    if iv.low is not None and (value < iv.low or (value == iv.low and not iv.low_inclusive)):
-        return False
-    return not (
-        iv.high is not None and (value > iv.high or (value == iv.high and not iv.high_inclusive))
-    )
-
-
-def _static_range(c: Compiled) -> tuple[float, float] | None:
-    """The smallest interval holding every value of a constant, a draw with constant parameters or an
-    inline categorical; None when unknown (depends on other columns, a provider, ...)."""
-    import numpy as np
-
-    if c.is_const:
-        if isinstance(c.const, bool) or not isinstance(c.const, int | float):
-            return None
-        return float(c.const), float(c.const)
-    if c.dist is not None and not c.dist.dates:
-        params = c.dist.params
-        if not all(p.is_const and isinstance(p.const, int | float) for p in params.values()):
-            return None
-        try:
-            return c.dist.dist.support({k: float(p.const) for k, p in params.items()})
-        except (ValueError, TypeError, ArithmeticError):
-            return None
-    if c.cat is not None and c.cat.labels.dtype.kind in "iuf" and len(c.cat.labels):
-        labels = c.cat.labels[c.cat.weights > 0] if len(c.cat.weights) else c.cat.labels
-        if len(labels):
-            return float(np.min(labels)), float(np.max(labels))
-    return None
-
-
-def _span_text(span: Span) -> str | None:
-    if span.source is None or not span.line or span.end_line != span.line:
-        return None
-    text = span.source.line(span.line)[span.column - 1 : span.end_column - 1]
-    return text or None
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def _kind_of(c: Compiled, gen: ast.Drawn | ast.Computed) -> str:
@@ -923,78 +608,6 @@ def _toposort(graph: dict[str, list[str]]) -> tuple[list[str], list[str] | None]
     for node in graph:
         visit(node)
     return order, cycle
-
-
-def _snippet(node: ast.Node) -> str:
-    """The source text of a one-line node (for messages)."""
-    sp = node.span
-    if sp.source is None or not sp.line or sp.end_line != sp.line:
-        return "..."
-    return sp.source.line(sp.line)[sp.column - 1 : sp.end_column - 1]
-
-
-def _min_rows(dist: ast.Expr) -> int | None:
-    """A lower bound on a ``rows per`` draw when one is evident from its form, else None."""
-    if isinstance(dist, ast.Number):
-        return int(dist.value)
-    if isinstance(dist, ast.Binary) and dist.op == "+":
-        a, b = _min_rows(dist.left), _min_rows(dist.right)
-        return a + b if a is not None and b is not None else None
-    if not isinstance(dist, ast.Call) or dist.path is None or len(dist.path) != 1:
-        return None
-    name, args = dist.path[0], dist.args
-    if name in ("geometric", "zipf"):
-        return 1
-    if name in ("poisson", "binomial"):
-        return 0
-    if name == "max":
-        known = [m for m in map(_min_rows, args) if m is not None]
-        return max(known) if known else None
-    if name == "categorical":
-        labels = [p.key for p in dist.pairs] or [
-            i for a in args if isinstance(a, ast.ListExpr) for i in a.items
-        ]
-        if labels and all(isinstance(x, ast.Number) for x in labels):
-            return int(min(x.value for x in labels))
-    return None
-
-
-def _random_ancestors(t: TableInfo, cols) -> set[str]:
-    """The columns a failing row of a rule over ``cols`` redraws (as ``plan._redraw_set``)."""
-    out: set[str] = set()
-    stack = [c for c in cols if c in t.columns]
-    seen = set(stack)
-    while stack:
-        c = stack.pop()
-        info = t.columns[c]
-        if info.random and not (info.kind == "ref" and info.ref and info.ref[0] == t.parent):
-            out.add(c)
-        for d in info.deps:
-            if d in t.columns and d not in seen:
-                seen.add(d)
-                stack.append(d)
-    return out
-
-
-def _path_to_aggregate(t: TableInfo, start: str, child: str) -> list[str]:
-    """``t.start -> ... -> f(child...)``: how a late column reaches an aggregate over ``child``."""
-    prev: dict[str, str | None] = {start: None}
-    queue = [start]
-    while queue:
-        c = queue.pop(0)
-        parsed = aggregate.parse_key(c)
-        if parsed is not None and parsed[1] == child:
-            path = []
-            node: str | None = c
-            while node is not None:
-                path.append(node if parsed and node == c else f"{t.name}.{node}")
-                node = prev[node]
-            return list(reversed(path))
-        for d in sorted(t.columns[c].deps) if c in t.columns else ():
-            if d not in prev and (d in t.columns or d in t.aggregates):
-                prev[d] = c
-                queue.append(d)
-    return [f"{t.name}.{start}"]
 
 
 def _display_path(path: Path) -> str:
