@@ -451,6 +451,12 @@ def _folds(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
     return fold_of_group[groups]
 
 
+def _sqdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances between the rows of ``a`` and ``b``."""
+    sq_a, sq_b = np.einsum("ij,ij->i", a, a), np.einsum("ij,ij->i", b, b)
+    return np.maximum(sq_a[:, None] + sq_b[None, :] - 2.0 * (a @ b.T), 0.0)
+
+
 def _mmd(numeric, seed: int) -> dict:
     """``{"value": MMD or None, "rows_used": rows of both tables in the kernel matrix}``."""
     if not numeric:
@@ -474,12 +480,19 @@ def _mmd(numeric, seed: int) -> dict:
     r = np.nan_to_num((r - mean) / std)
     s = np.nan_to_num((s - mean) / std)
     z = np.vstack([r, s])
-    sq = np.einsum("ij,ij->i", z, z)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (z @ z.T), 0.0)
-    off = d2[~np.eye(len(z), dtype=bool)]
-    positive = off[off > 0]
+    # Bandwidth by the median heuristic on the pooled rows: the median squared distance between
+    # distinct rows (sigma^2 = median / 2). Above MMD_ROWS pooled rows the median comes from a
+    # seeded sample of them, so no n^2 matrix beyond the kernel blocks themselves is built.
+    pool = z
+    if len(z) > MMD_ROWS:
+        pool = z[np.random.default_rng(seed).choice(len(z), MMD_ROWS, replace=False)]
+    d_pool = _sqdist(pool, pool)[np.triu_indices(len(pool), 1)]
+    positive = d_pool[d_pool > 0]
     median = float(np.median(positive)) if len(positive) else 1.0
-    kernel = np.exp(-d2 / median)  # bandwidth: sigma^2 = median squared distance / 2
-    nr = len(r)
-    mmd2 = kernel[:nr, :nr].mean() + kernel[nr:, nr:].mean() - 2 * kernel[:nr, nr:].mean()
+    # The three kernel blocks one at a time (each at most MMD_ROWS^2), never the pooled matrix.
+    mmd2 = (
+        np.exp(-_sqdist(r, r) / median).mean()
+        + np.exp(-_sqdist(s, s) / median).mean()
+        - 2 * np.exp(-_sqdist(r, s) / median).mean()
+    )
     return {"value": float(math.sqrt(max(mmd2, 0.0))), "rows_used": len(z)}
