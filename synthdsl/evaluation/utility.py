@@ -14,12 +14,10 @@ Training sets are capped at ``MAX_TRAIN`` rows (drawn with ``seed``) so 50,000-r
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
@@ -40,7 +38,6 @@ from synthdsl.errors import DataError
 
 MAX_TRAIN = 20_000
 MODELS = ("linear", "random_forest", "hist_gradient_boosting")
-PARALLEL_ROWS = 10_000  # training rows (both sets) from which the fits run in worker processes
 MIN_SUBGROUP_ROWS = 20
 MAX_SUBGROUP_VALUES = 50
 IMPORTANCE_ROWS = 2_000
@@ -103,9 +100,15 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
     rng = np.random.default_rng(seed)
     x_real, y_real = prep(real)
     x_syn, y_syn = prep(synthetic)
+    x_hold, y_hold = prep(holdout) if holdout is not None else (None, None)
+    # Labels become shared integer codes once, up front: scikit-learn's encoders and metrics are
+    # several times slower on object arrays of strings than on integers.
+    _encode_labels([x_real, x_syn, x_hold], cat)
+    if task == "classification":
+        y_real, y_syn, y_hold = _encode_target([y_real, y_syn, y_hold])
     groups_real = {c: _labels(real.loc[x_real.index, c]) for c in subgroups}
     if holdout is not None:
-        x_test, y_test = prep(holdout)
+        x_test, y_test = x_hold, y_hold
         groups_test = {c: _labels(holdout.loc[x_test.index, c]).to_numpy() for c in subgroups}
         x_tr, y_tr = x_real, y_real
         test_set = "holdout"
@@ -133,31 +136,26 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
     models: dict[str, dict] = {}
     subgroup_out: dict[str, dict] = {c: {} for c in subgroups}
     fitted: dict[str, dict] = {}
-    jobs = [
-        (name, kind, x, y)
-        for name in MODELS
-        for kind, (x, y) in (("tstr", (x_syn, y_syn)), ("trtr", (x_tr, y_tr)))
-    ]
-    # The six fits are independent and each is seeded: spread them over the cores (processes, so
-    # the result does not depend on how they are scheduled).
-    outs = Parallel(n_jobs=_workers(len(y_tr) + len(y_syn)))(
-        delayed(_fit_predict)(name, task, num, cat, seed, x, y, x_test) for name, kind, x, y in jobs
-    )
-    for (name, kind, _, _), (model, pred, proba) in zip(jobs, outs):
-        models.setdefault(name, {})
-        fitted.setdefault(name, {})[kind] = model
-        models[name][kind] = _metrics(task, y_test, pred, proba, model)
-        for c in subgroups:
-            g = groups_test[c]
-            values, counts = np.unique(g, return_counts=True)
-            order = np.argsort(-counts, kind="stable")[:MAX_SUBGROUP_VALUES]
-            for v, n in zip(values[order], counts[order]):
-                if n < MIN_SUBGROUP_ROWS:
-                    continue
-                m = g == v
-                sub = _metrics(task, y_test[m], pred[m], None if proba is None else proba[m], model)
-                key = "null" if v == _MISSING else str(v)
-                subgroup_out[c].setdefault(key, {}).setdefault(name, {})[kind] = sub
+    for name in MODELS:
+        models[name] = {}
+        for kind, (x, y) in (("tstr", (x_syn, y_syn)), ("trtr", (x_tr, y_tr))):
+            model = _model(name, task, num, cat, seed).fit(x, y)
+            fitted.setdefault(name, {})[kind] = model
+            pred, proba = _predict(model, x_test, task)
+            models[name][kind] = _metrics(task, y_test, pred, proba, model)
+            for c in subgroups:
+                g = groups_test[c]
+                values, counts = np.unique(g, return_counts=True)
+                order = np.argsort(-counts, kind="stable")[:MAX_SUBGROUP_VALUES]
+                for v, n in zip(values[order], counts[order]):
+                    if n < MIN_SUBGROUP_ROWS:
+                        continue
+                    m = g == v
+                    sub = _metrics(
+                        task, y_test[m], pred[m], None if proba is None else proba[m], model
+                    )
+                    key = "null" if v == _MISSING else str(v)
+                    subgroup_out[c].setdefault(key, {}).setdefault(name, {})[kind] = sub
 
     main = "roc_auc" if task == "classification" else "r2"
     ratios = []
@@ -184,16 +182,29 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
     }
 
 
-def _workers(rows: int) -> int:
-    """Processes for the fits: one for small data (starting workers costs seconds), else the cores."""
-    return 1 if rows < PARALLEL_ROWS else max(1, min(len(MODELS) * 2, os.cpu_count() or 1))
+def _encode_labels(frames: list[pd.DataFrame | None], cat: list[str]) -> None:
+    """Replace each categorical feature's labels by integer codes shared across ``frames``."""
+    present = [f for f in frames if f is not None]
+    for c in cat:
+        codes, _ = pd.factorize(pd.concat([f[c] for f in present], ignore_index=True))
+        start = 0
+        for f in present:
+            f[c] = codes[start : start + len(f)]
+            start += len(f)
 
 
-def _fit_predict(name, task, num, cat, seed, x, y, x_test):
-    with threadpool_limits(limits=1):
-        model = _model(name, task, num, cat, seed).fit(x, y)
-        pred, proba = _predict(model, x_test, task)
-    return model, pred, proba
+def _encode_target(ys: list[np.ndarray | None]) -> list[np.ndarray | None]:
+    """Class labels as shared integer codes (missing target rows were dropped by ``prep``)."""
+    present = [y for y in ys if y is not None]
+    codes, _ = pd.factorize(np.concatenate(present))
+    out, start = [], 0
+    for y in ys:
+        if y is None:
+            out.append(None)
+            continue
+        out.append(codes[start : start + len(y)])
+        start += len(y)
+    return out
 
 
 def _labels(s: pd.Series) -> pd.Series:
