@@ -51,13 +51,48 @@ def infer_kind(series: pd.Series) -> str:
     return "categorical"
 
 
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+
+
+def _dates_from_text(frames: list[pd.DataFrame | None], col: str) -> None:
+    """ISO dates written as text (CSV) become datetimes, in every frame, when all of them agree.
+
+    A column is converted only when each frame holds datetimes already or text whose every
+    non-missing value is an ISO date: so a CSV of dates compares with a Parquet date column, and a
+    text column that merely contains a date somewhere stays text.
+    """
+    present = [f for f in frames if f is not None]
+    series = [f[col] for f in present]
+    if not any(_is_text(s) for s in series):
+        return
+    for s in series:
+        if pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        ok = s.dropna()
+        if not _is_text(s) or ok.empty or not ok.astype(str).str.match(_ISO_DATE).all():
+            return
+    for f in present:
+        if not pd.api.types.is_datetime64_any_dtype(f[col]):
+            f[col] = pd.to_datetime(f[col], format="ISO8601")
+        f[col] = f[col].dt.tz_localize(None) if f[col].dt.tz is not None else f[col]
+
+
+def _is_text(s: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+
+
 def align(
     real: pd.DataFrame,
     synthetic: pd.DataFrame,
     holdout: pd.DataFrame | None,
     kinds: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
-    """Check the tables share a schema and bring them to comparable dtypes."""
+    """Check the tables share a schema and bring them to comparable dtypes.
+
+    Kinds are inferred from all the tables together (a column that is whole numbers in one file
+    and decimals in another is still one kind), and categorical numbers get one canonical label
+    (``1`` and ``1.0`` are the same category).
+    """
     for role, frame in (("synthetic", synthetic), ("holdout", holdout)):
         if frame is None:
             continue
@@ -72,12 +107,21 @@ def align(
             raise DataError(
                 f"the {role} table has a column '{extra[0]}' the real table lacks", column=extra[0]
             )
+    for name in kinds or {}:
+        if name not in real.columns:
+            raise DataError(f"--kind names '{name}', which is not a column", column=name)
+    real, synthetic = real.copy(), synthetic.copy()
+    holdout = holdout.copy() if holdout is not None else None
     out_kinds: dict[str, str] = {}
     for col in real.columns:
+        _dates_from_text([real, synthetic, holdout], col)
         given = (kinds or {}).get(col)
         if given is not None and given not in KINDS:
             raise DataError(f"kind of '{col}' must be one of {', '.join(KINDS)}", column=col)
-        out_kinds[col] = given or infer_kind(real[col])
+        both = pd.concat([f[col] for f in (real, synthetic) if f is not None], ignore_index=True)
+        out_kinds[col] = given or infer_kind(
+            both if _same_family(real[col], synthetic[col]) else real[col]
+        )
     frames = [
         _coerce(f[list(real.columns)], out_kinds) if f is not None else None
         for f in (real, synthetic, holdout)
@@ -105,5 +149,23 @@ def _coerce(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
                     )
             out[col] = values.astype("float64")
         else:
-            out[col] = s.astype("string").astype(object).where(s.notna(), None)
+            out[col] = _labels(s)
     return pd.DataFrame(out)
+
+
+def _same_family(a: pd.Series, b: pd.Series) -> bool:
+    """Both numeric, both dates, or both text: then the pooled values decide the kind."""
+    num = pd.api.types.is_numeric_dtype
+    date = pd.api.types.is_datetime64_any_dtype
+    return (num(a) and num(b)) or (date(a) and date(b)) or (_is_text(a) and _is_text(b))
+
+
+def _labels(s: pd.Series) -> pd.Series:
+    """Category labels as text; whole numbers print without a decimal point (1.0 -> "1")."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        values = pd.to_numeric(s, errors="coerce").astype("float64")
+        whole = values.notna() & (values == values.round()) & (values.abs() < 2**53)
+        text = values.astype(str)
+        text[whole] = values[whole].astype("int64").astype(str)
+        return text.astype(object).where(values.notna(), None)
+    return s.astype("string").astype(object).where(s.notna(), None)

@@ -268,7 +268,13 @@ def _reading(res: Mapping[str, Any], who: str, what: str) -> str:
         f"{who} {what} in {attack:.1%} of attempts, against {control:.1%} for people who were not "
         f"in the training data (random guessing: {res['baseline_rate']:.1%})."
     )
-    if risk < 0.05:
+    if risk < 0.05 and res["ci"][1] >= 0.15:
+        verdict = (
+            f" The measured excess risk is small ({risk:.1%}), but its 95% confidence interval "
+            f"reaches {res['ci'][1]:.1%}: too few attacks succeed to rule a real risk out (a larger "
+            "holdout narrows it)."
+        )
+    elif risk < 0.05:
         verdict = (
             f" The data adds little risk (excess risk {risk:.1%}, 95% CI up to {res['ci'][1]:.1%})."
         )

@@ -177,8 +177,11 @@ def _numeric_column(r: np.ndarray, s: np.ndarray) -> dict:
     else:
         ks = 0.0 if len(r_ok) == len(s_ok) == 0 else 1.0
         wasserstein = None
+    # A different share of missing values is a difference too, which KS (on the values that are
+    # there) cannot see.
+    missing_gap = abs(out["missing_real"] - out["missing_synthetic"])
     out.update(
-        score=1.0 - ks,
+        score=1.0 - max(ks, missing_gap),
         ks=ks,
         wasserstein=wasserstein,
         min_real=float(r_ok[0]) if len(r_ok) else None,

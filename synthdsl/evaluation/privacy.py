@@ -51,9 +51,10 @@ def privacy(
 ) -> dict:
     """Privacy metrics of ``synthetic`` against ``real`` (optionally with an unseen ``holdout``).
 
-    Score (in [0, 1], higher is safer) is the mean of the available parts:
+    Score (in [0, 1], higher is safer) is the weakest (minimum) of the available parts, each
+    reported under ``parts``:
 
-    * ``1 - exact_match_rate``
+    * ``1 - excess exact-match rate`` over the holdout's chance rate (the raw rate without a holdout)
     * ``1 - 2 * max(0, membership_inference_auc - 0.5)`` (needs a holdout)
     * ``1 - clip((share_closer_than_holdout - 0.05) / 0.95, 0, 1)`` (needs a holdout): 5 % of synthetic
       rows closer to the real data than the 5th percentile of holdout rows is what an ideal generator
@@ -67,6 +68,9 @@ def privacy(
     rng = np.random.default_rng(seed)
 
     exact = _exact_match_rate(real, synthetic, columns)
+    # Unseen people can match a real row exactly by chance (few, coarse columns): their rate is
+    # the baseline, and only the excess counts against the synthetic data.
+    exact_holdout = _exact_match_rate(real, holdout, columns) if holdout is not None else None
 
     encode = _encoder(real, kinds)
     sampled = False
@@ -112,16 +116,20 @@ def privacy(
             ),
         }
 
-    parts = [1.0 - exact]
+    parts = {"exact_matches": 1.0 - _excess(exact, exact_holdout)}
     if auc is not None:
-        parts.append(1.0 - 2.0 * max(0.0, auc - 0.5))
+        parts["membership_inference"] = 1.0 - 2.0 * max(0.0, auc - 0.5)
     if share_closer is not None:
-        parts.append(1.0 - float(np.clip((share_closer - 0.05) / 0.95, 0.0, 1.0)))
+        parts["distance_to_closest"] = 1.0 - float(np.clip((share_closer - 0.05) / 0.95, 0, 1))
     if identity is not None:
-        parts.append(1.0 - identity["share_synthetic_unique_matching_real_unique"])
+        parts["identity_disclosure"] = 1.0 - identity["share_synthetic_unique_matching_real_unique"]
     risks = max_risk(attacks) if attacks is not None else {}
-    parts.extend(1.0 - float(r) for r in risks.values() if r is not None)
-    score = float(np.clip(np.mean(parts), 0.0, 1.0))
+    for name, risk in risks.items():
+        if risk is not None:
+            parts[name] = 1.0 - float(risk)
+    # The weakest part, not the mean: an attacker uses whichever attack works best, so one leak
+    # must not be averaged away by the figures that look fine.
+    score = float(np.clip(min(parts.values()), 0.0, 1.0))
 
     dcr = {
         "synthetic_to_real_median": float(np.median(syn_dcr)),
@@ -131,6 +139,8 @@ def privacy(
     return {
         "score": score,
         "exact_match_rate": exact,
+        "exact_match_rate_holdout": exact_holdout,
+        "parts": parts,
         "dcr": dcr,
         "membership_inference_auc": auc,
         "identity_disclosure": identity,
@@ -138,7 +148,7 @@ def privacy(
         "linkability_risk": risks.get("linkability"),
         "inference_risk": risks.get("inference"),
         "attacks": attacks,
-        "readings": _readings(score, exact, dcr, auc, identity),
+        "readings": _readings(score, exact, exact_holdout, dcr, auc, identity, parts),
         "sampled": sampled,
     }
 
@@ -259,12 +269,13 @@ def _encoder(real: pd.DataFrame, kinds: Mapping[str, str]):
         blocks = []
         for spec in specs:
             if spec[0] == "n":
-                _, c, med, scale, had_missing = spec
+                _, c, med, scale, _had_missing = spec
                 x = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
                 missing = ~np.isfinite(x)
                 blocks.append(((np.where(missing, med, x) - med) / scale)[:, None])
-                if had_missing or missing.any():
-                    blocks.append(missing[:, None].astype(float))
+                # Always present, so every table encodes to the same width (a column with no
+                # missing value in the real data may have some in the synthetic data).
+                blocks.append(missing[:, None].astype(float))
             else:
                 _, c, top = spec
                 labels = _labels(frame[c])
@@ -282,11 +293,32 @@ def _labels(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), "\0missing").astype(str)
 
 
-def _readings(score, exact, dcr, auc, identity) -> dict:
+def _excess(rate: float, baseline: float | None) -> float:
+    """The share of ``rate`` above ``baseline``, scaled to [0, 1] (0 when at or below it)."""
+    if baseline is None:
+        return rate
+    if baseline >= 1.0:
+        return 0.0
+    return float(np.clip((rate - baseline) / (1.0 - baseline), 0.0, 1.0))
+
+
+def _readings(score, exact, exact_holdout, dcr, auc, identity, parts) -> dict:
     out = {
-        "score": f"Overall privacy score {score:.2f} on a 0 (leaky) to 1 (safe) scale.",
+        "score": f"Overall privacy score {score:.2f} on a 0 (leaky) to 1 (safe) scale: the "
+        f"weakest of its parts ({min(parts, key=parts.get).replace('_', ' ')}).",
         "exact_match_rate": (
-            f"{exact:.1%} of synthetic rows are exact copies of a real row."
+            f"{exact:.1%} of synthetic rows are exact copies of a real row"
+            + (
+                f", against {exact_holdout:.1%} of unseen holdout rows that match a real row by "
+                "chance"
+                + (
+                    " (no excess: the matches are what the columns allow)."
+                    if exact <= exact_holdout
+                    else "."
+                )
+                if exact_holdout is not None
+                else " (no holdout given to tell copies from chance matches)."
+            )
             if exact > 0
             else "No synthetic row is an exact copy of a real row."
         ),
@@ -302,6 +334,11 @@ def _readings(score, exact, dcr, auc, identity) -> dict:
     }
     if auc is None:
         out["membership_inference_auc"] = "Membership inference was not measured: no holdout given."
+    elif auc < 0.45:
+        out["membership_inference_auc"] = (
+            f"Below chance (AUC {auc:.2f}): training rows lie no closer to the synthetic rows than "
+            "unseen rows do, so the attack finds no membership signal."
+        )
     elif auc < 0.55:
         out["membership_inference_auc"] = (
             "An attacker guessing membership from distances does about as well as a coin flip "

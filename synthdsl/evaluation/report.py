@@ -181,7 +181,7 @@ def _cards(fid: dict, util: dict, priv: dict) -> list[dict]:
             util.get("score"),
             "How well models trained on synthetic data predict real data, compared with models "
             "trained on real data (1 = just as well).",
-            "not measured (no --target)" if util.get("score") is None else "not measured",
+            util.get("note") or "not measured (no --target)",
         ),
         card(
             "privacy",
@@ -365,6 +365,7 @@ def _utility(util: dict) -> dict:
     agreement = util.get("feature_importance_agreement")
     return {
         "skipped": None,
+        "note": util.get("note"),
         "score": util.get("score"),
         "task": util.get("task"),
         "target": util.get("target"),

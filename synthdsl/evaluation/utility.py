@@ -39,6 +39,7 @@ from synthdsl.errors import DataError
 MAX_TRAIN = 20_000
 MODELS = ("linear", "random_forest", "hist_gradient_boosting")
 MIN_SUBGROUP_ROWS = 20
+MIN_SPLIT_ROWS = 10  # without a holdout, fewer real rows cannot be split into train and test
 MAX_SUBGROUP_VALUES = 50
 IMPORTANCE_ROWS = 2_000
 IMPORTANCE_REPEATS = 2
@@ -59,7 +60,8 @@ def utility(
 
     ``score`` = mean over the three models of ``min(1, TSTR / TRTR)`` on the main metric: ROC AUC
     minus 0.5 (its chance level) for classification (macro F1 when AUC is undefined), R² clipped at 0
-    for regression. A model whose TRTR main metric is at chance counts as 1 (nothing to match).
+    for regression. A model whose TRTR main metric is at chance is left out (nothing to match; listed
+    under ``at_chance_on_real``); when all are, the score is None.
     """
     # One native thread: on small shared machines OpenMP oversubscription makes HGB several times slower.
     with threadpool_limits(limits=1):
@@ -113,6 +115,12 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
         x_tr, y_tr = x_real, y_real
         test_set = "holdout"
     else:
+        if len(y_real) < MIN_SPLIT_ROWS:
+            raise DataError(
+                f"utility needs at least {MIN_SPLIT_ROWS} real rows with a '{target}' value to "
+                f"split off a test set, found {len(y_real)}: give --holdout, or more rows",
+                column=target,
+            )
         strat = y_real if task == "classification" and _splittable(y_real) else None
         idx_tr, idx_te = train_test_split(
             np.arange(len(y_real)), test_size=0.3, random_state=seed, stratify=strat
@@ -124,11 +132,10 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
     if len(y_test) == 0 or len(y_tr) == 0 or len(y_syn) == 0:
         raise DataError(f"target '{target}' has no usable values", column=target)
     if task == "classification":
-        for name, y in (("real", y_tr), ("synthetic", y_syn)):
+        where = "real training data" if holdout is not None else "real training split (70%)"
+        for name, y in ((where, y_tr), ("synthetic data", y_syn)):
             if len(np.unique(y)) < 2:
-                raise DataError(
-                    f"target '{target}' has one class in the {name} data", column=target
-                )
+                raise DataError(f"target '{target}' has one class in the {name}", column=target)
 
     x_tr, y_tr = _cap(x_tr, y_tr, rng)
     x_syn, y_syn = _cap(x_syn, y_syn, rng)
@@ -158,8 +165,9 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
                     subgroup_out[c].setdefault(key, {}).setdefault(name, {})[kind] = sub
 
     main = "roc_auc" if task == "classification" else "r2"
-    ratios = []
-    for res in models.values():
+    ratios: list[float] = []
+    at_chance: list[str] = []
+    for name, res in models.items():
         t, r = res["tstr"].get(main), res["trtr"].get(main)
         if t is None or r is None:
             t, r = res["tstr"].get("f1_macro"), res["trtr"].get("f1_macro")
@@ -168,11 +176,14 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
         floor = 0.5 if main == "roc_auc" and res["tstr"].get(main) is not None else 0.0
         t = max(0.0, (t or 0.0) - floor)
         r = max(0.0, (r or 0.0) - floor)
-        ratios.append(1.0 if r == 0 else min(1.0, t / r))
+        if r == 0:  # the real data predicts no better than chance: nothing to match
+            at_chance.append(name)
+            continue
+        ratios.append(min(1.0, t / r))
 
     agreement = _importance_agreement(fitted["random_forest"], x_test, y_test, task, rng, seed)
-    return {
-        "score": float(np.mean(ratios)),
+    out = {
+        "score": float(np.mean(ratios)) if ratios else None,
         "task": task,
         "target": target,
         "test_set": test_set,
@@ -180,6 +191,14 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
         "subgroups": subgroup_out,
         "feature_importance_agreement": agreement,
     }
+    if at_chance:
+        out["at_chance_on_real"] = at_chance
+        out["note"] = (
+            f"Trained on real data, {', '.join(m.replace('_', ' ') for m in at_chance)} predict "
+            f"'{target}' no better than chance: there is nothing for synthetic data to match, so "
+            + ("they are left out of the score." if ratios else "utility cannot be measured.")
+        )
+    return out
 
 
 def _encode_labels(frames: list[pd.DataFrame | None], cat: list[str]) -> None:

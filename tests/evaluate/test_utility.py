@@ -102,7 +102,7 @@ def test_one_class_target(real, where):
     syn = _frame(500, 2)
     frames = {"real": real.copy(), "synthetic": syn}
     frames[where]["y"] = "yes"
-    with pytest.raises(DataError, match=f"one class in the {where} data") as exc:
+    with pytest.raises(DataError, match=f"one class in the {where}") as exc:
         utility(frames["real"], frames["synthetic"], KINDS, target="y")
     assert exc.value.column == "y"
 
