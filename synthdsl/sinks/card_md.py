@@ -106,8 +106,8 @@ def _description(card: Card) -> str:
     )
 
 
-def _evaluation_properties(ev: EvaluationSummary) -> list[dict[str, Any]]:
-    figures = {
+def _evaluation_figures(ev: EvaluationSummary) -> dict[str, float | None]:
+    return {
         "fidelity_score": ev.fidelity_score,
         "utility_score": ev.utility_score,
         "privacy_score": ev.privacy_score,
@@ -117,7 +117,6 @@ def _evaluation_properties(ev: EvaluationSummary) -> list[dict[str, Any]]:
         "linkability_risk": ev.linkability_risk,
         "inference_risk": ev.inference_risk,
     }
-    return [_value(k, v) for k, v in figures.items() if v is not None]
 
 
 def dataset_jsonld(card: Card) -> dict[str, Any]:
@@ -164,33 +163,73 @@ def dataset_jsonld(card: Card) -> dict[str, Any]:
         }
         for f in _files(card)
     ]
-    props = [
-        _value("seed", card.seed),
-        _value("spec_sha256", card.spec_sha256),
-        _value("synthesis", card.synthesis),
-        _value("format", card.format),
-    ]
-    if card.privacy:
-        for key in ("epsilon", "delta"):
-            if card.privacy.get(key) is not None:
-                props.append(_value(f"privacy_{key}", card.privacy[key]))
-    if card.evaluation is not None:
-        props.extend(_evaluation_properties(card.evaluation))
     keywords = ["synthetic data", card.synthesis, "synthdsl"]
     keywords += [t.name for t in card.tables if t.name not in keywords]
-    return {
+    out: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Dataset",
         "name": _title(card),
-        "description": _description(card),
-        "isBasedOn": based_on,
-        "creator": engine,
-        "producer": engine,
+        "description": _description(card) + _figures_sentence(card),
+        # The spec hash and seed identify the data: with the engine version they regenerate it.
+        "identifier": [
+            _value("spec_sha256", card.spec_sha256, propertyID="synthdsl:spec_sha256"),
+            _value("seed", card.seed, propertyID="synthdsl:seed"),
+        ],
+        # schema.org wants a Person or Organization as creator; the engine is what the data is
+        # based on, with the spec and the datasets it read.
+        "isBasedOn": [engine, *based_on],
+        "measurementTechnique": _technique(card),
         "keywords": keywords,
         "variableMeasured": variables,
         "distribution": distribution,
-        "additionalProperty": props,
     }
+    subject = [
+        {
+            "@type": "CreativeWork",
+            "name": "Dataset card",
+            "encodingFormat": "text/markdown",
+            "url": "card.md",
+        }
+    ]
+    if card.evaluation is not None and card.evaluation.report:
+        subject.append(
+            {
+                "@type": "CreativeWork",
+                "name": "Evaluation report: fidelity, utility and privacy",
+                "encodingFormat": "text/html",
+                "url": card.evaluation.report,
+                "description": _figures_sentence(card).strip(),
+            }
+        )
+    out["subjectOf"] = subject
+    return out
+
+
+def _technique(card: Card) -> str:
+    budget = card.privacy or {}
+    if budget.get("epsilon") is not None:
+        dp = f"differentially private models (epsilon {budget['epsilon']:g}"
+        dp += f", delta {budget['delta']:g})" if budget.get("delta") else ")"
+        return f"synthetic data generation with synthdsl: rules, stated distributions and {dp}"
+    return "synthetic data generation with synthdsl from rules and stated distributions"
+
+
+def _figures_sentence(card: Card) -> str:
+    """The privacy budget and the evaluation figures as one plain sentence."""
+    budget = card.privacy or {}
+    if budget.get("epsilon") is not None:
+        text = f" Privacy budget spent: epsilon {budget['epsilon']:g}"
+        text += f", delta {budget['delta']:g}." if budget.get("delta") else "."
+    else:
+        text = " No privacy budget spent: no model learned from real data."
+    if card.evaluation is not None:
+        figures = ", ".join(
+            f"{k.replace('_', ' ')} {v:.3f}"
+            for k, v in _evaluation_figures(card.evaluation).items()
+            if v is not None
+        )
+        text += f" Evaluated against the real data: {figures}."
+    return text
 
 
 def jsonld_script(card: Card) -> str:

@@ -129,12 +129,17 @@ def test_generate_writes_card_md_with_sections_and_jsonld(out):
     assert [d["contentUrl"] for d in ld["distribution"]] == ["patients.csv", "visits.csv"]
     assert {d["encodingFormat"] for d in ld["distribution"]} == {"text/csv"}
     assert "synthetic data" in ld["keywords"]
-    assert ld["creator"]["@type"] == "SoftwareApplication"
-    assert ld["creator"]["softwareVersion"] == synthdsl.__version__
-    based = {b["name"]: b["identifier"]["value"] for b in ld["isBasedOn"]}
+    # Only properties schema.org defines for a Dataset (a CreativeWork): no creator that is not a
+    # Person or Organization, no additionalProperty.
+    assert not {"creator", "producer", "additionalProperty"} & set(ld)
+    engine = next(b for b in ld["isBasedOn"] if b["@type"] == "SoftwareApplication")
+    assert engine["softwareVersion"] == synthdsl.__version__
+    based = {b["name"]: b["identifier"]["value"] for b in ld["isBasedOn"] if "identifier" in b}
     assert based["hospital.synth"] == card.spec_sha256
-    props = {p["name"]: p["value"] for p in ld["additionalProperty"]}
-    assert props["seed"] == 2026 and props["spec_sha256"] == card.spec_sha256
+    ids = {p["name"]: p["value"] for p in ld["identifier"]}
+    assert ids["seed"] == 2026 and ids["spec_sha256"] == card.spec_sha256
+    assert "No privacy budget spent" in ld["description"]
+    assert ld["subjectOf"][0]["url"] == "card.md"
 
 
 def test_card_json_validates_and_records_datasets_by_hash(out):
@@ -245,8 +250,10 @@ def test_attach_evaluation_updates_both_cards_and_still_validates(out):
     assert "| Linkability risk | not run |" in md
     assert "| Inference risk (worst column) | 0.300 |" in md
     assert "[report.html](report.html)" in md
-    props = {p["name"]: p["value"] for p in jsonld(md)["additionalProperty"]}
-    assert props["fidelity_score"] == 0.91 and "linkability_risk" not in props
+    ld = jsonld(md)
+    assert "fidelity score 0.910" in ld["description"] and "linkability" not in ld["description"]
+    report = next(w for w in ld["subjectOf"] if w["url"] == "report.html")
+    assert "fidelity score 0.910" in report["description"]
     assert md == render_card_md(card)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
@@ -344,8 +351,9 @@ def test_privacy_budget_is_shown_when_spent():
     card = _card(privacy={"epsilon": 1.0, "delta": 1e-5, "source": "dpcgan"})
     md = render_card_md(card)
     assert "- epsilon: 1.0" in md and "- source: dpcgan" in md and NO_BUDGET not in md
-    props = {p["name"]: p["value"] for p in dataset_jsonld(card)["additionalProperty"]}
-    assert props["privacy_epsilon"] == 1.0 and props["privacy_delta"] == 1e-5
+    ld = dataset_jsonld(card)
+    assert "epsilon 1, delta 1e-05" in ld["description"]
+    assert "differentially private models (epsilon 1, delta 1e-05)" in ld["measurementTechnique"]
 
 
 def test_jsonld_cannot_close_its_script_early():
