@@ -48,12 +48,21 @@ class Evaluation(BaseModel):
         return self
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(), indent=2, default=_jsonable) + "\n"
+        """Strict JSON: NaN and infinities become null, so every JSON parser reads it."""
+        return json.dumps(_finite(self.model_dump()), indent=2, allow_nan=False) + "\n"
 
 
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     return str(value)
 
 

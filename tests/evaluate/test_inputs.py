@@ -98,3 +98,12 @@ def test_too_few_rows_to_split_asks_for_a_holdout():
     f = people(5, 1)
     with pytest.raises(DataError, match="--holdout"):
         evaluate(f, f, target="label", attacks=False)
+
+
+def test_json_is_strict_even_with_undefined_figures():
+    import json
+
+    real = people(300, 1).assign(const=1.5, empty=np.nan)
+    syn = people(300, 2).assign(const=1.5, empty=np.nan)
+    text = evaluate(real, syn, attacks=False).to_json()
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
