@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -178,9 +177,7 @@ def test_adult_in_the_browser(tmp_path):
         seed=0,
     )
     path = tmp_path / "report.html"
-    start = time.perf_counter()
-    write_report(path, result)
-    assert time.perf_counter() - start < 30
+    write_report(path, result)  # its time is in benchmarks/bench_evaluate.py, not asserted here
     assert path.stat().st_size < 1_000_000
     report = json.loads(result.to_json())
     assert expected_heatmaps(report["fidelity"]) == 2
