@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
 REAL_COLOR = "#0072B2"  # Okabe-Ito blue and orange: tell apart with any colour vision
 SYNTHETIC_COLOR = "#E69F00"
@@ -135,12 +135,34 @@ def _histogram(hist: Mapping) -> Figure:
     ax.stairs(real, edges, fill=True, color=REAL_COLOR, alpha=0.3)
     ax.stairs(real, edges, color=REAL_COLOR, linewidth=1.2, label="real")
     ax.stairs(syn, edges, color=SYNTHETIC_COLOR, linewidth=1.6, label="synthetic")
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylabel("share")
     ax.set_xlim(edges[0], edges[-1])
-    ax.set_ylim(0, max([*real, *syn, 0.01]) * 1.12)
+    top = max([*real, *syn, 0.01])
+    if point_mass(hist):
+        # One bin holds most rows (e.g. capital gain 0 for 92 %): on a linear axis every other bin
+        # would be invisible, so the shares go on a log axis.
+        ax.set_yscale("log")
+        ax.set_ylim(max(1e-4, min(v for v in [*real, *syn] if v > 0) / 2), top * 1.6)
+        # Plain percentages: the default log labels are mathtext, which the SVG text mode
+        # (fonttype "none") would print as raw "$\mathdefault{10^{-2}}$".
+        ax.yaxis.set_major_formatter(FuncFormatter(_log_percent))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylabel("share (log scale)")
+    else:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_ylim(0, top * 1.12)
+        ax.set_ylabel("share")
     _legend(fig)
     return fig
+
+
+def _log_percent(value: float, _pos: int) -> str:
+    return f"{value * 100:.3g}%"
+
+
+def point_mass(hist: Mapping) -> bool:
+    """Whether one bin holds at least half of the real or synthetic values."""
+    shares = [v or 0.0 for v in [*(hist.get("real") or []), *(hist.get("synthetic") or [])]]
+    return bool(shares) and max(shares) >= 0.5 and sum(1 for v in shares if v > 0) > 2
 
 
 def _bars(bars: Mapping) -> Figure:

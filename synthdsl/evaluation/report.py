@@ -205,6 +205,8 @@ def _fidelity(fid: dict, plots: Any, markup: Any) -> dict:
         if info.get("kind") == "numeric":
             numeric.append({"name": name, **info})
             caption = "Histogram, shares of non-missing rows; values beyond the range shown count in the end bins."
+            if plots.point_mass(_d(info.get("histogram"))):
+                caption += " Log scale: one bin holds at least half the values."
         else:
             categorical.append(
                 {

@@ -346,3 +346,18 @@ def test_svgs_are_inline_ready_and_deterministic(result):
         },
     )
     assert "$x$" in mathy  # a dollar is a dollar, not math text
+
+
+def test_point_mass_columns_use_a_log_axis_with_plain_labels():
+    from synthdsl.evaluation.plots import column_plot, point_mass
+
+    hist = {
+        "edges": [0, 1, 2, 3, 4],
+        "real": [0.9, 0.05, 0.03, 0.02],
+        "synthetic": [0.88, 0.06, 0.04, 0.02],
+    }
+    assert point_mass(hist) and not point_mass(
+        {**hist, "real": [0.3, 0.3, 0.2, 0.2]} | {"synthetic": [0.25] * 4}
+    )
+    svg = column_plot("gain", {"kind": "numeric", "histogram": hist})
+    assert "share (log scale)" in svg and "mathdefault" not in svg and "100%" in svg
