@@ -147,7 +147,9 @@ class MissingExtraError(SynthError):
 
 def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str | None:
     """A hint naming the closest candidates, or None when nothing is close."""
-    close = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.6)
+    candidates = list(candidates)
+    same_but_case = [c for c in candidates if c.lower() == name.lower() and c != name]
+    close = same_but_case or difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
     if not close:
         return None
     if len(close) == 1:

@@ -107,3 +107,9 @@ def test_json_is_strict_even_with_undefined_figures():
     syn = people(300, 2).assign(const=1.5, empty=np.nan)
     text = evaluate(real, syn, attacks=False).to_json()
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+
+
+def test_a_column_named_in_the_wrong_case_gets_a_hint():
+    f = people(50, 1)
+    with pytest.raises(DataError, match="did you mean 'label'"):
+        evaluate(f, f, target="Label", attacks=False)
