@@ -79,6 +79,7 @@ def test_return_shape_and_json(same):
         "missing_synthetic",
         "score",
         "tv",
+        "tv_sampling_noise",
         "new_categories",
         "lost_categories",
         "bars",
@@ -325,3 +326,19 @@ def test_correlation_matrices_cap_and_null_for_constant_columns():
     assert out["pairs"]["pairs_total"] == 33 * 32 // 2
     assert out["pairs"]["pairs_compared"] <= 45
     json.dumps(out, allow_nan=False)
+
+
+def test_tv_noise_floor_separates_sparse_noise_from_a_wrong_distribution():
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(1000))
+
+    def draw(probs):
+        return pd.DataFrame({"c": rng.choice(1000, 2000, p=probs).astype(str)})
+
+    real = draw(p)
+    same = fidelity(real, draw(p), {"c": "categorical"})["columns"]["c"]
+    wrong = fidelity(real, draw(None), {"c": "categorical"})["columns"]["c"]
+    # 1,000 categories over 2,000 rows: a fresh sample of the same distribution has a large TV,
+    # and the noise floor says so; a uniform draw stands well above it.
+    assert same["tv"] > 0.2 and same["tv"] < 1.5 * same["tv_sampling_noise"]
+    assert wrong["tv"] > 1.5 * wrong["tv_sampling_noise"]
