@@ -239,3 +239,20 @@ def test_bad_rows_per_clamp_is_e157(clamp: str, message: str):
     assert [d.code for d in diags] == ["E157"], [d.render() for d in diags]
     assert message in diags[0].message
     assert diags[0].span.line == 9
+
+
+def test_aggregates_over_quoted_child_tables_and_columns():
+    spec = synthdsl.loads(
+        "seed 2\ntable `the-orders` {\n rows 300\n id int = serial() key\n"
+        " `n-lines` int = count(`line-items`)\n total float = sum(`line-items`.`unit price`)\n"
+        " top float = max(`line-items`.`unit price`)\n}\n"
+        "table `line-items` {\n rows per `the-orders` ~ poisson(2) clamp(1, 5)\n"
+        " order_id int = ref `the-orders`.id\n `unit price` float ~ uniform(1, 10)\n}\n"
+    )
+    frames = spec.generate()
+    o, li = frames["the-orders"], frames["line-items"]
+    sizes = li.groupby("order_id").size().reindex(o.id).to_numpy()
+    assert (o["n-lines"].to_numpy() == sizes).all() and sizes.min() >= 1 and sizes.max() <= 5
+    sums = li.groupby("order_id")["unit price"].sum().reindex(o.id).to_numpy()
+    assert np.allclose(o.total.to_numpy(), sums)
+    assert o.top.notna().all()
