@@ -39,7 +39,7 @@ class AggregateChecks:
         func, child, column = parsed
         ct = self.tables[child]
         col = ct.columns.get(column or "")
-        at_least = _min_rows(ct.node.rows.dist) if isinstance(ct.node.rows, ast.RowsPer) else None
+        at_least = _min_rows(ct.node.rows) if isinstance(ct.node.rows, ast.RowsPer) else None
         if col is not None and col.dtype.nullable:
             why = f"'{child}.{column}' is nullable, so a row's {child} may all be null"
         elif not at_least:
@@ -132,12 +132,24 @@ def _snippet(node: ast.Node) -> str:
     return sp.source.line(sp.line)[sp.column - 1 : sp.end_column - 1]
 
 
-def _min_rows(dist: ast.Expr) -> int | None:
+def _min_rows(rows: ast.RowsPer) -> int | None:
+    """A lower bound on a ``rows per`` count: the draw's evident bound, raised by ``clamp(lo, ...)``."""
+    drawn = _min_draw(rows.dist)
+    clamp = rows.clamp
+    if clamp is None or not isinstance(clamp.low, ast.Number) or clamp.low.value < 0:
+        return drawn
+    low = int(clamp.low.value)
+    if isinstance(clamp.high, ast.Number) and clamp.high.value < low:
+        return drawn  # a broken clamp (E157) proves nothing
+    return max(low, drawn or 0)
+
+
+def _min_draw(dist: ast.Expr) -> int | None:
     """A lower bound on a ``rows per`` draw when one is evident from its form, else None."""
     if isinstance(dist, ast.Number):
         return int(dist.value)
     if isinstance(dist, ast.Binary) and dist.op == "+":
-        a, b = _min_rows(dist.left), _min_rows(dist.right)
+        a, b = _min_draw(dist.left), _min_draw(dist.right)
         return a + b if a is not None and b is not None else None
     if not isinstance(dist, ast.Call) or dist.path is None or len(dist.path) != 1:
         return None
@@ -147,7 +159,7 @@ def _min_rows(dist: ast.Expr) -> int | None:
     if name in ("poisson", "binomial"):
         return 0
     if name == "max":
-        known = [m for m in map(_min_rows, args) if m is not None]
+        known = [m for m in map(_min_draw, args) if m is not None]
         return max(known) if known else None
     if name == "categorical":
         labels = [p.key for p in dist.pairs] or [

@@ -22,18 +22,28 @@ import numpy as np
 from synthdsl.values import Values
 
 FUNCTIONS = ("sum", "count", "min", "max", "mean")
-_KEY = re.compile(r"^(sum|count|min|max|mean)\(([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?\)$")
+_NAME = r"[A-Za-z_]\w*|`[^`\n]+`"
+_KEY = re.compile(rf"^(sum|count|min|max|mean)\(({_NAME})(?:\.({_NAME}))?\)$")
+
+
+def _quote(name: str) -> str:
+    """A name as a spec writes it: bare when an identifier, else between backticks."""
+    return name if re.fullmatch(r"[A-Za-z_]\w*", name) else f"`{name}`"
+
+
+def _unquote(name: str | None) -> str | None:
+    return name[1:-1] if name and name.startswith("`") else name
 
 
 def key(func: str, child: str, column: str | None) -> str:
-    """The hidden column name of an aggregate (not a valid column name, so it never collides)."""
-    return f"{func}({child}.{column})" if column else f"{func}({child})"
+    """The dependency name of an aggregate, as written: ``sum(lines.amount)``, ``count(`line-items`)``."""
+    return f"{func}({_quote(child)}.{_quote(column)})" if column else f"{func}({_quote(child)})"
 
 
 def parse_key(name: str) -> tuple[str, str, str | None] | None:
     """``(func, child, column)`` for an aggregate key, None for an ordinary column name."""
     m = _KEY.match(name)
-    return (m.group(1), m.group(2), m.group(3)) if m else None
+    return (m.group(1), _unquote(m.group(2)), _unquote(m.group(3))) if m else None
 
 
 def result_type(func: str, arg_type: str | None) -> str | None:

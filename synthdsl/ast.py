@@ -223,9 +223,18 @@ class RowsFixed(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class RowsClamp(Node):
+    """``clamp(lo, hi)`` after a ``rows per`` draw: the drawn counts are cut to [lo, hi]."""
+
+    low: Expr
+    high: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class RowsPer(Node):
     parent: str
     dist: Expr
+    clamp: RowsClamp | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ class TableInfo:
     rows: int | None = None
     parent: str | None = None
     count: Compiled | None = None
+    count_clamp: tuple[int, int] | None = None  # ``rows per p ~ ... clamp(lo, hi)``
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     rules: list[RuleInfo] = field(default_factory=list)
     order: list[str] = field(default_factory=list)  # columns, dependencies first
@@ -348,6 +349,33 @@ class Checker(RuleChecks, AggregateChecks):
         elif c.is_const and (c.type != "int" or c.const < 0):
             self.fail("E152", "rows per must be a whole number >= 0", node.rows.dist)
         t.count = c
+        if node.rows.clamp is not None:
+            t.count_clamp = self.rows_clamp(scope, node.rows.clamp)
+
+    def rows_clamp(self, scope, clamp: ast.RowsClamp) -> tuple[int, int] | None:
+        """``clamp(lo, hi)`` of a ``rows per`` draw: whole numbers with 0 <= lo <= hi."""
+        bounds: list[int] = []
+        for expr in (clamp.low, clamp.high):
+            c = Compiler(scope).compile(expr)
+            if not c.is_const or c.type != "int" or c.const is None or c.const < 0:
+                self.fail(
+                    "E157",
+                    "the bounds of clamp on rows per must be whole numbers >= 0",
+                    expr,
+                    "write whole-number counts, as in `rows per orders ~ poisson(3) clamp(1, 10)`",
+                )
+                return None
+            bounds.append(int(c.const))
+        lo, hi = bounds
+        if lo > hi:
+            self.fail(
+                "E157",
+                f"clamp on rows per has its lower bound {lo} above its upper bound {hi}",
+                clamp,
+                f"write clamp({hi}, {lo})",
+            )
+            return None
+        return lo, hi
 
     def related_tables(self, t: TableInfo) -> dict[str, dict[str, str]]:
         related = {}

@@ -9,6 +9,7 @@ Codes are listed in ``docs/errors.md``.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -145,13 +146,28 @@ class MissingExtraError(SynthError):
         super().__init__(f"{feature} needs the optional package '{module}': install it with  {how}")
 
 
-def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str | None:
-    """A hint naming the closest candidates, or None when nothing is close."""
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def spec_name(name: str) -> str:
+    """How a name is written in a spec: ``'age'``, or ```education-num``` when it needs backticks."""
+    return f"'{name}'" if _IDENTIFIER.fullmatch(name) else f"`{name}`"
+
+
+def did_you_mean(
+    name: str, candidates: Iterable[str], n: int = 3, *, quoted: bool = True
+) -> str | None:
+    """A hint naming the closest candidates, or None when nothing is close.
+
+    With ``quoted`` (names of a spec), a candidate that is not an identifier is shown between
+    backticks, as the spec must write it (``did you mean `education-num`?``).
+    """
     candidates = list(candidates)
     same_but_case = [c for c in candidates if c.lower() == name.lower() and c != name]
     close = same_but_case or difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
     if not close:
         return None
-    if len(close) == 1:
-        return f"did you mean '{close[0]}'?"
-    return "did you mean " + ", ".join(f"'{c}'" for c in close[:-1]) + f" or '{close[-1]}'?"
+    shown = [spec_name(c) if quoted else f"'{c}'" for c in close]
+    if len(shown) == 1:
+        return f"did you mean {shown[0]}?"
+    return "did you mean " + ", ".join(shown[:-1]) + f" or {shown[-1]}?"

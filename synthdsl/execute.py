@@ -632,7 +632,10 @@ def _counts(rt: Runtime, child: str, block: int, n_parent: int) -> np.ndarray:
     data = np.asarray(v.data)
     if data.dtype.kind == "f":
         data = np.floor(data)
-    return np.maximum(data.astype(np.int64), 0)
+    counts = np.maximum(data.astype(np.int64), 0)
+    if t.count_clamp is not None:
+        counts = np.clip(counts, *t.count_clamp)
+    return counts
 
 
 def count_pass(rt: Runtime, root: str) -> dict[str, np.ndarray]:

@@ -69,6 +69,9 @@ class _Newlines:
         depth = 0
         prev: Token | None = None
         for tok in stream:
+            if tok.type == "NAME" and tok.startswith("`"):
+                # `education-num`: the name is the text inside; the span keeps the backticks
+                tok = Token.new_borrow_pos("NAME", tok[1:-1], tok)
             if tok.type == "_NL" and (
                 depth > 0 or prev is None or prev.type in _CONTINUE_AFTER or prev.type == "_NL"
             ):
@@ -206,7 +209,11 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def rows_per(self, meta, items):
-        return ast.RowsPer(str(items[0]), items[2], span=self._meta_span(meta))
+        return ast.RowsPer(str(items[0]), items[2], items[3], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def rows_clamp(self, meta, items):
+        return ast.RowsClamp(items[0], items[1], span=self._meta_span(meta))
 
     @v_args(meta=True)
     def column(self, meta, items):
@@ -480,6 +487,8 @@ def _syntax_diagnostic(err: UnexpectedInput, source: SourceFile) -> Diagnostic:
         msg = f"unexpected character '{char}'"
         if char in "\"'":
             msg = "unterminated string"
+        if char == "`":
+            return _quoted_name_diagnostic(source, err.pos_in_stream, span)
         return Diagnostic("E001", msg, span, hint)
     if isinstance(err, UnexpectedToken):
         tok = err.token
@@ -507,6 +516,24 @@ def _syntax_diagnostic(err: UnexpectedInput, source: SourceFile) -> Diagnostic:
         span = Span(source, line, len(source.line(line)) + 1, line, len(source.line(line)) + 2)
         return Diagnostic("E002", "unexpected end of file", span, hint)
     return Diagnostic("E002", str(err), Span(source, line, column, line, column + 1), hint)
+
+
+def _quoted_name_diagnostic(source: SourceFile, pos: int, span: Span) -> Diagnostic:
+    """A backtick that does not start a name: an empty ``` `` ``` or one not closed on its line."""
+    if source.text[pos + 1 : pos + 2] == "`":
+        span = Span(source, span.line, span.column, span.line, span.column + 2)
+        return Diagnostic(
+            "E005",
+            "empty quoted name",
+            span,
+            "write the name between the backticks, as in `education-num`",
+        )
+    return Diagnostic(
+        "E005",
+        "unterminated quoted name",
+        span,
+        "close the name with a backtick on the same line, as in `education-num`",
+    )
 
 
 MAX_SYNTAX_ERRORS = 20

@@ -404,6 +404,8 @@ def build(spec: CheckedSpec) -> tuple[Plan, dict[str, Enforcement]]:
                 )
             )
         rows_per = _source_text(t.node.rows.dist) if t.parent else None
+        if rows_per is not None and t.count_clamp is not None:
+            rows_per += " clamp({}, {})".format(*t.count_clamp)
         tables.append(
             TablePlan(
                 name=name,

@@ -121,13 +121,13 @@ def evaluate(
     ):
         for c in cols:
             if c not in kind_map:
-                hint = did_you_mean(c, kind_map)
+                hint = did_you_mean(c, kind_map, quoted=False)
                 raise DataError(
                     f"{name} names '{c}', which is not a column" + (f"; {hint}" if hint else ""),
                     column=c,
                 )
     if target is not None and target not in kind_map:
-        hint = did_you_mean(target, kind_map)
+        hint = did_you_mean(target, kind_map, quoted=False)
         raise DataError(
             f"target '{target}' is not a column" + (f"; {hint}" if hint else ""), column=target
         )

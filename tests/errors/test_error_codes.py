@@ -46,7 +46,8 @@ def doc_rows() -> dict[str, tuple[str, list[str]]]:
         if m:
             code, meaning, example = m.groups()
             assert code not in rows, f"{code} is listed twice in docs/errors.md"
-            rows[code] = (meaning.strip(), re.findall(r"`([^`]+)`", example))
+            spans = re.findall(r"``\s?(.+?)\s?``|`([^`]+)`", example)
+            rows[code] = (meaning.strip(), [a or b for a, b in spans])
     return rows
 
 

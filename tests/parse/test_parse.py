@@ -168,7 +168,8 @@ def test_missing_type_has_a_hint():
 COVERAGE_INPUTS = [
     (EXAMPLES / "taste.synth").read_text(),
     'import "x.synth"\nseed 1\nlocale "en_US"\ndataset d = parquet("d.parquet", sep = ";")\n',
-    "table t {\n rows per p ~ poisson(2)\n (a, b) ~ m given c\n k int = ref p.id key\n"
+    "table t {\n rows per p ~ poisson(2) clamp(1, 9)\n (a, `b-1`) ~ m given c\n"
+    " k int = ref p.`the id` key\n"
     ' e enum("a", "b")? = -1 unique nulls 5%\n f decimal(10, -2) = [1]\n'
     " g float = if a then -b * c / d % e - f else true\n"
     " rule r: a in [1] and b not in [2] or c between 1 and 2 implies d is not null\n"
