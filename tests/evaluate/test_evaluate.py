@@ -13,22 +13,10 @@ from synthdsl.cli import app
 from synthdsl.errors import DataError
 from synthdsl.evaluation import Evaluation, evaluate
 from tests.conftest import SHARED
+from tests.evaluate.frames import frame
 
 ADULT = SHARED / "data" / "adult" / "adult_train.csv"
 runner = CliRunner()
-
-
-def frame(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(0, 1, n)
-    return pd.DataFrame(
-        {
-            "x": x,
-            "y": 2 * x + rng.normal(0, 0.5, n),
-            "g": rng.choice(["a", "b", "c"], n),
-            "label": np.where(x + rng.normal(0, 0.5, n) > 0, "yes", "no"),
-        }
-    )
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 from synthdsl.evaluation import evaluate
 from synthdsl.evaluation.report import write_report
 from tests.conftest import SHARED
+from tests.evaluate.frames import frame as base_frame
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -36,16 +37,10 @@ ADULT = SHARED / "data" / "adult" / "adult_train.csv"
 
 
 def frame(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(0, 1, n)
-    return pd.DataFrame(
-        {
-            "x": x,
-            "y": 2 * x + rng.normal(0, 0.5, n),
-            "<script>alert(1)</script>": rng.choice(["a", "b", "c"], n),
-            "g": rng.choice(["u", "v"], n, p=[0.8, 0.2]),
-            "label": np.where(x + rng.normal(0, 0.5, n) > 0, "yes", "no"),
-        }
+    return base_frame(
+        n,
+        seed,
+        {"<script>alert(1)</script>": (("a", "b", "c"), None), "g": (("u", "v"), (0.8, 0.2))},
     )
 
 
