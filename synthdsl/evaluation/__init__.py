@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from synthdsl import __version__
 from synthdsl._optional import import_optional
 from synthdsl.errors import DataError, did_you_mean
-from synthdsl.evaluation._load import align, read_table
+from synthdsl.evaluation._load import align, json_ready, read_table
 
 Source = str | Path | pd.DataFrame
 
@@ -49,21 +49,7 @@ class Evaluation(BaseModel):
 
     def to_json(self) -> str:
         """Strict JSON: NaN and infinities become null, so every JSON parser reads it."""
-        return json.dumps(_finite(self.model_dump()), indent=2, allow_nan=False) + "\n"
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
+        return json.dumps(json_ready(self.model_dump()), indent=2, allow_nan=False) + "\n"
 
 
 def evaluate(
@@ -249,7 +235,7 @@ def _sampling_notes(fid: Mapping[str, Any], priv: Mapping[str, Any]) -> list[str
     notes = []
     if fid.get("sampled"):
         notes.append(
-            f"fidelity: each table sampled to {fidelity.fidelity.__kwdefaults__['max_rows']:,} rows "
+            f"fidelity: each table sampled to {fidelity.DEFAULT_MAX_ROWS:,} rows "
             f"(MMD on {fidelity.MMD_ROWS:,})"
         )
     if priv.get("sampled"):

@@ -7,8 +7,10 @@ numbers or labels only. A table that cannot be compared raises ``DataError`` nam
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,16 @@ import pandas as pd
 from synthdsl.errors import DataError
 
 KINDS = ("numeric", "categorical")
+MISSING_LABEL = "\0missing"  # a label no real category can have
+
+
+def missing_as_label(s: pd.Series) -> pd.Series:
+    """Categorical values as strings, with missing as a value of its own (``MISSING_LABEL``).
+
+    The metrics that compare labels (exact matches, models, attacks) treat "unknown" as information:
+    a synthetic row that copies a real row's missing value copies it.
+    """
+    return s.astype(object).where(s.notna(), MISSING_LABEL).astype(str)
 
 
 def read_table(source: str | Path | pd.DataFrame, role: str) -> pd.DataFrame:
@@ -169,3 +181,18 @@ def _labels(s: pd.Series) -> pd.Series:
         text[whole] = values[whole].astype("int64").astype(str)
         return text.astype(object).where(values.notna(), None)
     return s.astype("string").astype(object).where(s.notna(), None)
+
+
+def json_ready(value: Any) -> Any:
+    """Plain JSON values: numpy scalars unwrapped, NaN and infinities as null, keys as strings."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from synthdsl.errors import MissingExtraError
+from synthdsl.evaluation._load import missing_as_label
 
 N_ATTACKS = 500  # attacks per criterion; anonymeter's default, CI half-width about ±4 points
 MAX_ROWS = 5_000  # rows per table the attacks see (sampled with the seed)
@@ -212,8 +213,7 @@ def _prepare(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
         if kinds[col] == "numeric":
             out[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         else:
-            s = frame[col]
-            out[col] = s.astype(object).where(s.notna(), "(missing)").astype(str).astype(object)
+            out[col] = missing_as_label(frame[col]).astype(object)
     return pd.DataFrame(out)
 
 

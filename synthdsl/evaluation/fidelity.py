@@ -33,11 +33,14 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from synthdsl.evaluation._load import json_ready
+
 N_BINS = 10  # quantile bins of the real data for numeric columns in the joint distributions
 MAX_PAIRS = 45  # column pairs in the contingency TV
 MAX_LISTED = 20  # new / lost categories listed per column
 TOP_CATEGORIES = 20  # categories kept (by real frequency) for pairs/detection; the rest are lumped
 MAX_CRAMERS_COLUMNS = 30  # categorical columns in the Cramér's V matrices
+DEFAULT_MAX_ROWS = 20_000  # rows per table; longer tables are sampled
 MMD_ROWS = 2_000  # rows per table in the MMD
 MAX_CORRELATION_COLUMNS = 30  # numeric columns in the Pearson matrices
 HIST_BINS = 30  # bins of a numeric column's histogram
@@ -52,7 +55,7 @@ def fidelity(
     kinds: Mapping[str, str],
     *,
     seed: int = 0,
-    max_rows: int = 20_000,
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> dict:
     """Compare ``synthetic`` to ``real`` column by column, in pairs and by a detection model.
 
@@ -90,7 +93,7 @@ def fidelity(
 
     parts = [p for p in (column_score, pairs["score"], detection["score"]) if p is not None]
     score = float(np.mean(parts)) if parts else None
-    return _jsonable(
+    return json_ready(
         {
             "score": score,
             "columns": col_out,
@@ -111,21 +114,6 @@ def _sample(frame: pd.DataFrame, max_rows: int, seed: int) -> tuple[pd.DataFrame
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(frame), size=max_rows, replace=False))
     return frame.iloc[idx].reset_index(drop=True), True
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.bool_ | bool):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        value = float(obj)
-        return value if math.isfinite(value) else None
-    return obj
 
 
 def _tv(p_counts: np.ndarray, q_counts: np.ndarray) -> float:

@@ -31,6 +31,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
 from synthdsl.errors import DataError
+from synthdsl.evaluation._load import missing_as_label
 from synthdsl.evaluation.attacks import max_risk
 
 MAX_CATEGORIES = 20
@@ -210,40 +211,19 @@ def _hamming_disclosure(
     the real rows masked the same way.
     """
     frames = [real, synthetic] + ([holdout] if holdout is not None else [])
-    codes = _qi_codes(frames, qi)
-    masks = [None, *range(len(qi))] if len(qi) > 1 else [None]
-    keys = [[_row_keys(c, m) for m in masks] for c in codes]
+    masks = [qi] + ([[c for c in qi if c != m] for m in qi] if len(qi) > 1 else [])
+    keys = [_row_hashes(frames, cols) for cols in masks]  # keys[mask][frame]
     out: dict[str, Any] = {}
     for name, k in (("synthetic", 1), ("holdout", 2)):
-        if k >= len(codes):
+        if k >= len(frames):
             out[f"hamming_{name}"] = None
             continue
-        hits = [np.isin(keys[k][m], keys[0][m]) for m in range(len(masks))]
-        within_one = np.logical_or.reduce(hits) if len(hits) > 1 else hits[0]
+        hits = [np.isin(by_frame[k], by_frame[0]) for by_frame in keys]
         out[f"hamming_{name}"] = {
             "share_at_0": float(hits[0].mean()),
-            "share_at_most_1": float(within_one.mean()),
+            "share_at_most_1": float(np.logical_or.reduce(hits).mean()),
         }
     return out
-
-
-def _qi_codes(frames: list[pd.DataFrame], qi: list[str]) -> list[np.ndarray]:
-    """Integer codes per quasi-identifier, shared across frames (missing is a value of its own)."""
-    both = pd.concat([f[qi] for f in frames], ignore_index=True)
-    cols = [pd.factorize(_labels(both[c]))[0] for c in qi]
-    stacked = np.column_stack(cols).astype(np.int64)
-    out, start = [], 0
-    for f in frames:
-        out.append(stacked[start : start + len(f)])
-        start += len(f)
-    return out
-
-
-def _row_keys(codes: np.ndarray, masked: int | None) -> np.ndarray:
-    """One uint64 per row of ``codes``, with column ``masked`` left out."""
-    if masked is not None:
-        codes = np.delete(codes, masked, axis=1)
-    return pd.util.hash_pandas_object(pd.DataFrame(codes), index=False).to_numpy()
 
 
 def _encoder(real: pd.DataFrame, kinds: Mapping[str, str]):
@@ -261,7 +241,7 @@ def _encoder(real: pd.DataFrame, kinds: Mapping[str, str]):
                 med, scale = 0.0, 1.0
             specs.append(("n", c, med, scale, bool(np.isnan(x).any())))
         else:
-            labels = _labels(real[c])
+            labels = missing_as_label(real[c])
             top = labels.value_counts(sort=True).index[:MAX_CATEGORIES].tolist()
             specs.append(("c", c, top))
 
@@ -278,7 +258,7 @@ def _encoder(real: pd.DataFrame, kinds: Mapping[str, str]):
                 blocks.append(missing[:, None].astype(float))
             else:
                 _, c, top = spec
-                labels = _labels(frame[c])
+                labels = missing_as_label(frame[c])
                 codes = pd.Index(top).get_indexer(labels)  # -1 = other
                 onehot = np.zeros((len(frame), len(top) + 1))
                 onehot[np.arange(len(frame)), np.where(codes < 0, len(top), codes)] = _SQRT_HALF
@@ -286,11 +266,6 @@ def _encoder(real: pd.DataFrame, kinds: Mapping[str, str]):
         return np.hstack(blocks) if blocks else np.zeros((len(frame), 1))
 
     return encode
-
-
-def _labels(s: pd.Series) -> pd.Series:
-    """Categorical values as strings with missing as its own value."""
-    return s.astype(object).where(s.notna(), "\0missing").astype(str)
 
 
 def _excess(rate: float, baseline: float | None) -> float:

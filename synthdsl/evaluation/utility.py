@@ -35,6 +35,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from synthdsl.errors import DataError
+from synthdsl.evaluation._load import MISSING_LABEL, missing_as_label
 
 MAX_TRAIN = 20_000
 MODELS = ("linear", "random_forest", "hist_gradient_boosting")
@@ -43,7 +44,6 @@ MIN_SPLIT_ROWS = 10  # without a holdout, fewer real rows cannot be split into t
 MAX_SUBGROUP_VALUES = 50
 IMPORTANCE_ROWS = 2_000
 IMPORTANCE_REPEATS = 2
-_MISSING = "\0missing"
 
 
 def utility(
@@ -88,9 +88,9 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
         for c in num:
             x[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
         for c in cat:
-            x[c] = _labels(frame[c])
+            x[c] = missing_as_label(frame[c])
         if task == "classification":
-            yv = _labels(frame[target]).to_numpy(dtype=object)
+            yv = missing_as_label(frame[target]).to_numpy(dtype=object)
         else:
             yv = pd.to_numeric(frame[target], errors="coerce").to_numpy(
                 dtype=float, na_value=np.nan
@@ -108,10 +108,12 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
     _encode_labels([x_real, x_syn, x_hold], cat)
     if task == "classification":
         y_real, y_syn, y_hold = _encode_target([y_real, y_syn, y_hold])
-    groups_real = {c: _labels(real.loc[x_real.index, c]) for c in subgroups}
+    groups_real = {c: missing_as_label(real.loc[x_real.index, c]) for c in subgroups}
     if holdout is not None:
         x_test, y_test = x_hold, y_hold
-        groups_test = {c: _labels(holdout.loc[x_test.index, c]).to_numpy() for c in subgroups}
+        groups_test = {
+            c: missing_as_label(holdout.loc[x_test.index, c]).to_numpy() for c in subgroups
+        }
         x_tr, y_tr = x_real, y_real
         test_set = "holdout"
     else:
@@ -161,7 +163,7 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
                     sub = _metrics(
                         task, y_test[m], pred[m], None if proba is None else proba[m], model
                     )
-                    key = "null" if v == _MISSING else str(v)
+                    key = "null" if v == MISSING_LABEL else str(v)
                     subgroup_out[c].setdefault(key, {}).setdefault(name, {})[kind] = sub
 
     main = "roc_auc" if task == "classification" else "r2"
@@ -224,10 +226,6 @@ def _encode_target(ys: list[np.ndarray | None]) -> list[np.ndarray | None]:
         out.append(codes[start : start + len(y)])
         start += len(y)
     return out
-
-
-def _labels(s: pd.Series) -> pd.Series:
-    return s.astype(object).where(s.notna(), _MISSING).astype(str)
 
 
 def _splittable(y: np.ndarray) -> bool:
