@@ -126,10 +126,7 @@ class AggregateChecks:
 
 def _snippet(node: ast.Node) -> str:
     """The source text of a one-line node (for messages)."""
-    sp = node.span
-    if sp.source is None or not sp.line or sp.end_line != sp.line:
-        return "..."
-    return sp.source.line(sp.line)[sp.column - 1 : sp.end_column - 1]
+    return node.span.text() or "..."
 
 
 def _min_rows(rows: ast.RowsPer) -> int | None:

@@ -176,7 +176,7 @@ class RuleChecks:
                 continue
             reach = max(ends, key=abs)
             expr = info.node.gen.expr
-            text = _span_text(expr.span) or "its value"
+            text = expr.span.text() or "its value"
             biggest = f"{limit - 10.0**-s:.{s}f}"
             need = len(str(int(abs(reach)))) + s
             self.fail(
@@ -251,13 +251,6 @@ def _static_range(c: Compiled) -> tuple[float, float] | None:
         if len(labels):
             return float(np.min(labels)), float(np.max(labels))
     return None
-
-
-def _span_text(span: Span) -> str | None:
-    if span.source is None or not span.line or span.end_line != span.line:
-        return None
-    text = span.source.line(span.line)[span.column - 1 : span.end_column - 1]
-    return text or None
 
 
 def _num(x: float) -> str:

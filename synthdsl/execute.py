@@ -585,9 +585,7 @@ class BlockGen:
         info = self.t.columns[columns[0]]
         gen = info.node.gen
         span = getattr(getattr(gen, "expr", None), "span", None)
-        text = ""
-        if span is not None and span.source is not None and span.line == span.end_line:
-            text = span.source.line(span.line)[span.column - 1 : span.end_column - 1]
+        text = span.text() if span is not None else None
         return f"column '{info.name}'" + (f" ({text})" if text else "")
 
     def _fail(self, r: RuleExec, mask, rows, accepted: float, why: str) -> None:

@@ -51,5 +51,11 @@ class Span:
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
 
+    def text(self) -> str | None:
+        """The source text of a one-line span (for messages), or None when it spans lines."""
+        if self.source is None or not self.line or self.end_line != self.line:
+            return None
+        return self.source.line(self.line)[self.column - 1 : self.end_column - 1] or None
+
 
 NO_SPAN = Span(None, 0, 0, 0, 0)
