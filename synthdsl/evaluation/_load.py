@@ -130,10 +130,13 @@ def align(
         given = (kinds or {}).get(col)
         if given is not None and given not in KINDS:
             raise DataError(f"kind of '{col}' must be one of {', '.join(KINDS)}", column=col)
-        both = pd.concat([f[col] for f in (real, synthetic) if f is not None], ignore_index=True)
-        out_kinds[col] = given or infer_kind(
-            both if _same_family(real[col], synthetic[col]) else real[col]
-        )
+        if given is None:
+            pooled = _same_family(real[col], synthetic[col])
+            seen = (
+                pd.concat([real[col], synthetic[col]], ignore_index=True) if pooled else real[col]
+            )
+            given = infer_kind(seen)
+        out_kinds[col] = given
     frames = [
         _coerce(f[list(real.columns)], out_kinds) if f is not None else None
         for f in (real, synthetic, holdout)
