@@ -18,6 +18,7 @@ EXTRAS = {
     "sklearn": "evaluate",
     "jinja2": "evaluate",
     "matplotlib": "evaluate",
+    "hypothesis": "testing",
 }
 
 

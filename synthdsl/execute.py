@@ -257,10 +257,20 @@ class BlockGen:
         for name in self.enf.order:
             if (name in self.t.late) != late:
                 continue
-            ctx = Ctx(n, cols, rows, self.key(name), related, None, aligned)
+            ctx = self.ctx(n, cols, rows, self.key(name), related, aligned)
             cols[name] = self.column(self.t.columns[name], ctx, rows, related, ())
         self.rules(cols, rows, related, [r for r in self.enf.rules if r.late == late])
         return cols
+
+    def ctx(self, n: int, cols, rows, key: list[int], related, aligned: dict) -> Ctx:
+        """The context a column's closures see; one place, so a subclass can give it another
+        random source (the Hypothesis strategies draw through ``synthdsl.testing``)."""
+        return Ctx(n, cols, rows, key, related, None, aligned)
+
+    def null_mask(self, info: ColumnInfo, ctx: Ctx) -> np.ndarray:
+        """Which rows of a ``nulls p%`` column are null: a stream of its own, beside the values'."""
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([*ctx.key, 1])))
+        return rng.random(ctx.n) < info.node.nulls
 
     # ---- one column for the rows of ctx
     def column(self, info: ColumnInfo, ctx: Ctx, rows, related, extra: tuple) -> Values:
@@ -294,8 +304,7 @@ class BlockGen:
         if info.dtype.kind == "decimal":
             _check_decimal_fits(v, info, self.t.name, rows)
         if info.node.nulls:
-            rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([*ctx.key, 1])))
-            v = v.with_null(rng.random(ctx.n) < info.node.nulls)
+            v = v.with_null(self.null_mask(info, ctx))
         if v.null is not None and not info.dtype.nullable:
             bad = int(np.flatnonzero(v.null)[0])
             raise DataError(
@@ -532,7 +541,7 @@ class BlockGen:
             if name not in redo:
                 continue
             key = self.key(name, "reject", attempt, j)
-            ctx = Ctx(len(idx), sub_cols, rows[idx], key, sub_rel, None, aligned)
+            ctx = self.ctx(len(idx), sub_cols, rows[idx], key, sub_rel, aligned)
             sub_cols[name] = self.column(self.t.columns[name], ctx, rows[idx], sub_rel, ())
         for name in redo:
             whole, part = cols[name], sub_cols[name]

@@ -1,0 +1,1 @@
+"""Test tooling: Hypothesis strategies from specs (``synthdsl.hypothesis``) and the pytest plugin."""

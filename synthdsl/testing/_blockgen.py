@@ -1,0 +1,274 @@
+"""The executor's block generator, drawing through Hypothesis instead of numpy streams.
+
+Input: the same runtime, table and rows as ``execute.BlockGen``, plus Hypothesis's ``draw``. Output: the
+block's columns, every rule true. Only *how values are drawn* changes, so computed columns, lookups,
+aggregates, providers and rule checks are the engine's own code and cannot disagree with it:
+
+- a column drawn from one distribution becomes ``st.integers``/``st.floats`` (or a date range) over
+  the values the spec allows: the distribution's support, cut by the rules the planner folds into
+  bounds (``age >= 18``, ``visit_date >= birth_date``) and by ``clamp``. An unbounded side is cut
+  at the ``TAIL`` quantile so values stay plausible. Failures shrink to the boundary values;
+- an inline ``categorical`` becomes ``st.sampled_from`` over its labels of positive weight, minus those
+  a rule forbids given the row (shrinking to the first label written);
+- ``nulls p%`` becomes a Hypothesis boolean per row (shrinking to "not null");
+- everything else (identifier providers, references, draws inside expressions) runs the engine's
+  closure with a ``HypothesisRandom``.
+
+Rules that the plan does not enforce by construction are met the engine's way: failing rows, and only
+the columns the rule depends on, are redrawn, here at most ``ATTEMPTS`` times; then the example is
+rejected and the rule is counted, so ``RuleStats`` can say *which* rule Hypothesis cannot satisfy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.errors import FailedHealthCheck
+
+from synthdsl.check import ColumnInfo
+from synthdsl.execute import BlockGen
+from synthdsl.plan import RuleExec
+from synthdsl.testing._random import HypothesisRandom
+from synthdsl.values import Values
+from synthdsl.vectorize import Ctx
+
+TAIL = 1e-6  # an unbounded side of a distribution is cut at this quantile
+ATTEMPTS = 25  # redraws of a failing row before the example is rejected
+RARE_SHARE = 0.05  # a category below this share of the weight counts as rare for edge cases
+
+
+class RuleUnmet(Exception):
+    """A rule still failed after every redraw: the example is rejected."""
+
+    def __init__(self, rule: RuleExec, table: str):
+        super().__init__(rule.name)
+        self.rule = rule
+        self.table = table
+
+
+@dataclass
+class RuleStats:
+    """Per strategy: how often each rule made an example be rejected, against examples made.
+
+    Hypothesis's own health check says only that "a lot of inputs" were filtered. When one rule is
+    the reason, this raises the health check first, naming the rule and where it is written.
+    """
+
+    made: int = 0
+    unmet: dict[tuple[str, str], int] = field(default_factory=dict)
+    MIN_REJECTED = 10
+
+    def record(self, err: RuleUnmet, where: str) -> None:
+        key = (err.table, err.rule.name)
+        self.unmet[key] = n = self.unmet.get(key, 0) + 1
+        if n >= self.MIN_REJECTED and n > 2 * self.made:
+            raise FailedHealthCheck(
+                f"synthdsl: rule '{err.rule.name}' of table '{err.table}' ({where}) could not be "
+                f"satisfied: {n} examples were rejected because it still failed after "
+                f"{ATTEMPTS} redraws of the failing rows, against {self.made} examples generated. "
+                "The strategies draw each column over every value the spec allows, not from its "
+                "distribution, so a rule the generator usually meets can be rare here. Enforce it by "
+                "construction (a bound on a drawn column, a category rule, a computed column; "
+                "`synthdsl plan` shows which rules are) or loosen it."
+            )
+
+
+class HypothesisBlockGen(BlockGen):
+    """``BlockGen`` with Hypothesis as its random source; see the module docstring."""
+
+    def __init__(self, rt, table, block, state, stats, *, draw, edge_cases: bool):
+        super().__init__(rt, table, block, state, stats)
+        self.draw = draw
+        self.edge_cases = edge_cases
+
+    # ---- the random source
+    def ctx(self, n: int, cols, rows, key, related, aligned) -> Ctx:
+        return Ctx(n, cols, rows, key, related, HypothesisRandom(self.draw), aligned)
+
+    def null_mask(self, info: ColumnInfo, ctx: Ctx) -> np.ndarray:
+        if info.node.nulls >= 1:
+            return np.ones(ctx.n, dtype=bool)
+        flag = st.integers(0, 3).map(bool) if self.edge_cases else st.booleans()
+        return np.array([self.draw(flag) for _ in range(ctx.n)], dtype=bool)
+
+    def _value(self, info: ColumnInfo, ctx: Ctx, rows, related) -> Values:
+        c = info.compiled
+        if (
+            info.kind == "draw"
+            and c is not None
+            and info.name not in self.enf.unique_by_construction
+        ):
+            if c.cat is not None:
+                return self._categorical(info, c.cat, ctx)
+            if c.dist is not None and c.dist.dates:
+                return self._dates(info, c.dist, ctx)
+            if c.dist is not None:
+                native = self._numeric(info, c.dist, ctx)
+                if native is not None:
+                    return native
+        return super()._value(info, ctx, rows, related)
+
+    def _edge(self, base, ends: list):
+        """With edge cases on, the ends of a range are drawn as often as everything between."""
+        return st.one_of(st.sampled_from(ends), base) if self.edge_cases else base
+
+    # ---- categorical: the labels a row may take
+    def _categorical(self, info: ColumnInfo, cat, ctx: Ctx) -> Values:
+        labels, weights = cat.labels, np.asarray(cat.weights, dtype=np.float64)
+        keys = labels.tolist()
+        base = weights > 0
+        rare = base & (weights < RARE_SHARE * weights.sum())
+        forbids = self.enf.forbid.get(info.name, [])
+        given = {f.given: ctx.cols[f.given].data for f in forbids}
+        out = np.empty(ctx.n, dtype=np.int64)
+        for i in range(ctx.n):
+            allowed = base.copy()
+            for f in forbids:
+                if given[f.given][i] in f.given_labels:
+                    allowed &= np.array([k not in f.labels for k in keys])
+            choices = np.flatnonzero(allowed).tolist()
+            if not choices:  # the engine raises the rule error for this row
+                return super()._value(info, ctx, ctx.rows, {})
+            strategy = st.sampled_from(choices)
+            rares = [k for k in choices if rare[k]]
+            if self.edge_cases and rares:
+                strategy = st.one_of(st.sampled_from(rares), strategy)
+            out[i] = self.draw(strategy)
+        return Values(labels[out])
+
+    # ---- uniform over dates: whole days (or microseconds) between the bounds
+    def _dates(self, info: ColumnInfo, draw_, ctx: Ctx) -> Values:
+        unit = "us" if info.dtype.kind == "datetime" else "D"
+        lo_v, hi_v = draw_.params["low"].fn(ctx), draw_.params["high"].fn(ctx)
+        lo = lo_v.data.astype(f"datetime64[{unit}]").astype(np.int64)
+        hi = hi_v.data.astype(f"datetime64[{unit}]").astype(np.int64)
+        null = lo_v.is_null() | hi_v.is_null()
+        out = np.zeros(ctx.n, dtype=np.int64)
+        for i in range(ctx.n):
+            if not null[i]:
+                a, b = int(lo[i]), max(int(lo[i]), int(hi[i]))
+                out[i] = self.draw(self._edge(st.integers(a, b), [a, b]))
+        return Values(out.astype(f"datetime64[{unit}]"), null if null.any() else None)
+
+    # ---- one distribution: its allowed range, as Hypothesis integers or floats
+    def _numeric(self, info: ColumnInfo, draw_, ctx: Ctx) -> Values | None:
+        dist = draw_.dist
+        vals = {p: pc.fn(ctx) for p, pc in draw_.params.items()}
+        null = np.logical_or.reduce([v.is_null() for v in vals.values()] + [np.zeros(ctx.n, bool)])
+        params = {p: v.data.astype(np.float64) for p, v in vals.items()}
+        low, high, li, hi_inc = self._truncation(info, ctx)
+        whole = dist.kind == "discrete" or info.dtype.kind == "int"
+        out = np.zeros(ctx.n, dtype=np.int64 if whole or dist.kind == "bool" else np.float64)
+        if dist.kind == "bool":
+            out = out.astype(bool)
+        cache: dict = {}
+        for i in range(ctx.n):
+            if null[i]:
+                continue
+            p = {k: float(a[i]) for k, a in params.items()}
+            lo_i = None if low is None else float(low[i])
+            hi_i = None if high is None else float(high[i])
+            key = (tuple(p.items()), lo_i, hi_i)
+            if key not in cache:
+                cache[key] = self._range_strategy(info, dist, p, lo_i, hi_i, li, hi_inc, whole)
+            if cache[key] is None:
+                return None  # no simple range: the engine draws it (and names an empty interval)
+            out[i] = self.draw(cache[key])
+        return Values(out, null if null.any() else None)
+
+    def _truncation(self, info: ColumnInfo, ctx: Ctx):
+        """The rule bounds the plan folded into this column: per-row arrays (NaN = unbounded)."""
+        tr = self.enf.truncate.get(info.name)
+        if tr is None:
+            return None, None, True, True
+
+        def side(b):
+            if b is None:
+                return None
+            if isinstance(b, str):
+                v = ctx.cols[b]
+                data = v.data.astype(np.float64)
+                return np.where(v.is_null(), np.nan, data)
+            return np.full(ctx.n, float(b))
+
+        return side(tr.low), side(tr.high), tr.low_inclusive, tr.high_inclusive
+
+    def _range_strategy(self, info, dist, p, low, high, li, hi_inc, whole):
+        low = None if low is None or math.isnan(low) else low
+        high = None if high is None or math.isnan(high) else high
+        if dist.kind == "bool":
+            chance = p.get("p", 0.5)
+            can_true = chance > 0 and (high is None or high >= 1)
+            can_false = chance < 1 and (low is None or low <= 0)
+            if can_true and can_false:
+                return st.booleans()
+            return st.just(can_true) if can_true or can_false else None
+        s_lo, s_hi = dist.support(p)
+        lo, hi = s_lo, s_hi
+        lo_excl = hi_excl = False
+        if low is not None and low >= lo:
+            lo, lo_excl = low, not li
+        if high is not None and high <= hi:
+            hi, hi_excl = high, not hi_inc
+        if hi == s_hi and getattr(dist, "_open_high", False):
+            hi_excl = True
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            # The truncated draw maps one uniform through an inverse CDF, from either tail
+            # (whichever keeps precision): the two cuts, in order, are the central range.
+            cuts = [self._quantile(dist, p, low, high, li, hi_inc, q) for q in (TAIL, 1 - TAIL)]
+            if None in cuts:
+                return None
+            lo = lo if math.isfinite(lo) else min(cuts)
+            hi = hi if math.isfinite(hi) else max(cuts)
+        if info.clamp is not None:
+            c_lo, c_hi = info.clamp
+            if c_lo > lo:
+                lo, lo_excl = c_lo, False
+            if c_hi < hi:
+                hi, hi_excl = c_hi, False
+        if not lo <= hi:
+            return None
+        if whole:
+            a = math.floor(lo) + 1 if lo_excl and float(lo).is_integer() else math.ceil(lo)
+            b = math.ceil(hi) - 1 if hi_excl and float(hi).is_integer() else math.floor(hi)
+            return self._edge(st.integers(a, b), [a, b]) if a <= b else None
+        if lo == hi:
+            return None if lo_excl or hi_excl else st.just(lo)
+        values = st.floats(
+            lo, hi, exclude_min=lo_excl, exclude_max=hi_excl, allow_nan=False, allow_subnormal=False
+        )
+        ends = [x for x, excl in ((lo, lo_excl), (hi, hi_excl)) if not excl]
+        return self._edge(values, ends) if ends else values
+
+    @staticmethod
+    def _quantile(dist, p, low, high, li, hi_inc, q: float) -> float | None:
+        class _Fixed:  # the engine's truncated draw is an inverse CDF of one uniform: pin it
+            @staticmethod
+            def random(n):
+                return np.full(n, q)
+
+        try:
+            x = dist.sample_truncated(_Fixed, 1, p, low, high, li, hi_inc)
+        except ValueError:  # an empty interval or a bad parameter: the engine reports it
+            return None
+        return float(x[0])
+
+    # ---- rules: redraw failing rows a few times, then reject the example
+    def _rules(self, cols, rows, related, rules: list[RuleExec]) -> None:
+        order = self.enf.order
+        touched = None
+        for attempt in range(1, ATTEMPTS + 1):
+            failing = [(r, self.failures(r, cols, rows, related, touched)) for r in rules]
+            failing = [(r, m) for r, m in failing if m.any()]
+            if not failing:
+                self.commit_state(cols, rules)
+                return
+            stuck = next((r for r, _ in failing if not r.redraw), None)
+            if stuck is not None or attempt == ATTEMPTS:
+                raise RuleUnmet(stuck or failing[0][0], self.t.name)
+            touched = np.flatnonzero(np.logical_or.reduce([m for _, m in failing]))
+            for j, (r, mask) in enumerate(failing):
+                self._redraw(r, np.flatnonzero(mask), cols, rows, related, attempt, j, order)

@@ -1,0 +1,332 @@
+"""Hypothesis strategies from a ``.synth`` spec: rows, DataFrames and related tables, every rule true.
+
+Input: a spec (a path or a loaded ``Spec``) and a table name. Output: strategies in the manner of
+``hypothesis.extra.pandas``, built from Hypothesis's own strategies, so a failing property shrinks to
+a small example: the fewest rows, boundary values, the first label, no nulls (see ``_blockgen`` for
+how each kind of column is drawn). Generation is the engine's: the same plan, the same computed
+columns, lookups, aggregates and rule checks, with Hypothesis as the source of randomness.
+
+Sizes are the strategies', not the spec's: ``rows 1_000`` becomes ``min_rows..max_rows`` rows, and a
+child table gets ``0..max_children`` rows per parent row (within what its ``rows per`` distribution
+allows: ``geometric`` gives at least one). A table that another references gets at least one row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from hypothesis import reject
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from synthdsl import aggregate
+from synthdsl.api import Spec, _types_mapper, load
+from synthdsl.check import TableInfo
+from synthdsl.errors import did_you_mean
+from synthdsl.execute import Runtime, Stats, _family_order, to_batch
+from synthdsl.testing._blockgen import HypothesisBlockGen, RuleStats, RuleUnmet
+from synthdsl.testing._random import HypothesisRandom
+from synthdsl.values import Values
+from synthdsl.vectorize import Ctx
+
+__all__ = ["frames", "rows", "tables"]
+
+SpecLike = Spec | str | os.PathLike
+_SEEDS = st.integers(0, 2**32 - 1)
+
+
+# ------------------------------------------------------------------ public strategies
+def rows(spec: SpecLike, table: str, *, edge_cases: bool = False) -> st.SearchStrategy[dict]:
+    """One row of ``table`` as a dict of Python values (``int``, ``float``, ``str``, ``bool``,
+    ``datetime.date``, ``datetime.datetime``, ``decimal.Decimal``, ``None`` for null).
+
+    A child table's row belongs to a parent row that is drawn too (not returned), so parent columns
+    the row reads (``patients.birth_date``) and rules across them hold.
+    """
+    model = _Model.of(spec, "rows", table)
+    _check_bool("edge_cases", edge_cases)
+    sizing = _Sizing(table, 1, 1, 3)
+    return _strategy(model, sizing, edge_cases, lambda b: b[table].to_pylist()[0])
+
+
+def frames(
+    spec: SpecLike,
+    table: str,
+    *,
+    min_rows: int = 0,
+    max_rows: int = 10,
+    max_children: int = 3,
+    edge_cases: bool = False,
+) -> st.SearchStrategy[pd.DataFrame]:
+    """DataFrames of ``table`` with ``min_rows..max_rows`` rows, typed as ``Spec.generate`` types them.
+
+    For a child table, parent rows are drawn as needed (not returned); ``max_children`` bounds the rows
+    any table other than ``table`` gets per parent row.
+    """
+    model = _Model.of(spec, "frames", table)
+    _check_sizes(min_rows, max_rows, max_children)
+    _check_bool("edge_cases", edge_cases)
+    sizing = _Sizing(table, min_rows, max_rows, max_children)
+    return _strategy(model, sizing, edge_cases, lambda b: _frame(b[table]))
+
+
+def tables(
+    spec: SpecLike,
+    *,
+    min_rows: int = 1,
+    max_rows: int = 4,
+    max_children: int = 3,
+    edge_cases: bool = False,
+) -> st.SearchStrategy[dict[str, pd.DataFrame]]:
+    """Every table of the spec, related: each foreign key points at an existing parent row, child
+    rows read their own parent's columns, and aggregates (``sum(lines.total)``) match the children.
+
+    Root tables get ``min_rows..max_rows`` rows (at least one when another table references them);
+    child tables get ``0..max_children`` rows per parent row, within their ``rows per`` distribution.
+    With ``edge_cases``, empty child sets (where allowed), range bounds, nulls and rare categories
+    come up far more often.
+    """
+    model = _Model.of(spec, "tables", None)
+    _check_sizes(min_rows, max_rows, max_children)
+    _check_bool("edge_cases", edge_cases)
+    sizing = _Sizing(None, min_rows, max_rows, max_children)
+    return _strategy(model, sizing, edge_cases, lambda b: {t: _frame(x) for t, x in b.items()})
+
+
+# ------------------------------------------------------------------ argument checks
+def _check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name}={value!r} must be True or False")
+
+
+def _check_sizes(min_rows: Any, max_rows: Any, max_children: Any) -> None:
+    for name, value in (
+        ("min_rows", min_rows),
+        ("max_rows", max_rows),
+        ("max_children", max_children),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidArgument(f"{name}={value!r} must be a whole number >= 0")
+    if min_rows > max_rows:
+        raise InvalidArgument(f"min_rows={min_rows} is greater than max_rows={max_rows}")
+
+
+def _frame(batch: pa.Table) -> pd.DataFrame:
+    return batch.to_pandas(types_mapper=_types_mapper)
+
+
+# ------------------------------------------------------------------ the spec, prepared once
+@dataclasses.dataclass
+class _Sizing:
+    target: str | None  # None: every table (``tables``)
+    min_rows: int
+    max_rows: int
+    max_children: int
+
+
+class _Model:
+    """A loaded spec, its runtime template and, per table, what must be generated with it."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.rt = Runtime.create(spec.checked, None, {})
+        self.tables = spec.checked.tables
+        self.order = [t for root in _family_order(self.rt) for t in self.rt.family(root)]
+
+    @classmethod
+    def of(cls, spec: SpecLike, caller: str, table: str | None) -> _Model:
+        if isinstance(spec, str | os.PathLike):
+            spec = load(spec)
+        elif not isinstance(spec, Spec):
+            raise InvalidArgument(
+                f"{caller}() takes a spec path or a synthdsl.Spec, got {type(spec).__name__}"
+            )
+        model = cls(spec)
+        if table is not None and table not in model.tables:
+            hint = did_you_mean(table, model.tables)
+            raise InvalidArgument(
+                f"{caller}(): the spec has no table '{table}' (tables: {', '.join(model.tables)})"
+                + (f"; {hint}" if hint else "")
+            )
+        return model
+
+    def needed(self, target: str | None) -> set[str]:
+        """The tables generated along with ``target``: its ancestors, the tables it references and
+        the child tables it aggregates, and theirs in turn."""
+        if target is None:
+            return set(self.tables)
+        need: set[str] = set()
+        stack = [target]
+        while stack:
+            name = stack.pop()
+            if name in need:
+                continue
+            need.add(name)
+            t = self.tables[name]
+            stack += [t.parent] if t.parent else []
+            stack += [c.ref[0] for c in t.columns.values() if c.ref and c.ref[0] != t.parent]
+            stack += sorted(t.aggregated)
+        return need
+
+    def where(self, err: RuleUnmet) -> str:
+        t = self.tables[err.table]
+        info = next((r for r in t.rules if r.name == err.rule.name), None)
+        node = info.node if info is not None else t.columns[err.rule.columns[0]].node
+        span = node.span
+        text = span.text() if span.line else None
+        at = f"{span.source.path}:{span.line}:{span.column}" if span.line else "spec"
+        return f"{at}: {text}" if text else at
+
+
+def _strategy(model: _Model, sizing: _Sizing, edge_cases: bool, convert: Callable):
+    stats = RuleStats()
+    need = model.needed(sizing.target)
+
+    @st.composite
+    def synth_examples(draw):
+        run = _Run(model, sizing, need, draw, edge_cases)
+        try:
+            out = run.generate()
+        except RuleUnmet as err:
+            stats.record(err, model.where(err))
+            reject()
+        stats.made += 1
+        return convert({t: to_batch(run.rt, t, out[t]) for t in model.order if t in out})
+
+    return synth_examples()
+
+
+# ------------------------------------------------------------------ one example
+class _Run:
+    """Draws one example: the needed tables, parents first, each as one block of rows."""
+
+    def __init__(self, model: _Model, sizing: _Sizing, need: set[str], draw, edge_cases: bool):
+        self.model = model
+        self.sizing = sizing
+        self.need = need
+        self.draw = draw
+        self.edge_cases = edge_cases
+        self.rt = dataclasses.replace(
+            model.rt, seed=draw(_SEEDS), materialized={}, totals={}, stats=Stats()
+        )
+        self.budget: int | None = None
+
+    def generate(self) -> dict[str, dict[str, Values]]:
+        out: dict[str, dict[str, Values]] = {}
+        target = self.sizing.target
+        for root in _family_order(self.rt):
+            if root not in self.need:
+                continue
+            n = self.draw(st.integers(*self._root_rows(root)))
+            if target is not None and target != root and target in self.rt.family(root):
+                self.budget = self.sizing.max_rows  # a child target: its rows in all
+            self._gen(root, np.arange(n, dtype=np.int64), {}, out)
+            for t in self.rt.family(root):
+                if t in self.rt.materialize and t in out:
+                    if len(out[t][next(iter(out[t]))]) == 0:
+                        reject()  # a referenced child table came out empty: no row to point at
+                    self.rt.materialized[t] = out[t]
+        if target is not None and len(out[target][next(iter(out[target]))]) < self.sizing.min_rows:
+            reject()
+        return out
+
+    def _root_rows(self, root: str) -> tuple[int, int]:
+        s = self.sizing
+        if root == s.target:
+            return s.min_rows, s.max_rows
+        referenced = any(t in self.rt.materialize for t in self.rt.family(root))
+        if s.target is None:
+            return max(s.min_rows, int(referenced)), max(s.max_rows, int(referenced))
+        return 1, max(1, s.max_rows)  # a parent or a referenced table of the target
+
+    def _gen(self, table: str, rows: np.ndarray, related: dict, out: dict) -> None:
+        """``execute._gen`` for one block: the table, its aggregated children, its late columns,
+        then its other (needed) children."""
+        t = self.model.tables[table]
+        self.rt.totals[table] = len(rows)
+        gen = HypothesisBlockGen(
+            self.rt, table, 0, {}, self.rt.stats, draw=self.draw, edge_cases=self.edge_cases
+        )
+        cols = gen.run(rows, dict(related))
+        out[table] = cols
+        parent_idx: dict[str, np.ndarray] = {}
+
+        def child_rows(child: str) -> None:
+            counts = self._counts(child, len(rows))
+            idx = parent_idx[child] = np.repeat(np.arange(len(rows)), counts)
+            crows = np.arange(len(idx), dtype=np.int64)
+            self._gen(child, crows, {table: (cols, idx)}, out)
+
+        children = [c for c in self.rt.children[table] if c in self.need]
+        first = [c for c in children if c in t.aggregated]
+        for child in first:
+            child_rows(child)
+        if t.aggregates:
+            for key, (func, child, column) in t.aggregates.items():
+                values = out[child][column] if column is not None else None
+                cols[key] = aggregate.compute(func, values, parent_idx[child], len(rows))
+            gen.run(rows, related, cols, late=True)
+        for child in children:
+            if child not in first:
+                child_rows(child)
+
+    # ---- rows per parent row
+    def _counts(self, child: str, n_parent: int) -> np.ndarray:
+        t = self.model.tables[child]
+        choices = _count_choices(t, self.sizing.max_children)
+        if (
+            choices is None
+        ):  # not a plain distribution: the engine's count, drawn through Hypothesis
+            ctx = Ctx(n_parent, {}, np.arange(n_parent), [0], {}, HypothesisRandom(self.draw))
+            data = np.asarray(t.count.fn(ctx).data)
+            counts = np.maximum(np.floor(data).astype(np.int64), 0)
+            return np.clip(counts, *t.count_clamp) if t.count_clamp else counts
+        out = np.zeros(n_parent, dtype=np.int64)
+        for i in range(n_parent):
+            allowed = choices
+            if child == self.sizing.target and self.budget is not None:
+                allowed = [c for c in choices if c <= self.budget] or [0]
+            strategy = (
+                st.sampled_from(allowed)
+                if len(allowed) < 8
+                else st.integers(allowed[0], allowed[-1])
+            )
+            if self.edge_cases and allowed[0] == 0:
+                strategy = st.one_of(st.just(0), strategy)
+            out[i] = self.draw(strategy)
+            if child == self.sizing.target and self.budget is not None:
+                self.budget -= int(out[i])
+        return out
+
+
+def _count_choices(t: TableInfo, max_children: int) -> list[int] | None:
+    """The rows per parent row a child table may get, smallest first, at most ``max_children``
+    unless the spec's count needs more; None when the count is not a plain distribution."""
+    c = t.count
+    if c.cat is not None:
+        labels = [int(x) for x, w in zip(c.cat.labels.tolist(), c.cat.weights) if w > 0]
+    elif (
+        c.dist is not None and not c.dist.dates and all(p.is_const for p in c.dist.params.values())
+    ):
+        dist = c.dist.dist
+        params = {k: float(p.const) for k, p in c.dist.params.items()}
+        lo, hi = dist.support(params)
+        top = math.floor(hi) - 1 if getattr(dist, "_open_high", False) and hi.is_integer() else hi
+        first = max(0, math.floor(lo))
+        last = max(first, max_children) if math.isinf(top) else math.floor(top)
+        labels = list(range(first, last + 1))
+    else:
+        return None
+    if t.count_clamp is not None:
+        lo, hi = t.count_clamp
+        labels = sorted({min(max(x, lo), hi) for x in labels})
+    labels = sorted(set(labels))
+    small = [x for x in labels if x <= max(labels[0], max_children)]
+    return small
