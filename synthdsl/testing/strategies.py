@@ -176,13 +176,14 @@ class _Model:
         return need
 
     def where(self, err: RuleUnmet) -> str:
+        """``path:line:col: rule text`` for a message (a ``unique`` column: its declaration)."""
         t = self.tables[err.table]
         info = next((r for r in t.rules if r.name == err.rule.name), None)
-        node = info.node if info is not None else t.columns[err.rule.columns[0]].node
+        node = info.node.expr if info is not None else t.columns[err.rule.columns[0]].node
         span = node.span
-        text = span.text() if span.line else None
-        at = f"{span.source.path}:{span.line}:{span.column}" if span.line else "spec"
-        return f"{at}: {text}" if text else at
+        if not span.line:
+            return "spec"
+        return f"{span.source.path}:{span.line}:{span.column}: {span.text()}"
 
 
 def _strategy(model: _Model, sizing: _Sizing, edge_cases: bool, convert: Callable):
@@ -198,7 +199,8 @@ def _strategy(model: _Model, sizing: _Sizing, edge_cases: bool, convert: Callabl
             stats.record(err, model.where(err))
             reject()
         stats.made += 1
-        return convert({t: to_batch(run.rt, t, out[t]) for t in model.order if t in out})
+        shown = model.tables if sizing.target is None else [sizing.target]
+        return convert({t: to_batch(run.rt, t, out[t]) for t in shown})
 
     return synth_examples()
 
@@ -268,7 +270,7 @@ class _Run:
         first = [c for c in children if c in t.aggregated]
         for child in first:
             child_rows(child)
-        if t.aggregates:
+        if t.aggregates and self._shown(table):
             for key, (func, child, column) in t.aggregates.items():
                 values = out[child][column] if column is not None else None
                 cols[key] = aggregate.compute(func, values, parent_idx[child], len(rows))
@@ -276,6 +278,13 @@ class _Run:
         for child in children:
             if child not in first:
                 child_rows(child)
+
+    def _shown(self, table: str) -> bool:
+        """Whether a table's late columns (aggregates and what reads them) are needed: it is
+        returned, or another table references it. A parent drawn only for a child table's frame
+        skips them, with their rules: its child rows, cut to ``max_rows``, never read them."""
+        target = self.sizing.target
+        return target is None or table == target or table in self.rt.materialize
 
     # ---- rows per parent row
     def _counts(self, child: str, n_parent: int) -> np.ndarray:

@@ -1,0 +1,336 @@
+"""``synthdsl.hypothesis``: rules hold on every example, failures shrink, relations stay intact.
+
+The rules are checked by oracles written beside the specs, never by the engine's rule evaluation:
+``tests/examples/oracles.py`` for the example specs, and the ``Expr`` trees of ``tests/property``'s
+random specs for specs nobody wrote by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import subprocess
+import sys
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import FailedHealthCheck, InvalidArgument
+
+import synthdsl
+from synthdsl.hypothesis import frames, rows, tables
+from tests.examples import oracles
+from tests.property.strategies import specs
+
+SPECS = {name: synthdsl.load(oracles.EXAMPLES / f"{name}.synth") for name in oracles.ORACLES}
+FAST = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+SHRINK = settings(max_examples=2000, deadline=None, database=None, derandomize=True)
+
+
+# ------------------------------------------------------------------ every rule, every example
+@pytest.mark.parametrize("name", sorted(oracles.ORACLES))
+def test_tables_satisfy_every_rule_of_the_example_specs(name):
+    @FAST
+    @given(tables(SPECS[name]))
+    def check(d):
+        assert list(d) == SPECS[name].tables
+        oracles.ORACLES[name](d)
+
+    check()
+
+
+@pytest.mark.parametrize("name", sorted(oracles.ORACLES))
+def test_edge_cases_satisfy_every_rule_too(name):
+    @FAST
+    @given(tables(SPECS[name], edge_cases=True, min_rows=0))
+    def check(d):
+        oracles.ORACLES[name](d)
+
+    check()
+
+
+@pytest.mark.parametrize(
+    ("name", "table"), [(n, t) for n in sorted(oracles.ORACLES) for t in SPECS[n].tables]
+)
+def test_frames_of_each_table_satisfy_its_rules(name, table):
+    """Only the one table comes back: the oracle sees it beside empty frames of the others, so
+    relations to parents (checked only when the parent rows are returned) are skipped."""
+    empty = {t: df.iloc[:0] for t, df in SPECS[name].generate(rows=_one_row(SPECS[name])).items()}
+    parents = _parents(SPECS[name], table)
+
+    @FAST
+    @given(frames(SPECS[name], table, max_rows=6))
+    def check(df):
+        assert len(df) <= 6
+        assert list(df.columns) == list(empty[table].columns)
+        if not parents:
+            oracles.ORACLES[name](empty | {table: df})
+
+    check()
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(case=specs(), data=st.data())
+def test_random_specs_every_rule_holds(case, data):
+    """Random valid specs (tests/property): every rule, evaluated by the case's own oracle."""
+    spec = synthdsl.loads(case.text(), path="prop.synth")
+    d = data.draw(tables(spec, max_rows=5))
+    for table, rule in case.rules:
+        ok = rule.holds(d[table])
+        assert ok.all(), f"{table}.{rule.text()} fails:\n{d[table][~ok]}"
+
+
+def _one_row(spec) -> dict[str, int]:
+    return {t: 1 for t in spec.tables if not spec.checked.tables[t].parent}
+
+
+def _parents(spec, table: str) -> list[str]:
+    t = spec.checked.tables[table]
+    return [c.ref[0] for c in t.columns.values() if c.ref] + sorted(t.aggregated)
+
+
+# ------------------------------------------------------------------ Python values
+def test_rows_are_dicts_of_python_values():
+    spec = synthdsl.loads(
+        """
+        table t {
+          rows 10
+          i  int            ~ uniform(1, 9)
+          f  float          ~ normal(0, 1)
+          d  decimal(6, 2)  ~ uniform(0, 100)
+          b  bool           ~ bernoulli(0.5)
+          s  text           ~ categorical("a": 0.5, "b": 0.5)
+          e  enum("x", "y")
+          day  date         ~ uniform(date("2020-01-01"), date("2020-12-31"))
+          at   datetime     ~ uniform(datetime("2020-01-01T00:00:00"), datetime("2020-01-02T00:00:00"))
+          n  int?           ~ uniform(1, 9)  nulls 50%
+        }
+        """
+    )
+    seen = []
+
+    @FAST
+    @given(rows(spec, "t"))
+    def check(r):
+        seen.append(r)
+        assert list(r) == ["i", "f", "d", "b", "s", "e", "day", "at", "n"]
+        assert type(r["i"]) is int and 1 <= r["i"] <= 9
+        assert type(r["f"]) is float
+        assert isinstance(r["d"], Decimal) and r["d"] == r["d"].quantize(Decimal("0.01"))
+        assert type(r["b"]) is bool
+        assert r["s"] in ("a", "b") and r["e"] in ("x", "y")
+        assert type(r["day"]) is dt.date and r["day"].year == 2020
+        assert type(r["at"]) is dt.datetime
+        assert r["n"] is None or type(r["n"]) is int
+
+    check()
+    assert any(r["n"] is None for r in seen) and any(r["n"] is not None for r in seen)
+
+
+# ------------------------------------------------------------------ shrinking
+BOUNDED = synthdsl.loads(
+    """
+    table t {
+      rows 100
+      id     int    = serial()  key
+      score  int    ~ uniform(0, 100)
+      weight float  ~ lognormal(3.25, 0.15) clamp(12, 60) round(1)
+      level  text   ~ categorical("low": 0.7, "mid": 0.2, "high": 0.1)
+      born   date   ~ uniform(date("1950-01-01"), date("2000-12-31"))
+      tall   float  ~ normal(170, 10)
+      rule adult_score: score >= 18
+    }
+    """
+)
+
+
+def test_a_failing_int_property_shrinks_to_the_boundary():
+    r = find(rows(BOUNDED, "t"), lambda r: r["score"] >= 42, settings=SHRINK)
+    assert r["score"] == 42
+
+
+def test_shrinks_to_the_bound_a_rule_sets():
+    """score >= 18 is folded into the draw: the smallest score there is is 18, never below."""
+    r = find(rows(BOUNDED, "t"), lambda r: r["score"] < 30, settings=SHRINK)
+    assert r["score"] == 18
+
+
+def test_shrinks_to_the_clamp_bound():
+    r = find(rows(BOUNDED, "t"), lambda r: r["weight"] < 12.5, settings=SHRINK)
+    assert r["weight"] == 12.0
+
+
+def test_dates_and_categories_shrink_to_simple_values():
+    r = find(rows(BOUNDED, "t"), lambda r: r["born"] >= dt.date(1990, 6, 1), settings=SHRINK)
+    assert r["born"] == dt.date(1990, 6, 1)
+    r = find(rows(BOUNDED, "t"), lambda r: True, settings=SHRINK)
+    assert r["level"] == "low"  # the first label written
+
+
+def test_frames_shrink_to_the_fewest_rows():
+    df = find(frames(BOUNDED, "t"), lambda df: (df.score >= 50).any(), settings=SHRINK)
+    assert len(df) == 1 and df.score.tolist() == [50]
+
+
+def test_unbounded_distributions_stay_in_their_central_range():
+    seen = []
+
+    @settings(max_examples=200, database=None, derandomize=True)
+    @given(rows(BOUNDED, "t"))
+    def check(r):
+        seen.append(r["tall"])
+
+    check()
+    # normal(170, 10) cut at its 1e-6 quantiles: 170 +/- 47.5
+    assert min(seen) >= 170 - 48 and max(seen) <= 170 + 48
+    assert max(seen) - min(seen) > 20
+
+
+# ------------------------------------------------------------------ related tables
+def test_tables_keep_referential_integrity_and_aggregates():
+    spec = SPECS["webshop"]
+    sizes = []
+
+    @FAST
+    @given(tables(spec, min_rows=1, max_rows=3))
+    def check(d):
+        c, o, lines, pr = d["customers"], d["orders"], d["order_lines"], d["products"]
+        assert 1 <= len(c) <= 3 and 1 <= len(pr) <= 3
+        assert o.customer_id.isin(c.id).all()
+        assert lines.order_id.isin(o.id).all() and lines.product_id.isin(pr.id).all()
+        per_order = lines.groupby("order_id").size().reindex(o.id, fill_value=0)
+        assert (per_order.to_numpy() == o.n_lines.to_numpy()).all()
+        sizes.append((len(o), len(lines)))
+
+    check()
+    assert any(n_lines > 0 for _, n_lines in sizes)
+
+
+def test_frames_of_a_child_table_point_at_parents_drawn_with_it():
+    spec = SPECS["hospital"]
+
+    @FAST
+    @given(frames(spec, "visits", min_rows=1, max_rows=5))
+    def check(v):
+        assert 1 <= len(v) <= 5
+        assert (v.ward == np.where(v.age_at_visit < 18, "pediatrics", "general")).all()
+        assert (v.patient_id >= 1).all()
+
+    check()
+
+
+def test_rows_of_a_child_table_read_their_parent():
+    spec = SPECS["webshop"]
+
+    @FAST
+    @given(rows(spec, "order_lines"))
+    def check(r):
+        assert r["line_total"] == r["quantity"] * r["unit_price"]
+        assert 1 <= r["quantity"] <= 20
+
+    check()
+
+
+# ------------------------------------------------------------------ edge cases
+def _collect(strategy, n=150) -> list:
+    seen = []
+
+    @settings(max_examples=n, database=None, derandomize=True, deadline=None)
+    @given(strategy)
+    def check(x):
+        seen.append(x)
+
+    check()
+    return seen
+
+
+def test_edge_cases_bring_bounds_rare_labels_nulls_and_empty_child_sets():
+    spec = SPECS["hospital"]
+    rare = {"preeclampsia", "breast cancer"}  # 2% of the weight each
+    plain = _collect(tables(spec, max_rows=3))
+    edge = _collect(tables(spec, max_rows=3, edge_cases=True))
+
+    def share(seen, f):
+        values = [x for d in seen for x in f(d)]
+        return sum(values) / max(1, len(values))
+
+    def rare_share(seen):
+        return share(seen, lambda d: d["patients"].diagnosis.isin(rare))
+
+    def null_share(seen):
+        return share(seen, lambda d: d["patients"].phone.isna())
+
+    def childless(seen):
+        return share(seen, lambda d: ~d["patients"].id.isin(d["visits"].patient_id))
+
+    assert rare_share(edge) > rare_share(plain) + 0.1
+    assert null_share(edge) > null_share(plain) + 0.1
+    assert childless(edge) > childless(plain) + 0.1
+    bmi = [x for d in edge for x in d["patients"].bmi]
+    # the clamp's lower bound, and the upper end of lognormal(3.25, 0.15)'s central range
+    assert 12.0 in bmi and round(math.exp(3.25 + 0.15 * 4.753), 1) in bmi
+
+
+# ------------------------------------------------------------------ a rule it cannot satisfy
+def test_an_unsatisfiable_rule_fails_the_health_check_naming_the_rule():
+    spec = synthdsl.loads(
+        """
+        table t {
+          rows 10
+          a int ~ uniform(0, 100000)
+          b int ~ uniform(0, 100000)
+          rule needle: a + b == 123457
+        }
+        """,
+        path="needle.synth",
+    )
+
+    @settings(max_examples=50, database=None, deadline=None)
+    @given(rows(spec, "t"))
+    def check(r):
+        pass
+
+    with pytest.raises(FailedHealthCheck, match=r"rule 'needle' of table 't' \(needle.synth:6:\d+"):
+        check()
+
+
+# ------------------------------------------------------------------ arguments
+def test_arguments_are_checked_first_with_clear_messages(tmp_path):
+    spec = SPECS["hospital"]
+    with pytest.raises(InvalidArgument, match=r"no table 'patient'.*did you mean 'patients'"):
+        rows(spec, "patient")
+    with pytest.raises(InvalidArgument, match="min_rows=5 is greater than max_rows=2"):
+        frames(spec, "patients", min_rows=5, max_rows=2)
+    with pytest.raises(InvalidArgument, match="max_rows=-1 must be a whole number"):
+        tables(spec, max_rows=-1)
+    with pytest.raises(InvalidArgument, match="edge_cases='yes' must be True or False"):
+        tables(spec, edge_cases="yes")
+    with pytest.raises(InvalidArgument, match=r"takes a spec path or a synthdsl\.Spec, got int"):
+        rows(3, "t")
+    path = tmp_path / "x.synth"
+    path.write_text("table t {\n  rows 2\n  a int ~ uniform(0, 9)\n}\n")
+    assert isinstance(find(rows(str(path), "t"), lambda r: True)["a"], int)
+    with pytest.raises(synthdsl.SynthError, match="spec file not found"):
+        rows(tmp_path / "missing.synth", "t")
+
+
+def test_without_hypothesis_the_import_names_the_extra():
+    code = "import sys; sys.modules['hypothesis'] = None; import synthdsl.hypothesis"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "pip install 'synthdsl[testing]'" in proc.stderr
+
+
+def test_frames_are_typed_like_generate():
+    spec = SPECS["webshop"]
+    df = find(frames(spec, "products", min_rows=2), lambda df: True)
+    ref = spec.generate(rows={"customers": 2, "products": 2})["products"]
+    pd.testing.assert_series_equal(df.dtypes, ref.dtypes)
