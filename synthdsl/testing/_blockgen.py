@@ -22,9 +22,11 @@ rejected and the rule is counted, so ``RuleStats`` can say *which* rule Hypothes
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis.errors import FailedHealthCheck
 
@@ -51,29 +53,63 @@ class RuleUnmet(Exception):
 
 @dataclass
 class RuleStats:
-    """Per strategy: how often each rule made an example be rejected, against examples made.
+    """Per strategy and test run: how many examples each rule made Hypothesis reject.
 
-    Hypothesis's own health check says only that "a lot of inputs" were filtered. When one rule is
-    the reason, this raises the health check first, naming the rule and where it is written.
+    Hypothesis's own health check says only that "a lot of inputs" were filtered out, after 50
+    rejections among the first 10 valid examples. Just before that, this raises the same health
+    check naming the rule(s) to blame and where they are written. It runs under the same conditions
+    as Hypothesis's: only while the engine is still checking health (not once a failure is being
+    shrunk), and not when ``filter_too_much`` is suppressed.
     """
 
-    made: int = 0
     unmet: dict[tuple[str, str], int] = field(default_factory=dict)
-    MIN_REJECTED = 10
+    where: dict[tuple[str, str], str] = field(default_factory=dict)
+    runner: int | None = None
+    RAISE_AT = 45  # Hypothesis fails its health check at 50 rejections
 
     def record(self, err: RuleUnmet, where: str) -> None:
+        runner = _active_runner()
+        if runner is None or id(runner) != self.runner:
+            self.unmet.clear()
+            self.runner = None if runner is None else id(runner)
         key = (err.table, err.rule.name)
-        self.unmet[key] = n = self.unmet.get(key, 0) + 1
-        if n >= self.MIN_REJECTED and n > 2 * self.made:
-            raise FailedHealthCheck(
-                f"synthdsl: rule '{err.rule.name}' of table '{err.table}' ({where}) could not be "
-                f"satisfied: {n} examples were rejected because it still failed after "
-                f"{ATTEMPTS} redraws of the failing rows, against {self.made} examples generated. "
-                "The strategies draw each column over every value the spec allows, not from its "
-                "distribution, so a rule the generator usually meets can be rare here. Enforce it by "
-                "construction (a bound on a drawn column, a category rule, a computed column; "
-                "`synthdsl plan` shows which rules are) or loosen it."
+        self.unmet[key] = self.unmet.get(key, 0) + 1
+        self.where[key] = where
+        if runner is None or getattr(runner, "health_check_state", None) is None:
+            return
+        if HealthCheck.filter_too_much in runner.settings.suppress_health_check:
+            return
+        if sum(self.unmet.values()) >= self.RAISE_AT:
+            worst = sorted(self.unmet.items(), key=lambda kv: -kv[1])
+            lines = "\n".join(
+                f"  rule '{rule}' of table '{table}' ({self.where[(table, rule)]}): {n} examples"
+                for (table, rule), n in worst
             )
+            raise FailedHealthCheck(
+                f"synthdsl could not satisfy the spec's rules: examples were rejected because a "
+                f"rule still failed after {ATTEMPTS} redraws of the failing rows:\n{lines}\n"
+                "The strategies draw each column over every value the spec allows, not from its "
+                "distribution, so a rule the generator usually meets can be rare here. Enforce it "
+                "by construction (a bound on one drawn column, a category rule, a computed column; "
+                "`synthdsl plan` shows how each rule is enforced) or loosen it. To accept the "
+                "rejections, suppress HealthCheck.filter_too_much."
+            )
+
+
+def _active_runner():
+    """Hypothesis's engine running this draw, found on the stack (None when not found).
+
+    Hypothesis offers no public way to ask whether it is still checking health; the engine keeps
+    that in ``ConjectureRunner.health_check_state``. A version without it just gets Hypothesis's
+    own, less specific, health check.
+    """
+    frame = sys._getframe(2)
+    while frame is not None:
+        obj = frame.f_locals.get("self")
+        if type(obj).__name__ == "ConjectureRunner":
+            return obj
+        frame = frame.f_back
+    return None
 
 
 class HypothesisBlockGen(BlockGen):

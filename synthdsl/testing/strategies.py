@@ -53,7 +53,9 @@ def rows(spec: SpecLike, table: str, *, edge_cases: bool = False) -> st.SearchSt
     model = _Model.of(spec, "rows", table)
     _check_bool("edge_cases", edge_cases)
     sizing = _Sizing(table, 1, 1, 3)
-    return _strategy(model, sizing, edge_cases, lambda b: b[table].to_pylist()[0])
+    convert = lambda b: b[table].to_pylist()[0]  # noqa: E731
+    shown = {"table": table, "edge_cases": edge_cases}
+    return _strategy("rows", model, sizing, edge_cases, convert, shown)
 
 
 def frames(
@@ -74,7 +76,9 @@ def frames(
     _check_sizes(min_rows, max_rows, max_children)
     _check_bool("edge_cases", edge_cases)
     sizing = _Sizing(table, min_rows, max_rows, max_children)
-    return _strategy(model, sizing, edge_cases, lambda b: _frame(b[table]))
+    convert = lambda b: _frame(b[table])  # noqa: E731
+    shown = {"table": table, "min_rows": min_rows, "max_rows": max_rows, "edge_cases": edge_cases}
+    return _strategy("frames", model, sizing, edge_cases, convert, shown)
 
 
 def tables(
@@ -97,7 +101,9 @@ def tables(
     _check_sizes(min_rows, max_rows, max_children)
     _check_bool("edge_cases", edge_cases)
     sizing = _Sizing(None, min_rows, max_rows, max_children)
-    return _strategy(model, sizing, edge_cases, lambda b: {t: _frame(x) for t, x in b.items()})
+    convert = lambda b: {t: _frame(x) for t, x in b.items()}  # noqa: E731
+    shown = {"min_rows": min_rows, "max_rows": max_rows, "edge_cases": edge_cases}
+    return _strategy("tables", model, sizing, edge_cases, convert, shown)
 
 
 # ------------------------------------------------------------------ argument checks
@@ -186,23 +192,27 @@ class _Model:
         return f"{span.source.path}:{span.line}:{span.column}: {span.text()}"
 
 
-def _strategy(model: _Model, sizing: _Sizing, edge_cases: bool, convert: Callable):
+def _strategy(
+    caller: str, model: _Model, sizing: _Sizing, edge_cases: bool, convert: Callable, shown: dict
+):
+    """The composite strategy; its repr reads like the call (``rows(spec='x.synth', table='t')``),
+    so Hypothesis's reports say which strategy drew an example."""
     stats = RuleStats()
     need = model.needed(sizing.target)
 
-    @st.composite
-    def synth_examples(draw):
+    def draw_example(draw, **_shown):
         run = _Run(model, sizing, need, draw, edge_cases)
         try:
             out = run.generate()
         except RuleUnmet as err:
             stats.record(err, model.where(err))
             reject()
-        stats.made += 1
-        shown = model.tables if sizing.target is None else [sizing.target]
-        return convert({t: to_batch(run.rt, t, out[t]) for t in shown})
+        tables = model.tables if sizing.target is None else [sizing.target]
+        return convert({t: to_batch(run.rt, t, out[t]) for t in tables})
 
-    return synth_examples()
+    draw_example.__name__ = draw_example.__qualname__ = caller
+    args = {"spec": model.spec.checked.path} | {k: v for k, v in shown.items() if v}
+    return st.composite(draw_example)(**args)
 
 
 # ------------------------------------------------------------------ one example
