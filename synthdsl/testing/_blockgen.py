@@ -21,6 +21,7 @@ rejected and the rule is counted, so ``RuleStats`` can say *which* rule Hypothes
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import sys
 from dataclasses import dataclass, field
@@ -175,19 +176,26 @@ class HypothesisBlockGen(BlockGen):
             out[i] = self.draw(strategy)
         return Values(labels[out])
 
-    # ---- uniform over dates: whole days (or microseconds) between the bounds
+    # ---- uniform over dates: st.dates / st.datetimes between the bounds
     def _dates(self, info: ColumnInfo, draw_, ctx: Ctx) -> Values:
+        """Dates go through Hypothesis's own date strategies, which draw year, month and day apart:
+        a plain integer range of days would crowd around 1970 (Hypothesis favours small
+        integers), leaving a century-wide range barely explored."""
         unit = "us" if info.dtype.kind == "datetime" else "D"
         lo_v, hi_v = draw_.params["low"].fn(ctx), draw_.params["high"].fn(ctx)
-        lo = lo_v.data.astype(f"datetime64[{unit}]").astype(np.int64)
-        hi = hi_v.data.astype(f"datetime64[{unit}]").astype(np.int64)
+        lo = lo_v.data.astype(f"datetime64[{unit}]")
+        hi = np.maximum(hi_v.data.astype(f"datetime64[{unit}]"), lo)
         null = lo_v.is_null() | hi_v.is_null()
-        out = np.zeros(ctx.n, dtype=np.int64)
+        make = st.datetimes if unit == "us" else st.dates
+        out = np.zeros(ctx.n, dtype=f"datetime64[{unit}]")
         for i in range(ctx.n):
-            if not null[i]:
-                a, b = int(lo[i]), max(int(lo[i]), int(hi[i]))
-                out[i] = self.draw(self._edge(st.integers(a, b), [a, b]))
-        return Values(out.astype(f"datetime64[{unit}]"), null if null.any() else None)
+            if null[i]:
+                continue
+            a, b = lo[i].astype(object), hi[i].astype(object)
+            if not (isinstance(a, dt.date) and isinstance(b, dt.date)):  # beyond Python's dates
+                return super()._value(info, ctx, ctx.rows, {})
+            out[i] = np.datetime64(self.draw(self._edge(make(a, b), [a, b])), unit)
+        return Values(out, null if null.any() else None)
 
     # ---- one distribution: its allowed range, as Hypothesis integers or floats
     def _numeric(self, info: ColumnInfo, draw_, ctx: Ctx) -> Values | None:

@@ -78,3 +78,10 @@ def test_console_examples_run(md, arg, code, tmp_path):
         expect = 1 if "# exit 1" in line else 0
         assert r.returncode == expect, f"{line}\n{r.stdout}\n{r.stderr}"
         assert "Traceback" not in r.stderr
+
+
+def test_testing_guide_shows_the_registry_spec_as_it_is():
+    """docs/testing.md prints examples/registry.synth in full; its Python blocks load the file."""
+    text = (DOCS / "testing.md").read_text()
+    shown = [m.group(3) for m in FENCE.finditer(text) if m.group(1) == "synth"]
+    assert (ROOT / "examples" / "registry.synth").read_text() in shown

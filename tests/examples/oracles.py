@@ -223,7 +223,27 @@ def adult_marginals(d: dict[str, pd.DataFrame]) -> None:
     assert not ((a.relationship == "Wife") & (a.sex != "Female")).any()
 
 
+def registry(d: dict[str, pd.DataFrame]) -> None:
+    p, a = d["patients"], d["admissions"]
+    assert_key(p)
+    assert set(p.sex) <= {"F", "M"}
+    assert p.birth_date.between(dt.date(1916, 1, 1), dt.date(2025, 12, 31)).all()
+    assert p.age.tolist() == [full_years(b, END) for b in p.birth_date]
+    assert p.age.between(0, 110).all()
+    assert not ((p.diagnosis == "pregnancy") & (p.sex != "F")).any()
+    assert not ((p.diagnosis == "prostate cancer") & (p.sex != "M")).any()
+    assert p[p.diagnosis == "pregnancy"].age.between(14, 50).all()
+    w = p.weight_kg.dropna()
+    assert w.between(2, 250).all() and (w.round(1) == w).all()
+    assert_references(a, "patient_id", p)
+    m = with_parent(a, "patient_id", p)
+    assert (m.admitted >= m.birth_date).all() and (m.admitted <= dt.date(2025, 12, 31)).all()
+    assert (m[m.ward == "maternity"].sex == "F").all()
+    assert set(a.ward) <= {"general", "icu", "maternity"}
+
+
 ORACLES = {
+    "registry": registry,
     "hospital": hospital,
     "webshop": webshop,
     "domain_rules": domain_rules,

@@ -91,6 +91,14 @@ def test_taste():
     assert (d["patients"].city == "Hasselt").any()
 
 
+def test_registry():
+    d = synthdsl.load(EXAMPLES / "registry.synth").generate(seed=SEED)
+    oracles.registry(d)
+    p = d["patients"]
+    assert p.weight_kg.isna().any() and (p.diagnosis == "pregnancy").any()
+    assert (p.age >= 100).any()  # the docs' planted bug needs these patients to exist
+
+
 def test_adult_marginals():
     d = synthdsl.load(EXAMPLES / "adult_marginals.synth").generate(seed=SEED, rows={"adult": 500})
     oracles.adult_marginals(d)

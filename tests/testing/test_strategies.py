@@ -169,8 +169,11 @@ def test_shrinks_to_the_clamp_bound():
 
 
 def test_dates_and_categories_shrink_to_simple_values():
+    """Dates shrink as ``st.dates`` does, towards 2000-01-01: to the failing region's edge."""
     r = find(rows(BOUNDED, "t"), lambda r: r["born"] >= dt.date(1990, 6, 1), settings=SHRINK)
-    assert r["born"] == dt.date(1990, 6, 1)
+    assert r["born"] == dt.date(2000, 1, 1)
+    r = find(rows(BOUNDED, "t"), lambda r: r["born"] < dt.date(1962, 6, 1), settings=SHRINK)
+    assert r["born"] == dt.date(1962, 1, 1)  # the failing year nearest 2000, then January 1
     r = find(rows(BOUNDED, "t"), lambda r: True, settings=SHRINK)
     assert r["level"] == "low"  # the first label written
 
