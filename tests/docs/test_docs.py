@@ -1,5 +1,7 @@
 """Every example in docs/ runs: ``synth`` blocks check and generate, ``synth-error CODE`` blocks fail
-with CODE, ``python`` blocks run, and ``console`` blocks' ``$ synthdsl ...`` lines exit as shown."""
+with CODE, ``python`` blocks run (``python pytest`` blocks are test files: pytest runs them from the
+repository root and every test passes), and ``console`` blocks' ``$ synthdsl ...`` lines exit as
+shown."""
 
 from __future__ import annotations
 
@@ -49,15 +51,21 @@ def test_synth_error_examples_fail_with_their_code(md, arg, code):
 
 @pytest.mark.parametrize(("md", "arg", "code"), blocks("python"))
 def test_python_examples_run(md, arg, code, tmp_path):
+    argv = [sys.executable, "-c", code]
+    if arg == "pytest":
+        test_file = tmp_path / "test_doc_example.py"
+        test_file.write_text(code)
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        argv += ["--rootdir", str(ROOT), str(test_file)]
     r = subprocess.run(
-        [sys.executable, "-c", code],
+        argv,
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 @pytest.mark.parametrize(("md", "arg", "code"), blocks("console"))
