@@ -2,7 +2,8 @@
 
 A ``Spec`` is a checked spec; generating from it never re-parses. ``generate`` returns pandas DataFrames
 (for tests and notebooks); ``write`` streams batches into a sink (for files and databases) so memory
-stays flat however many rows are asked for.
+stays flat however many rows are asked for; ``check_fixtures`` says whether files written earlier are
+still what ``write`` would write.
 """
 
 from __future__ import annotations
@@ -139,6 +140,36 @@ class Spec:
         write_card(out, card)
         write_card_md(out, card)
         return card
+
+    def check_fixtures(
+        self,
+        out_dir: str | Path,
+        *,
+        format: str = "csv",
+        seed: int | None = None,
+        rows: Mapping[str, int] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_ROWS,
+        workers: int = 1,
+        progress: Callable[[int], None] | None = None,
+    ):
+        """Compare ``out_dir`` with what ``write`` would put there, writing nothing into it.
+
+        For fixtures kept in a repository: ``assert spec.check_fixtures(d).ok`` fails when the
+        files are stale. Returns a ``synthdsl.fixtures.FixtureCheck`` (``ok``, the entries that
+        differ with their first differing row, ``render()`` for the summary).
+        """
+        from synthdsl.fixtures import check_fixtures
+
+        return check_fixtures(
+            self,
+            out_dir,
+            format=format,
+            seed=seed,
+            rows=rows,
+            chunk_size=chunk_size,
+            workers=workers,
+            progress=progress,
+        )
 
 
 def _types_mapper(t: pa.DataType):

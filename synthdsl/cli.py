@@ -1,11 +1,12 @@
 """The ``synthdsl`` command line: check, plan, generate, evaluate.
 
-Exit codes: 0 success, 1 a spec or data error (printed as a diagnostic, never a traceback), 2 a usage
-error (Click's convention), 130 Ctrl-C and 143 SIGTERM (temps removed, no output written). A progress bar appears on long runs when stderr is a terminal.
+Exit codes: 0 success, 1 a spec or data error (printed as a diagnostic, never a traceback) or
+stale fixtures (``generate --check``), 2 a usage error (Click's convention), 130 Ctrl-C and 143 SIGTERM (temps removed, no output written). A progress bar appears on long runs when stderr is a terminal.
 """
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -101,6 +102,13 @@ def generate(
         int, typer.Option("--chunk-size", min=1, help="Rows per chunk.")
     ] = 131_072,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Write nothing: compare OUT with what would be written; exit 1 if it differs.",
+        ),
+    ] = False,
 ) -> None:
     """Generate every table into OUT (atomically), with card.json beside the data."""
     if format not in FORMATS:
@@ -109,8 +117,9 @@ def generate(
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         s = _load(spec)
+        run = s.check_fixtures if check_only else s.write
         with _progress(s, row_overrides) as advance:
-            card = s.write(
+            result = run(
                 out,
                 format=format,
                 seed=seed,
@@ -131,7 +140,14 @@ def generate(
         raise typer.Exit(143) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    summary = ", ".join(f"{t.name}: {t.rows:,} rows" for t in card.tables)
+    if check_only:
+        update = ["synthdsl", "generate", str(spec), "--out", str(out)]
+        update += ["--format", format] if format != "csv" else []
+        update += ["--seed", str(seed)] if seed is not None else []
+        update += [arg for item in rows or [] for arg in ("--rows", item)]
+        typer.echo(result.render(update=shlex.join(update)))
+        raise typer.Exit(0 if result.ok else 1)
+    summary = ", ".join(f"{t.name}: {t.rows:,} rows" for t in result.tables)
     typer.echo(f"wrote {out} ({format}; {summary})")
 
 
