@@ -66,6 +66,7 @@ $(PEERS)/.ok:
 bench: $(VENV)/.test $(PEERS)/.ok
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_evaluate.py
+	$(PY) benchmarks/bench_testing.py
 
 clean:
 	rm -rf $(VENV) $(PEERS) demo_out .pytest_cache .ruff_cache

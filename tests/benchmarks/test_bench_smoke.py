@@ -35,3 +35,10 @@ def test_bench_evaluate_small_runs():
     # Every stage of the evaluation is timed, and the total is judged against the target.
     for stage in ("fidelity", "utility", "privacy attacks", "privacy", "report", "total"):
         assert f"\n{stage} " in r.stdout, stage
+
+
+@pytest.mark.slow
+def test_bench_testing_quick_runs():
+    r = run_bench("bench_testing.py", "--quick", "--repeats", "1")
+    for case in ("rows(hospital, patients)", "frames(hospital", "tables(webshop)"):
+        assert case in r.stdout, case
