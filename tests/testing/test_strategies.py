@@ -22,6 +22,7 @@ from hypothesis.errors import FailedHealthCheck, InvalidArgument, Unsatisfiable
 
 import synthdsl
 from synthdsl.hypothesis import frames, rows, tables
+from tests.docs.test_docs import blocks as docs_blocks
 from tests.examples import oracles
 from tests.property.strategies import specs
 
@@ -32,13 +33,14 @@ FAST = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+MANY = settings(FAST, max_examples=150)
 SHRINK = settings(max_examples=2000, deadline=None, database=None, derandomize=True)
 
 
 # ------------------------------------------------------------------ every rule, every example
 @pytest.mark.parametrize("name", sorted(oracles.ORACLES))
 def test_tables_satisfy_every_rule_of_the_example_specs(name):
-    @FAST
+    @MANY
     @given(tables(SPECS[name]))
     def check(d):
         assert list(d) == SPECS[name].tables
@@ -361,3 +363,23 @@ def test_frames_are_typed_like_generate():
     df = find(frames(spec, "products", min_rows=2), lambda df: True)
     ref = spec.generate(rows={"customers": 2, "products": 2})["products"]
     pd.testing.assert_series_equal(df.dtypes, ref.dtypes)
+
+
+@pytest.mark.parametrize(("md", "arg", "code"), docs_blocks("synth"))
+def test_every_spec_of_the_docs_draws(md, arg, code):
+    """Every language construct the docs show can be drawn from (identifier fields, lookups,
+    imports, aggregates, ...), and each example keeps its rows' relations."""
+    spec = synthdsl.loads(code, str(oracles.ROOT / "docs" / "example.synth"))
+
+    @settings(
+        max_examples=10, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(tables(spec, max_rows=3))
+    def check(d):
+        assert list(d) == spec.tables
+        for name, t in spec.checked.tables.items():
+            if t.parent:
+                key = next(c for c in t.columns.values() if c.ref and c.ref[0] == t.parent)
+                assert d[name][key.name].isin(d[t.parent][key.ref[1]]).all()
+
+    check()
