@@ -90,6 +90,18 @@ def test_random_specs_every_rule_holds(case, data):
         assert ok.all(), f"{table}.{rule.text()} fails:\n{d[table][~ok]}"
 
 
+def _collect(strategy, n=150) -> list:
+    seen = []
+
+    @settings(max_examples=n, database=None, derandomize=True, deadline=None)
+    @given(strategy)
+    def check(x):
+        seen.append(x)
+
+    check()
+    return seen
+
+
 def _one_row(spec) -> dict[str, int]:
     return {t: 1 for t in spec.tables if not spec.checked.tables[t].parent}
 
@@ -186,14 +198,7 @@ def test_frames_shrink_to_the_fewest_rows():
 
 
 def test_unbounded_distributions_stay_in_their_central_range():
-    seen = []
-
-    @settings(max_examples=200, database=None, derandomize=True)
-    @given(rows(BOUNDED, "t"))
-    def check(r):
-        seen.append(r["tall"])
-
-    check()
+    seen = [r["tall"] for r in _collect(rows(BOUNDED, "t"), 200)]
     # normal(170, 10) cut at its 1e-6 quantiles: 170 +/- 47.5
     assert min(seen) >= 170 - 48 and max(seen) <= 170 + 48
     assert max(seen) - min(seen) > 20
@@ -245,18 +250,6 @@ def test_rows_of_a_child_table_read_their_parent():
 
 
 # ------------------------------------------------------------------ edge cases
-def _collect(strategy, n=150) -> list:
-    seen = []
-
-    @settings(max_examples=n, database=None, derandomize=True, deadline=None)
-    @given(strategy)
-    def check(x):
-        seen.append(x)
-
-    check()
-    return seen
-
-
 def test_edge_cases_bring_bounds_rare_labels_nulls_and_empty_child_sets():
     spec = SPECS["hospital"]
     rare = {"preeclampsia", "breast cancer"}  # 2% of the weight each
