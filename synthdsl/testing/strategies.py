@@ -242,10 +242,10 @@ class _Run:
             self._gen(root, np.arange(n, dtype=np.int64), {}, out)
             for t in self.rt.family(root):
                 if t in self.rt.materialize and t in out:
-                    if len(out[t][next(iter(out[t]))]) == 0:
+                    if _height(out[t]) == 0:
                         reject()  # a referenced child table came out empty: no row to point at
                     self.rt.materialized[t] = out[t]
-        if target is not None and len(out[target][next(iter(out[target]))]) < self.sizing.min_rows:
+        if target is not None and _height(out[target]) < self.sizing.min_rows:
             reject()
         return out
 
@@ -300,9 +300,7 @@ class _Run:
     def _counts(self, child: str, n_parent: int) -> np.ndarray:
         t = self.model.tables[child]
         choices = _count_choices(t, self.sizing.max_children)
-        if (
-            choices is None
-        ):  # not a plain distribution: the engine's count, drawn through Hypothesis
+        if choices is None:  # not a plain distribution: the engine's count, drawn by Hypothesis
             ctx = Ctx(n_parent, {}, np.arange(n_parent), [0], {}, HypothesisRandom(self.draw))
             data = np.asarray(t.count.fn(ctx).data)
             counts = np.maximum(np.floor(data).astype(np.int64), 0)
@@ -312,10 +310,10 @@ class _Run:
             allowed = choices
             if child == self.sizing.target and self.budget is not None:
                 allowed = [c for c in choices if c <= self.budget] or [0]
+            # a run of counts is an integer range (it shrinks numerically), a few labels a choice
+            contiguous = allowed == list(range(allowed[0], allowed[-1] + 1))
             strategy = (
-                st.sampled_from(allowed)
-                if len(allowed) < 8
-                else st.integers(allowed[0], allowed[-1])
+                st.integers(allowed[0], allowed[-1]) if contiguous else st.sampled_from(allowed)
             )
             if self.edge_cases and allowed[0] == 0:
                 strategy = st.one_of(st.just(0), strategy)
@@ -323,6 +321,10 @@ class _Run:
             if child == self.sizing.target and self.budget is not None:
                 self.budget -= int(out[i])
         return out
+
+
+def _height(cols: dict[str, Values]) -> int:
+    return len(next(iter(cols.values())))
 
 
 def _count_choices(t: TableInfo, max_children: int) -> list[int] | None:
