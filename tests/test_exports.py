@@ -47,3 +47,16 @@ def test_reusable_spec_imports(write_spec):
     people, addresses = frames["people"], frames["addresses"]
     m = people.merge(addresses, left_on="address_id", right_on="id", suffixes=("", "_a"))
     assert (m.province == m.province_a).all() and len(m) == 50
+
+
+def test_the_strategies_module_exports_its_strategies_and_core_stays_without_hypothesis():
+    import synthdsl.hypothesis as strategies
+
+    assert strategies.__all__ == ["frames", "rows", "tables"]
+    assert all(callable(getattr(strategies, name)) for name in strategies.__all__)
+    code = (
+        "import sys, synthdsl; synthdsl.loads('table t {\\n rows 1\\n x int = 1\\n}').generate();"
+        "print('hypothesis' in sys.modules)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "False"
