@@ -160,12 +160,13 @@ class HypothesisBlockGen(BlockGen):
         rare = base & (weights < RARE_SHARE * weights.sum())
         forbids = self.enf.forbid.get(info.name, [])
         given = {f.given: ctx.cols[f.given].data for f in forbids}
+        keep = [np.array([k not in f.labels for k in keys]) for f in forbids]
         out = np.empty(ctx.n, dtype=np.int64)
         for i in range(ctx.n):
             allowed = base.copy()
-            for f in forbids:
+            for f, mask in zip(forbids, keep):
                 if given[f.given][i] in f.given_labels:
-                    allowed &= np.array([k not in f.labels for k in keys])
+                    allowed &= mask
             choices = np.flatnonzero(allowed).tolist()
             if not choices:  # the engine raises the rule error for this row
                 return super()._value(info, ctx, ctx.rows, {})
