@@ -130,7 +130,16 @@ def coerce(v: Values, dtype: DType) -> Values:
     data = v.data
     k = dtype.kind
     if k == "int" and data.dtype.kind != "i":
-        data = np.round(np.nan_to_num(np.asarray(data, dtype=np.float64))).astype(np.int64)
+        data = np.round(np.nan_to_num(np.asarray(data, dtype=np.float64)))
+        beyond = np.abs(data) >= 2.0**63
+        if v.null is not None:
+            beyond &= ~v.null
+        if beyond.any():  # the cast would wrap around silently
+            raise ValueError(
+                f"a value ({data[np.flatnonzero(beyond)[0]]:.3g}) is beyond the 64-bit integer "
+                "range; clamp the column"
+            )
+        data = data.astype(np.int64)
     elif k == "float" and data.dtype != np.float64:
         data = np.asarray(data, dtype=np.float64)
     elif k == "decimal":

@@ -4,10 +4,11 @@ Input: the same runtime, table and rows as ``execute.BlockGen``, plus Hypothesis
 block's columns, every rule true. Only *how values are drawn* changes, so computed columns, lookups,
 aggregates, providers and rule checks are the engine's own code and cannot disagree with it:
 
-- a column drawn from one distribution becomes ``st.integers``/``st.floats`` (or a date range) over
-  the values the spec allows: the distribution's support, cut by the rules the planner folds into
-  bounds (``age >= 18``, ``visit_date >= birth_date``) and by ``clamp``. An unbounded side is cut
-  at the ``TAIL`` quantile so values stay plausible. Failures shrink to the boundary values;
+- a column drawn from one distribution becomes ``st.integers``/``st.floats`` over its central range
+  (``_ranges``: all but 10⁻⁶ of the mass at each end of the distribution, truncated by the rules
+  the planner folds into bounds, like ``age >= 18`` or ``visit_date >= birth_date``, then
+  ``clamp``ed), keeping the exact ends the mass reaches (uniform's, a rule's), so failures shrink
+  onto them; a uniform date draw becomes ``st.dates``/``st.datetimes``;
 - an inline ``categorical`` becomes ``st.sampled_from`` over its labels of positive weight, minus those
   a rule forbids given the row (shrinking to the first label written);
 - ``nulls p%`` becomes a Hypothesis boolean per row (shrinking to "not null");
@@ -27,7 +28,7 @@ import sys
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, reject
 from hypothesis import strategies as st
 from hypothesis.errors import FailedHealthCheck
 
@@ -35,10 +36,11 @@ from synthdsl.check import ColumnInfo
 from synthdsl.execute import BlockGen
 from synthdsl.plan import RuleExec
 from synthdsl.testing._random import HypothesisRandom
+from synthdsl.testing._ranges import central, snap
 from synthdsl.values import Values
 from synthdsl.vectorize import Ctx
 
-TAIL = 1e-6  # an unbounded side of a distribution is cut at this quantile
+EMPTY = st.nothing()  # a row's range holds no value: the example is rejected
 ATTEMPTS = 25  # redraws of a failing row before the example is rejected
 RARE_SHARE = 0.05  # a category below this share of the weight counts as rare for edge cases
 
@@ -58,29 +60,51 @@ class RuleStats:
 
     Hypothesis's own health check says only that "a lot of inputs" were filtered out, after 50
     rejections among the first 10 valid examples. Just before that, this raises the same health
-    check naming the rule(s) to blame and where they are written. It runs under the same conditions
-    as Hypothesis's: only while the engine is still checking health (not once a failure is being
-    shrunk), and not when ``filter_too_much`` is suppressed.
+    check naming the rule(s) to blame and where they are written. It also raises when a rule has
+    rejected every example in which its table had rows, while the valid ones all had none (a
+    ``frames()`` over a rule that cannot hold would otherwise pass on empty frames alone). Neither
+    runs once a failure is being shrunk, nor when ``filter_too_much`` is suppressed; the first only
+    while Hypothesis still checks health, as its own check.
     """
 
     unmet: dict[tuple[str, str], int] = field(default_factory=dict)
     where: dict[tuple[str, str], str] = field(default_factory=dict)
+    with_rows: dict[str, int] = field(default_factory=dict)  # valid examples where a table has rows
     runner: int | None = None
     RAISE_AT = 45  # Hypothesis fails its health check at 50 rejections
+    ONLY_EMPTY_AT = 8  # rejections of a rule whose table came out empty in every valid example
 
-    def record(self, err: RuleUnmet, where: str) -> None:
+    def _sync(self):
         runner = _active_runner()
         if runner is None or id(runner) != self.runner:
             self.unmet.clear()
+            self.with_rows.clear()
             self.runner = None if runner is None else id(runner)
+        return runner
+
+    def made(self, heights: dict[str, int]) -> None:
+        """A valid example was made; ``heights`` are its tables' row counts."""
+        self._sync()
+        for table, n in heights.items():
+            if n:
+                self.with_rows[table] = self.with_rows.get(table, 0) + 1
+
+    def record(self, err: RuleUnmet, where: str) -> None:
+        runner = self._sync()
         key = (err.table, err.rule.name)
         self.unmet[key] = self.unmet.get(key, 0) + 1
         self.where[key] = where
-        if runner is None or getattr(runner, "health_check_state", None) is None:
+        if runner is None or HealthCheck.filter_too_much in runner.settings.suppress_health_check:
             return
-        if HealthCheck.filter_too_much in runner.settings.suppress_health_check:
+        # A failure found (and being shrunk): ``interesting_test_cases`` in Hypothesis 6.1xx,
+        # ``interesting_examples`` before; when neither is there, stay out of the way.
+        found = getattr(runner, "interesting_test_cases", None)
+        found = getattr(runner, "interesting_examples", True) if found is None else found
+        if found:
             return
-        if sum(self.unmet.values()) >= self.RAISE_AT:
+        checking = getattr(runner, "health_check_state", None) is not None
+        only_empty = self.unmet[key] >= self.ONLY_EMPTY_AT and not self.with_rows.get(err.table)
+        if (checking and sum(self.unmet.values()) >= self.RAISE_AT) or only_empty:
             worst = sorted(self.unmet.items(), key=lambda kv: -kv[1])
             lines = "\n".join(
                 f"  rule '{rule}' of table '{table}' ({self.where[(table, rule)]}): {n} examples"
@@ -89,7 +113,8 @@ class RuleStats:
             raise FailedHealthCheck(
                 f"synthdsl could not satisfy the spec's rules: examples were rejected because a "
                 f"rule still failed after {ATTEMPTS} redraws of the failing rows:\n{lines}\n"
-                "The strategies draw each column over every value the spec allows, not from its "
+                + ("Every valid example had no rows in that table.\n" if only_empty else "")
+                + "The strategies draw each column over every value the spec allows, not from its "
                 "distribution, so a rule the generator usually meets can be rare here. Enforce it "
                 "by construction (a bound on one drawn column, a category rule, a computed column; "
                 "`synthdsl plan` shows how each rule is enforced) or loosen it. To accept the "
@@ -219,10 +244,21 @@ class HypothesisBlockGen(BlockGen):
             key = (tuple(p.items()), lo_i, hi_i)
             if key not in cache:
                 cache[key] = self._range_strategy(info, dist, p, lo_i, hi_i, li, hi_inc, whole)
-            if cache[key] is None:
-                return None  # no simple range: the engine draws it (and names an empty interval)
+            if cache[key] is EMPTY:
+                self._empty(info)
             out[i] = self.draw(cache[key])
         return Values(out, null if null.any() else None)
+
+    def _empty(self, info: ColumnInfo) -> None:
+        """This row's range is empty given the values drawn before it (``b`` drawn at 0 leaves
+        ``a < b`` no room): the rule that bounds the column rejects the example. The engine never
+        meets this, as its draws never land exactly on an end."""
+        tr = self.enf.truncate.get(info.name)
+        names = tr.rules if tr is not None else []
+        rule = next((r for r in self.enf.rules if r.name in names), None)
+        if rule is None:
+            reject()
+        raise RuleUnmet(rule, self.t.name)
 
     def _truncation(self, info: ColumnInfo, ctx: Ctx):
         """The rule bounds the plan folded into this column: per-row arrays (NaN = unbounded)."""
@@ -242,6 +278,8 @@ class HypothesisBlockGen(BlockGen):
         return side(tr.low), side(tr.high), tr.low_inclusive, tr.high_inclusive
 
     def _range_strategy(self, info, dist, p, low, high, li, hi_inc, whole):
+        """A strategy over the draw's central range (see ``_ranges``), ``EMPTY`` when this row's
+        interval holds nothing, None when the engine should draw it."""
         low = None if low is None or math.isnan(low) else low
         high = None if high is None or math.isnan(high) else high
         if dist.kind == "bool":
@@ -250,56 +288,40 @@ class HypothesisBlockGen(BlockGen):
             can_false = chance < 1 and (low is None or low <= 0)
             if can_true and can_false:
                 return st.booleans()
-            return st.just(can_true) if can_true or can_false else None
-        s_lo, s_hi = dist.support(p)
-        lo, hi = s_lo, s_hi
+            return st.just(can_true) if can_true or can_false else EMPTY
+        cut = central(dist, p, low, high, li, hi_inc)
+        if cut is None:
+            return EMPTY
+        lo, hi = cut
         lo_excl = hi_excl = False
-        if low is not None and low >= lo:
-            lo, lo_excl = low, not li
-        if high is not None and high <= hi:
-            hi, hi_excl = high, not hi_inc
-        if hi == s_hi and getattr(dist, "_open_high", False):
-            hi_excl = True
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            # The truncated draw maps one uniform through an inverse CDF, from either tail
-            # (whichever keeps precision): the two cuts, in order, are the central range.
-            cuts = [self._quantile(dist, p, low, high, li, hi_inc, q) for q in (TAIL, 1 - TAIL)]
-            if None in cuts:
-                return None
-            lo = lo if math.isfinite(lo) else min(cuts)
-            hi = hi if math.isfinite(hi) else max(cuts)
-        if info.clamp is not None:
+        if dist.kind == "continuous":
+            s_lo, s_hi = dist.support(p)
+            own = dist.name == "uniform"  # the only continuous draw whose ends have mass
+            lo_ends = [(low, not li)] if low is not None else []
+            hi_ends = [(high, not hi_inc)] if high is not None else []
+            lo_ends += [(s_lo, False)] if own else []
+            hi_ends += [(s_hi, bool(getattr(dist, "_open_high", False)))] if own else []
+            lo, lo_excl = snap(lo, lo_ends, hi - lo)
+            hi, hi_excl = snap(hi, hi_ends, hi - lo)
+        if info.clamp is not None:  # values beyond the clamp are clipped onto it
             c_lo, c_hi = info.clamp
-            if c_lo > lo:
-                lo, lo_excl = c_lo, False
-            if c_hi < hi:
-                hi, hi_excl = c_hi, False
-        if not lo <= hi:
-            return None
+            new_lo, new_hi = min(max(lo, c_lo), c_hi), max(min(hi, c_hi), c_lo)
+            lo_excl = lo_excl and new_lo == lo
+            hi_excl = hi_excl and new_hi == hi
+            lo, hi = new_lo, new_hi
         if whole:
             a = math.floor(lo) + 1 if lo_excl and float(lo).is_integer() else math.ceil(lo)
             b = math.ceil(hi) - 1 if hi_excl and float(hi).is_integer() else math.floor(hi)
-            return self._edge(st.integers(a, b), [a, b]) if a <= b else None
-        if lo == hi:
-            return None if lo_excl or hi_excl else st.just(lo)
-        values = st.floats(
-            lo, hi, exclude_min=lo_excl, exclude_max=hi_excl, allow_nan=False, allow_subnormal=False
-        )
-        ends = [x for x, excl in ((lo, lo_excl), (hi, hi_excl)) if not excl]
-        return self._edge(values, ends) if ends else values
-
-    @staticmethod
-    def _quantile(dist, p, low, high, li, hi_inc, q: float) -> float | None:
-        class _Fixed:  # the engine's truncated draw is an inverse CDF of one uniform: pin it
-            @staticmethod
-            def random(n):
-                return np.full(n, q)
-
-        try:
-            x = dist.sample_truncated(_Fixed, 1, p, low, high, li, hi_inc)
-        except ValueError:  # an empty interval or a bad parameter: the engine reports it
-            return None
-        return float(x[0])
+            return self._edge(st.integers(a, b), [a, b]) if a <= b else EMPTY
+        a = float(np.nextafter(lo, math.inf)) if lo_excl else lo
+        b = float(np.nextafter(hi, -math.inf)) if hi_excl else hi
+        if not a <= b:
+            return EMPTY
+        if a == b:
+            return st.just(a)
+        tiny = max(abs(a), abs(b)) < sys.float_info.min  # only subnormal floats in between
+        values = st.floats(a, b, allow_nan=False, allow_subnormal=tiny)
+        return self._edge(values, [a, b])
 
     # ---- rules: redraw failing rows a few times, then reject the example
     def _rules(self, cols, rows, related, rules: list[RuleExec]) -> None:

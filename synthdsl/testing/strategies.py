@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +34,7 @@ from synthdsl.errors import did_you_mean
 from synthdsl.execute import Runtime, Stats, _family_order, to_batch
 from synthdsl.testing._blockgen import HypothesisBlockGen, RuleStats, RuleUnmet
 from synthdsl.testing._random import HypothesisRandom
+from synthdsl.testing._ranges import central
 from synthdsl.values import Values
 from synthdsl.vectorize import Ctx
 
@@ -50,6 +52,7 @@ def rows(spec: SpecLike, table: str, *, edge_cases: bool = False) -> st.SearchSt
     A child table's row belongs to a parent row that is drawn too (not returned), so parent columns
     the row reads (``patients.birth_date``) and rules across them hold.
     """
+    _check_table("rows", table)
     model = _Model.of(spec, "rows", table)
     _check_bool("edge_cases", edge_cases)
     sizing = _Sizing(table, 1, 1, 3)
@@ -72,10 +75,11 @@ def frames(
     For a child table, parent rows are drawn as needed (not returned); ``max_children`` bounds the rows
     any table other than ``table`` gets per parent row.
     """
+    _check_table("frames", table)
     model = _Model.of(spec, "frames", table)
     _check_sizes(min_rows, max_rows, max_children)
     _check_bool("edge_cases", edge_cases)
-    sizing = _Sizing(table, min_rows, max_rows, max_children)
+    sizing = _Sizing(table, int(min_rows), int(max_rows), int(max_children))
     convert = lambda b: _frame(b[table])  # noqa: E731
     shown = {"table": table, "min_rows": min_rows, "max_rows": max_rows, "edge_cases": edge_cases}
     return _strategy("frames", model, sizing, edge_cases, convert, shown)
@@ -100,7 +104,7 @@ def tables(
     model = _Model.of(spec, "tables", None)
     _check_sizes(min_rows, max_rows, max_children)
     _check_bool("edge_cases", edge_cases)
-    sizing = _Sizing(None, min_rows, max_rows, max_children)
+    sizing = _Sizing(None, int(min_rows), int(max_rows), int(max_children))
     convert = lambda b: {t: _frame(x) for t, x in b.items()}  # noqa: E731
     shown = {"min_rows": min_rows, "max_rows": max_rows, "edge_cases": edge_cases}
     return _strategy("tables", model, sizing, edge_cases, convert, shown)
@@ -112,13 +116,18 @@ def _check_bool(name: str, value: Any) -> None:
         raise InvalidArgument(f"{name}={value!r} must be True or False")
 
 
+def _check_table(caller: str, table: Any) -> None:
+    if not isinstance(table, str):
+        raise InvalidArgument(f"{caller}(): table={table!r} must be a table name (a str)")
+
+
 def _check_sizes(min_rows: Any, max_rows: Any, max_children: Any) -> None:
     for name, value in (
         ("min_rows", min_rows),
         ("max_rows", max_rows),
         ("max_children", max_children),
     ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise InvalidArgument(f"{name}={value!r} must be a whole number >= 0")
     if min_rows > max_rows:
         raise InvalidArgument(f"min_rows={min_rows} is greater than max_rows={max_rows}")
@@ -207,6 +216,7 @@ def _strategy(
         except RuleUnmet as err:
             stats.record(err, model.where(err))
             reject()
+        stats.made({t: _height(cols) for t, cols in out.items()})
         tables = model.tables if sizing.target is None else [sizing.target]
         return convert({t: to_batch(run.rt, t, out[t]) for t in tables})
 
@@ -228,7 +238,6 @@ class _Run:
         self.rt = dataclasses.replace(
             model.rt, seed=draw(_SEEDS), materialized={}, totals={}, stats=Stats()
         )
-        self.budget: int | None = None
 
     def generate(self) -> dict[str, dict[str, Values]]:
         out: dict[str, dict[str, Values]] = {}
@@ -237,16 +246,21 @@ class _Run:
             if root not in self.need:
                 continue
             n = self.draw(st.integers(*self._root_rows(root)))
-            if target is not None and target != root and target in self.rt.family(root):
-                self.budget = self.sizing.max_rows  # a child target: its rows in all
             self._gen(root, np.arange(n, dtype=np.int64), {}, out)
             for t in self.rt.family(root):
                 if t in self.rt.materialize and t in out:
                     if _height(out[t]) == 0:
                         reject()  # a referenced child table came out empty: no row to point at
                     self.rt.materialized[t] = out[t]
-        if target is not None and _height(out[target]) < self.sizing.min_rows:
-            reject()
+        if target is not None:
+            if _height(out[target]) < self.sizing.min_rows:
+                reject()
+            # A child table's rows come whole sets per parent row; its frame is their first
+            # max_rows (the parents are not returned, so a cut set shows nowhere).
+            out[target] = {
+                c: v.take(np.arange(min(_height(out[target]), self.sizing.max_rows)))
+                for c, v in out[target].items()
+            }
         return out
 
     def _root_rows(self, root: str) -> tuple[int, int]:
@@ -280,7 +294,7 @@ class _Run:
         first = [c for c in children if c in t.aggregated]
         for child in first:
             child_rows(child)
-        if t.aggregates and self._shown(table):
+        if t.aggregates:
             for key, (func, child, column) in t.aggregates.items():
                 values = out[child][column] if column is not None else None
                 cols[key] = aggregate.compute(func, values, parent_idx[child], len(rows))
@@ -288,13 +302,6 @@ class _Run:
         for child in children:
             if child not in first:
                 child_rows(child)
-
-    def _shown(self, table: str) -> bool:
-        """Whether a table's late columns (aggregates and what reads them) are needed: it is
-        returned, or another table references it. A parent drawn only for a child table's frame
-        skips them, with their rules: its child rows, cut to ``max_rows``, never read them."""
-        target = self.sizing.target
-        return target is None or table == target or table in self.rt.materialize
 
     # ---- rows per parent row
     def _counts(self, child: str, n_parent: int) -> np.ndarray:
@@ -305,22 +312,12 @@ class _Run:
             data = np.asarray(t.count.fn(ctx).data)
             counts = np.maximum(np.floor(data).astype(np.int64), 0)
             return np.clip(counts, *t.count_clamp) if t.count_clamp else counts
-        out = np.zeros(n_parent, dtype=np.int64)
-        for i in range(n_parent):
-            allowed = choices
-            if child == self.sizing.target and self.budget is not None:
-                allowed = [c for c in choices if c <= self.budget] or [0]
-            # a run of counts is an integer range (it shrinks numerically), a few labels a choice
-            contiguous = allowed == list(range(allowed[0], allowed[-1] + 1))
-            strategy = (
-                st.integers(allowed[0], allowed[-1]) if contiguous else st.sampled_from(allowed)
-            )
-            if self.edge_cases and allowed[0] == 0:
-                strategy = st.one_of(st.just(0), strategy)
-            out[i] = self.draw(strategy)
-            if child == self.sizing.target and self.budget is not None:
-                self.budget -= int(out[i])
-        return out
+        # a run of counts is an integer range (it shrinks numerically), a few labels a choice
+        contiguous = choices == list(range(choices[0], choices[-1] + 1))
+        strategy = st.integers(choices[0], choices[-1]) if contiguous else st.sampled_from(choices)
+        if self.edge_cases and choices[0] == 0 and child != self.sizing.target:
+            strategy = st.one_of(st.just(0), strategy)  # empty child sets (not in a child's frame)
+        return np.array([self.draw(strategy) for _ in range(n_parent)], dtype=np.int64)
 
 
 def _height(cols: dict[str, Values]) -> int:
@@ -328,26 +325,28 @@ def _height(cols: dict[str, Values]) -> int:
 
 
 def _count_choices(t: TableInfo, max_children: int) -> list[int] | None:
-    """The rows per parent row a child table may get, smallest first, at most ``max_children``
-    unless the spec's count needs more; None when the count is not a plain distribution."""
+    """The rows per parent row a child table may get, smallest first: the count distribution's
+    central range (``_ranges``), clamped, up to ``max_children`` or the smallest count above zero
+    the spec allows, whichever is more. None when the count is an expression (``1 + poisson(2)``,
+    ``mixture(...)``): the engine's own count is drawn then, through Hypothesis."""
     c = t.count
-    if c.cat is not None:
+    if c.is_const:
+        labels = [max(0, math.floor(float(c.const)))]
+    elif c.cat is not None:
         labels = [int(x) for x, w in zip(c.cat.labels.tolist(), c.cat.weights) if w > 0]
     elif (
         c.dist is not None and not c.dist.dates and all(p.is_const for p in c.dist.params.values())
     ):
-        dist = c.dist.dist
         params = {k: float(p.const) for k, p in c.dist.params.items()}
-        lo, hi = dist.support(params)
-        top = math.floor(hi) - 1 if getattr(dist, "_open_high", False) and hi.is_integer() else hi
-        first = max(0, math.floor(lo))
-        last = max(first, max_children) if math.isinf(top) else math.floor(top)
-        labels = list(range(first, last + 1))
+        cut = central(c.dist.dist, params)
+        if cut is None:
+            return None
+        labels = list(range(max(0, math.floor(cut[0])), max(0, math.floor(cut[1])) + 1))
     else:
         return None
     if t.count_clamp is not None:
         lo, hi = t.count_clamp
-        labels = sorted({min(max(x, lo), hi) for x in labels})
+        labels = [min(max(x, lo), hi) for x in labels]
     labels = sorted(set(labels))
-    small = [x for x in labels if x <= max(labels[0], max_children)]
-    return small
+    cap = max(max_children, min((x for x in labels if x > 0), default=0))
+    return [x for x in labels if x <= cap]

@@ -231,3 +231,12 @@ def test_low_acceptance_rules_converge_on_every_row():
     for seed in range(5):
         t = spec.generate(seed=seed)["t"]
         assert ((t.a1 == "red") & (t.a2 == "red")).all()
+
+
+def test_an_int_column_beyond_64_bits_is_an_error_not_a_wrapped_value():
+    spec = synthdsl.loads(
+        "table t {\n rows 10\n y float ~ uniform(1, 2)\n x int = y * 1e19\n}\n", path="o.synth"
+    )
+    with pytest.raises(synthdsl.DataError) as err:
+        spec.generate()
+    assert "column 'x'" in str(err.value) and "beyond the 64-bit integer range" in str(err.value)

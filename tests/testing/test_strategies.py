@@ -156,7 +156,7 @@ BOUNDED = synthdsl.loads(
       rows 100
       id     int    = serial()  key
       score  int    ~ uniform(0, 100)
-      weight float  ~ lognormal(3.25, 0.15) clamp(12, 60) round(1)
+      weight float  ~ normal(30, 15) clamp(12, 60) round(1)
       level  text   ~ categorical("low": 0.7, "mid": 0.2, "high": 0.1)
       born   date   ~ uniform(date("1950-01-01"), date("2000-12-31"))
       tall   float  ~ normal(170, 10)
@@ -177,7 +177,11 @@ def test_shrinks_to_the_bound_a_rule_sets():
     assert r["score"] == 18
 
 
-def test_shrinks_to_the_clamp_bound():
+def test_shrinks_to_the_clamp_bounds():
+    """normal(30, 15)'s central range (30 +/- 71) passes both clamp bounds: values pile on them."""
+    r = find(rows(BOUNDED, "t"), lambda r: r["weight"] >= 59, settings=SHRINK)
+    assert r["weight"] == 59.0
+    assert find(rows(BOUNDED, "t", edge_cases=True), lambda r: r["weight"] > 59.9)["weight"] == 60
     r = find(rows(BOUNDED, "t"), lambda r: r["weight"] < 12.5, settings=SHRINK)
     assert r["weight"] == 12.0
 
@@ -273,8 +277,9 @@ def test_edge_cases_bring_bounds_rare_labels_nulls_and_empty_child_sets():
     assert null_share(edge) > null_share(plain) + 0.1
     assert childless(edge) > childless(plain) + 0.1
     bmi = [x for d in edge for x in d["patients"].bmi]
-    # the clamp's lower bound, and the upper end of lognormal(3.25, 0.15)'s central range
-    assert 12.0 in bmi and round(math.exp(3.25 + 0.15 * 4.753), 1) in bmi
+    # both ends of lognormal(3.25, 0.15)'s central range (its 1e-6 quantiles), inside the clamp
+    assert round(math.exp(3.25 - 0.15 * 4.753), 1) in bmi
+    assert round(math.exp(3.25 + 0.15 * 4.753), 1) in bmi
 
 
 # ------------------------------------------------------------------ a rule it cannot satisfy
@@ -333,6 +338,10 @@ def test_arguments_are_checked_first_with_clear_messages(tmp_path):
         frames(spec, "patients", min_rows=5, max_rows=2)
     with pytest.raises(InvalidArgument, match="max_rows=-1 must be a whole number"):
         tables(spec, max_rows=-1)
+    for table in (None, 3, ["patients"]):
+        with pytest.raises(InvalidArgument, match="must be a table name"):
+            rows(spec, table)
+    assert repr(frames(spec, "patients", max_rows=np.int64(3))).startswith("frames(")
     with pytest.raises(InvalidArgument, match="edge_cases='yes' must be True or False"):
         tables(spec, edge_cases="yes")
     with pytest.raises(InvalidArgument, match=r"takes a spec path or a synthdsl\.Spec, got int"):
@@ -376,3 +385,101 @@ def test_every_spec_of_the_docs_draws(md, arg, code):
                 assert d[name][key.name].isin(d[t.parent][key.ref[1]]).all()
 
     check()
+
+
+# ------------------------------------------------------------------ found by trying to break them
+def _spec(text: str) -> synthdsl.Spec:
+    return synthdsl.loads(text, path="t.synth")
+
+
+def _holds(strategy, check, n=60) -> None:
+    @settings(max_examples=n, database=None, deadline=None)
+    @given(strategy)
+    def run(x):
+        check(x)
+
+    run()
+
+
+def test_aggregates_read_by_other_tables_are_computed_for_rows_and_frames():
+    """An aggregate of an aggregate, and a sibling child reading its parent's aggregate."""
+    spec = _spec(
+        "table customers {\n rows 10\n id int = serial() key\n spent float = sum(orders.total)\n}\n"
+        "table orders {\n rows per customers ~ poisson(2)\n id int = serial() key\n"
+        " customer_id int = ref customers.id\n total float = sum(lines.amount)\n}\n"
+        "table lines {\n rows per orders ~ poisson(2)\n order_id int = ref orders.id\n"
+        " amount float ~ uniform(1, 10)\n}\n"
+        "table refunds {\n rows per orders ~ poisson(1)\n order_id int = ref orders.id\n"
+        " amount float ~ uniform(0, 100)\n rule not_more: amount <= orders.total\n}\n"
+    )
+    _holds(rows(spec, "customers"), lambda r: r["spent"] >= 0)
+    _holds(frames(spec, "refunds", max_rows=4), lambda df: len(df) <= 4)
+
+    def consistent(d):
+        o = d["orders"].set_index("id")
+        totals = d["lines"].groupby("order_id").amount.sum().reindex(o.index, fill_value=0)
+        assert np.allclose(o.total, totals)
+        m = d["refunds"].merge(d["orders"], left_on="order_id", right_on="id", suffixes=("", "_o"))
+        assert (m.amount <= m.total).all()
+
+    _holds(tables(spec, max_rows=3), consistent)
+
+
+def test_continuous_draws_never_take_their_open_support_ends():
+    spec = _spec(
+        "table t {\n rows 10\n a float ~ exponential(1)\n b float ~ exponential(1)\n"
+        " g float ~ gamma(2, 500)\n d float ~ beta(2, 2)\n ia float = 1 / a\n"
+        " ld float = log(d) + log(1 - d)\n rule ab: b > a\n}\n"
+    )
+
+    def check(r):
+        assert r["a"] > 0 and r["b"] > r["a"] and r["g"] > 0 and 0 < r["d"] < 1
+        assert math.isfinite(r["ia"]) and math.isfinite(r["ld"])
+
+    _holds(rows(spec, "t", edge_cases=True), check, 150)
+    assert find(rows(spec, "t"), lambda r: True)["a"] > 0
+
+
+def test_an_ordering_between_two_uniform_columns_draws():
+    spec = _spec(
+        "table t {\n rows 10\n a float ~ uniform(0, 1)\n b float ~ uniform(0, 1)\n"
+        " rule ab: a < b\n}\n"
+    )
+    _holds(rows(spec, "t", edge_cases=True), lambda r: r["a"] < r["b"], 200)
+
+
+def test_child_counts_follow_the_spec_and_the_size_options():
+    spec = _spec(
+        "table p {\n rows 10\n id int = serial() key\n}\n"
+        "table two {\n rows per p ~ uniform(2, 4)\n pid int = ref p.id\n}\n"
+        "table sparse {\n rows per p ~ categorical(0: 0.5, 4: 0.5)\n pid int = ref p.id\n}\n"
+        "table expr {\n rows per p ~ 1 + poisson(2)\n pid int = ref p.id\n}\n"
+        "table none {\n rows per p ~ binomial(3, 0)\n pid int = ref p.id\n}\n"
+    )
+    _holds(rows(spec, "two"), lambda r: r["pid"] >= 1)
+    _holds(frames(spec, "expr", max_rows=2), lambda df: len(df) <= 2)
+    sizes = []
+
+    def check(d):
+        per = {t: d[t].groupby("pid").size() for t in ("two", "sparse", "none")}
+        assert per["two"].between(2, 4).all() and set(per["sparse"]) <= {4}
+        assert len(d["none"]) == 0  # binomial(3, 0) is always 0
+        sizes.append(len(d["sparse"]))
+
+    _holds(tables(spec, max_rows=3, max_children=1), check)
+    assert max(sizes) >= 4  # a count above max_children is kept when it is the smallest above 0
+
+
+def test_rows_of_a_child_table_with_edge_cases_pass_the_health_checks():
+    _holds(
+        rows(SPECS["registry"], "admissions", edge_cases=True), lambda r: r["patient_id"] >= 1, 100
+    )
+
+
+def test_frames_over_an_unsatisfiable_rule_fail_the_health_check_not_pass_empty():
+    spec = _spec(
+        "table t {\n rows 10\n a int ~ uniform(0, 100000)\n b int ~ uniform(0, 100000)\n"
+        " rule needle: a + b == 123457\n}\n"
+    )
+    with pytest.raises(FailedHealthCheck, match=r"rule 'needle'.*\n.*no rows in that table"):
+        _holds(frames(spec, "t"), lambda df: None, 100)
