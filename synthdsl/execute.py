@@ -687,29 +687,45 @@ def _gen(rt, table, k, rows, related, out, offsets, state, stats) -> None:
     aggregates and its late columns and rules, then its other children. Every column still draws
     from its own (table, column, block) stream, so the order changes no value."""
     related = dict(related)
-    t = rt.spec.tables[table]
     gen = BlockGen(rt, table, k, state.setdefault(table, {}), stats)
     cols = gen.run(rows, related)
     out[table] = cols
     stats.rows[table] = stats.rows.get(table, 0) + len(rows)
-    parent_idx: dict[str, np.ndarray] = {}
 
-    def child_rows(child: str) -> None:
+    def child_rows(child: str) -> np.ndarray:
         counts = _counts(rt, child, k, len(rows))
-        idx = parent_idx[child] = np.repeat(np.arange(len(rows)), counts)
+        idx = np.repeat(np.arange(len(rows)), counts)
         start = int(offsets[child][k])
         crows = np.arange(start, start + len(idx), dtype=np.int64)
         _gen(rt, child, k, crows, {table: (cols, idx)}, out, offsets, state, stats)
+        return idx
 
-    first = [c for c in rt.children[table] if c in t.aggregated]
+    finish_block(gen, cols, rows, related, out, rt.children[table], child_rows)
+
+
+def finish_block(
+    gen: BlockGen,
+    cols: dict[str, Values],
+    rows: np.ndarray,
+    related: dict,
+    out: dict[str, dict[str, Values]],
+    children: list[str],
+    child_rows: Callable[[str], np.ndarray],
+) -> None:
+    """After a table's early columns: the child tables it aggregates, its aggregates and late
+    columns and rules, then its other children. ``child_rows(child)`` generates a child table's rows
+    for this block into ``out`` and returns each child row's parent row index."""
+    t = gen.t
+    parent_idx: dict[str, np.ndarray] = {}
+    first = [c for c in children if c in t.aggregated]
     for child in first:
-        child_rows(child)
+        parent_idx[child] = child_rows(child)
     if t.aggregates:
         for key, (func, child, column) in t.aggregates.items():
             values = out[child][column] if column is not None else None
             cols[key] = aggregate.compute(func, values, parent_idx[child], len(rows))
         gen.run(rows, related, cols, late=True)
-    for child in rt.children[table]:
+    for child in children:
         if child not in first:
             child_rows(child)
 

@@ -27,11 +27,10 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from synthdsl import aggregate
 from synthdsl.api import Spec, _types_mapper, load
 from synthdsl.check import TableInfo
 from synthdsl.errors import did_you_mean
-from synthdsl.execute import Runtime, Stats, _family_order, to_batch
+from synthdsl.execute import Runtime, Stats, _family_order, finish_block, to_batch
 from synthdsl.testing._blockgen import HypothesisBlockGen, RuleStats, RuleUnmet
 from synthdsl.testing._random import HypothesisRandom
 from synthdsl.testing._ranges import central
@@ -275,33 +274,23 @@ class _Run:
     def _gen(self, table: str, rows: np.ndarray, related: dict, out: dict) -> None:
         """``execute._gen`` for one block: the table, its aggregated children, its late columns,
         then its other (needed) children."""
-        t = self.model.tables[table]
         self.rt.totals[table] = len(rows)
         gen = HypothesisBlockGen(
             self.rt, table, 0, {}, self.rt.stats, draw=self.draw, edge_cases=self.edge_cases
         )
-        cols = gen.run(rows, dict(related))
+        related = dict(
+            related
+        )  # the early columns add the tables they reference; the late see them
+        cols = gen.run(rows, related)
         out[table] = cols
-        parent_idx: dict[str, np.ndarray] = {}
 
-        def child_rows(child: str) -> None:
-            counts = self._counts(child, len(rows))
-            idx = parent_idx[child] = np.repeat(np.arange(len(rows)), counts)
-            crows = np.arange(len(idx), dtype=np.int64)
-            self._gen(child, crows, {table: (cols, idx)}, out)
+        def child_rows(child: str) -> np.ndarray:
+            idx = np.repeat(np.arange(len(rows)), self._counts(child, len(rows)))
+            self._gen(child, np.arange(len(idx), dtype=np.int64), {table: (cols, idx)}, out)
+            return idx
 
         children = [c for c in self.rt.children[table] if c in self.need]
-        first = [c for c in children if c in t.aggregated]
-        for child in first:
-            child_rows(child)
-        if t.aggregates:
-            for key, (func, child, column) in t.aggregates.items():
-                values = out[child][column] if column is not None else None
-                cols[key] = aggregate.compute(func, values, parent_idx[child], len(rows))
-            gen.run(rows, related, cols, late=True)
-        for child in children:
-            if child not in first:
-                child_rows(child)
+        finish_block(gen, cols, rows, related, out, children, child_rows)
 
     # ---- rows per parent row
     def _counts(self, child: str, n_parent: int) -> np.ndarray:
