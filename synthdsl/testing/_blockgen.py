@@ -61,36 +61,36 @@ class RuleStats:
     Hypothesis's own health check says only that "a lot of inputs" were filtered out, after 50
     rejections among the first 10 valid examples. Just before that, this raises the same health
     check naming the rule(s) to blame and where they are written. It also raises when a rule has
-    rejected every example in which its table had rows, while the valid ones all had none (a
-    ``frames()`` over a rule that cannot hold would otherwise pass on empty frames alone). Neither
+    rejected examples and has never held on a single row, even after redraws (a ``frames()`` over
+    a rule that cannot hold would otherwise pass on empty frames alone). Neither
     runs once a failure is being shrunk, nor when ``filter_too_much`` is suppressed; the first only
     while Hypothesis still checks health, as its own check.
     """
 
     unmet: dict[tuple[str, str], int] = field(default_factory=dict)
     where: dict[tuple[str, str], str] = field(default_factory=dict)
-    with_rows: dict[str, int] = field(default_factory=dict)  # valid examples where a table has rows
+    passed: dict[tuple[str, str], int] = field(default_factory=dict)  # rows a rule held on
     runner: int | None = None
+    engine: object = None  # Hypothesis's engine running the current example
     RAISE_AT = 45  # Hypothesis fails its health check at 50 rejections
-    ONLY_EMPTY_AT = 8  # rejections of a rule whose table came out empty in every valid example
+    NEVER_HELD_AT = 8  # rejections of a rule that has not held on any row
 
-    def _sync(self):
+    def begin(self) -> None:
+        """An example starts: a new test run (another Hypothesis engine) starts the counts anew."""
         runner = _active_runner()
         if runner is None or id(runner) != self.runner:
             self.unmet.clear()
-            self.with_rows.clear()
+            self.passed.clear()
             self.runner = None if runner is None else id(runner)
-        return runner
+        self.engine = runner
 
-    def made(self, heights: dict[str, int]) -> None:
-        """A valid example was made; ``heights`` are its tables' row counts."""
-        self._sync()
-        for table, n in heights.items():
-            if n:
-                self.with_rows[table] = self.with_rows.get(table, 0) + 1
+    def held(self, table: str, rule: str, rows: int) -> None:
+        """``rule`` was checked and held on ``rows`` rows."""
+        if rows:
+            self.passed[(table, rule)] = self.passed.get((table, rule), 0) + rows
 
     def record(self, err: RuleUnmet, where: str) -> None:
-        runner = self._sync()
+        runner = self.engine
         key = (err.table, err.rule.name)
         self.unmet[key] = self.unmet.get(key, 0) + 1
         self.where[key] = where
@@ -103,8 +103,8 @@ class RuleStats:
         if found:
             return
         checking = getattr(runner, "health_check_state", None) is not None
-        only_empty = self.unmet[key] >= self.ONLY_EMPTY_AT and not self.with_rows.get(err.table)
-        if (checking and sum(self.unmet.values()) >= self.RAISE_AT) or only_empty:
+        never = self.unmet[key] >= self.NEVER_HELD_AT and not self.passed.get(key)
+        if (checking and sum(self.unmet.values()) >= self.RAISE_AT) or never:
             worst = sorted(self.unmet.items(), key=lambda kv: -kv[1])
             lines = "\n".join(
                 f"  rule '{rule}' of table '{table}' ({self.where[(table, rule)]}): {n} examples"
@@ -113,7 +113,7 @@ class RuleStats:
             raise FailedHealthCheck(
                 f"synthdsl could not satisfy the spec's rules: examples were rejected because a "
                 f"rule still failed after {ATTEMPTS} redraws of the failing rows:\n{lines}\n"
-                + ("Every valid example had no rows in that table.\n" if only_empty else "")
+                + ("It has not held on a single row.\n" if never else "")
                 + "The strategies draw each column over every value the spec allows, not from its "
                 "distribution, so a rule the generator usually meets can be rare here. Enforce it "
                 "by construction (a bound on one drawn column, a category rule, a computed column; "
@@ -129,7 +129,7 @@ def _active_runner():
     that in ``ConjectureRunner.health_check_state``. A version without it just gets Hypothesis's
     own, less specific, health check.
     """
-    frame = sys._getframe(2)
+    frame = sys._getframe(1)
     while frame is not None:
         obj = frame.f_locals.get("self")
         if type(obj).__name__ == "ConjectureRunner":
@@ -141,10 +141,21 @@ def _active_runner():
 class HypothesisBlockGen(BlockGen):
     """``BlockGen`` with Hypothesis as its random source; see the module docstring."""
 
-    def __init__(self, rt, table, block, state, stats, *, draw, edge_cases: bool):
+    def __init__(
+        self, rt, table, block, state, stats, *, draw, edge_cases: bool, rule_stats: RuleStats
+    ):
         super().__init__(rt, table, block, state, stats)
         self.draw = draw
         self.edge_cases = edge_cases
+        self.rule_stats = rule_stats
+        # (column, side) pairs the edge cases leave alone: the end of a column that bounds another
+        # (``b > a``: a's top), where the other would have no room left and the example be lost
+        self.squeezing = set()
+        for tr in self.enf.truncate.values():
+            if isinstance(tr.low, str):
+                self.squeezing.add((tr.low, "high"))
+            if isinstance(tr.high, str):
+                self.squeezing.add((tr.high, "low"))
 
     # ---- the random source
     def ctx(self, n: int, cols, rows, key, related, aligned) -> Ctx:
@@ -175,7 +186,7 @@ class HypothesisBlockGen(BlockGen):
 
     def _edge(self, base, ends: list):
         """With edge cases on, the ends of a range are drawn as often as everything between."""
-        return st.one_of(st.sampled_from(ends), base) if self.edge_cases else base
+        return st.one_of(st.sampled_from(ends), base) if self.edge_cases and ends else base
 
     # ---- categorical: the labels a row may take
     def _categorical(self, info: ColumnInfo, cat, ctx: Ctx) -> Values:
@@ -297,8 +308,9 @@ class HypothesisBlockGen(BlockGen):
         if dist.kind == "continuous":
             s_lo, s_hi = dist.support(p)
             own = dist.name == "uniform"  # the only continuous draw whose ends have mass
-            lo_ends = [(low, not li)] if low is not None else []
-            hi_ends = [(high, not hi_inc)] if high is not None else []
+            # a rule's bound is an end only inside the support (``x > 0`` on an exponential is not)
+            lo_ends = [(low, not li)] if low is not None and low > s_lo else []
+            hi_ends = [(high, not hi_inc)] if high is not None and high < s_hi else []
             lo_ends += [(s_lo, False)] if own else []
             hi_ends += [(s_hi, bool(getattr(dist, "_open_high", False)))] if own else []
             lo, lo_excl = snap(lo, lo_ends, hi - lo)
@@ -309,10 +321,19 @@ class HypothesisBlockGen(BlockGen):
             lo_excl = lo_excl and new_lo == lo
             hi_excl = hi_excl and new_hi == hi
             lo, hi = new_lo, new_hi
-        if whole:
+        ends = self._ends(info.name)
+        if whole and dist.kind == "continuous":  # the engine rounds a continuous draw (half even)
+            a, b = int(np.round(lo)), int(np.round(hi))
+        elif whole:
             a = math.floor(lo) + 1 if lo_excl and float(lo).is_integer() else math.ceil(lo)
             b = math.ceil(hi) - 1 if hi_excl and float(hi).is_integer() else math.floor(hi)
-            return self._edge(st.integers(a, b), [a, b]) if a <= b else EMPTY
+        if whole:
+            if max(abs(a), abs(b)) >= 2**63:
+                raise ValueError(
+                    f"a value ({b if abs(b) >= abs(a) else a:.3g}) is beyond the 64-bit integer "
+                    "range; clamp the column"
+                )
+            return self._edge(st.integers(a, b), ends(a, b)) if a <= b else EMPTY
         a = float(np.nextafter(lo, math.inf)) if lo_excl else lo
         b = float(np.nextafter(hi, -math.inf)) if hi_excl else hi
         if not a <= b:
@@ -321,15 +342,29 @@ class HypothesisBlockGen(BlockGen):
             return st.just(a)
         tiny = max(abs(a), abs(b)) < sys.float_info.min  # only subnormal floats in between
         values = st.floats(a, b, allow_nan=False, allow_subnormal=tiny)
-        return self._edge(values, [a, b])
+        return self._edge(values, ends(a, b))
+
+    def _ends(self, column: str):
+        """The range ends the edge cases favour: both, but for the end that squeezes another."""
+
+        def ends(a, b) -> list:
+            keep = [(a, "low"), (b, "high")]
+            return [x for x, side in keep if (column, side) not in self.squeezing]
+
+        return ends
 
     # ---- rules: redraw failing rows a few times, then reject the example
     def _rules(self, cols, rows, related, rules: list[RuleExec]) -> None:
         order = self.enf.order
         touched = None
         for attempt in range(1, ATTEMPTS + 1):
-            failing = [(r, self.failures(r, cols, rows, related, touched)) for r in rules]
-            failing = [(r, m) for r, m in failing if m.any()]
+            checked = len(rows) if touched is None else len(touched)
+            failing = []
+            for r in rules:
+                mask = self.failures(r, cols, rows, related, touched)
+                self.rule_stats.held(self.t.name, r.name, checked - int(mask.sum()))
+                if mask.any():
+                    failing.append((r, mask))
             if not failing:
                 self.commit_state(cols, rules)
                 return

@@ -209,13 +209,13 @@ def _strategy(
     need = model.needed(sizing.target)
 
     def draw_example(draw, **_shown):
-        run = _Run(model, sizing, need, draw, edge_cases)
+        stats.begin()
+        run = _Run(model, sizing, need, draw, edge_cases, stats)
         try:
             out = run.generate()
         except RuleUnmet as err:
             stats.record(err, model.where(err))
             reject()
-        stats.made({t: _height(cols) for t, cols in out.items()})
         tables = model.tables if sizing.target is None else [sizing.target]
         return convert({t: to_batch(run.rt, t, out[t]) for t in tables})
 
@@ -228,12 +228,15 @@ def _strategy(
 class _Run:
     """Draws one example: the needed tables, parents first, each as one block of rows."""
 
-    def __init__(self, model: _Model, sizing: _Sizing, need: set[str], draw, edge_cases: bool):
+    def __init__(
+        self, model: _Model, sizing: _Sizing, need: set[str], draw, edge_cases: bool, rule_stats
+    ):
         self.model = model
         self.sizing = sizing
         self.need = need
         self.draw = draw
         self.edge_cases = edge_cases
+        self.rule_stats = rule_stats
         self.rt = dataclasses.replace(
             model.rt, seed=draw(_SEEDS), materialized={}, totals={}, stats=Stats()
         )
@@ -276,7 +279,14 @@ class _Run:
         then its other (needed) children."""
         self.rt.totals[table] = len(rows)
         gen = HypothesisBlockGen(
-            self.rt, table, 0, {}, self.rt.stats, draw=self.draw, edge_cases=self.edge_cases
+            self.rt,
+            table,
+            0,
+            {},
+            self.rt.stats,
+            draw=self.draw,
+            edge_cases=self.edge_cases,
+            rule_stats=self.rule_stats,
         )
         related = dict(
             related

@@ -16,7 +16,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, find, given, settings
+from hypothesis import HealthCheck, find, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import FailedHealthCheck, InvalidArgument, Unsatisfiable
 
@@ -481,5 +481,42 @@ def test_frames_over_an_unsatisfiable_rule_fail_the_health_check_not_pass_empty(
         "table t {\n rows 10\n a int ~ uniform(0, 100000)\n b int ~ uniform(0, 100000)\n"
         " rule needle: a + b == 123457\n}\n"
     )
-    with pytest.raises(FailedHealthCheck, match=r"rule 'needle'.*\n.*no rows in that table"):
+    with pytest.raises(FailedHealthCheck, match=r"rule 'needle'.*\n.*has not held on a single row"):
         _holds(frames(spec, "t"), lambda df: None, 100)
+
+
+@pytest.mark.parametrize("run", range(2))
+def test_a_rule_that_holds_sometimes_is_not_mistaken_for_one_that_never_does(run):
+    spec = _spec(
+        "table t {\n rows 10\n a int ~ uniform(0, 80)\n b int ~ uniform(0, 80)\n"
+        " rule same: a == b\n}\n"
+    )
+    check = seed(run)(
+        settings(max_examples=40, database=None, deadline=None)(
+            given(frames(spec, "t", max_rows=3))(lambda df: None)
+        )
+    )
+    check()
+
+
+def test_rule_bounds_at_or_beyond_the_support_are_not_values():
+    """``x > 0`` on an exponential is no end to snap to (its draws never reach 0), nor is
+    ``y >= -0.00001``; the ends of an ordering chain are not pushed into each other."""
+    spec = _spec(
+        "table t {\n rows 10\n x float ~ exponential(1)\n y float ~ exponential(1)\n"
+        " ix float = 1 / x\n rule pos: x > 0\n rule low: y >= -0.00001\n}\n"
+        "table u {\n rows 10\n a float ~ uniform(0, 1)\n b float ~ uniform(0, 1)\n"
+        " c float ~ uniform(0, 1)\n rule abc: a < b and b < c\n}\n"
+    )
+    _holds(rows(spec, "t", edge_cases=True), lambda r: r["x"] > 1e-9 and r["y"] > 1e-9, 200)
+    _holds(rows(spec, "u", edge_cases=True), lambda r: r["a"] < r["b"] < r["c"], 200)
+
+
+def test_a_continuous_draw_in_an_int_column_rounds_as_the_engine_does():
+    spec = _spec(
+        "table t {\n rows 10\n x int ~ uniform(0.2, 0.8)\n y int ~ normal(100.5, 0.1)\n}\n"
+    )
+    seen = _collect(rows(spec, "t"), 100)
+    assert {r["x"] for r in seen} <= {0, 1} and {r["y"] for r in seen} <= {100, 101}
+    engine = spec.generate(rows={"t": 2000})["t"]
+    assert set(engine.x) <= {0, 1} and set(engine.y) <= {100, 101}
