@@ -168,6 +168,16 @@ def coerce(v: Values, dtype: DType) -> Values:
     return Values(data, null)
 
 
+def truncation_bound(b: float | str | None, ctx: Ctx) -> np.ndarray | float | None:
+    """One side of a truncated draw for the rows of ``ctx``: a constant as it is, or another
+    column's values as floats, NaN where that column is null (the side is then unbounded)."""
+    if not isinstance(b, str):
+        return b
+    v = ctx.cols[b]
+    data = v.data.astype(np.float64)
+    return data if v.null is None else np.where(v.null, np.nan, data)
+
+
 def _round_and_clamp(v: Values, info: ColumnInfo) -> Values:
     """Round first, then clamp to bounds moved inward onto the rounding grid, so a clamped value is
     both within the bounds and has at most the declared digits (``clamp(0.05, 0.94) round(1)`` gives
@@ -373,16 +383,7 @@ class BlockGen:
         params = {p: (a[0] if a.size and (a == a[0]).all() else a) for p, a in params.items()}
         params = {p: (float(a) if np.ndim(a) == 0 else a) for p, a in params.items()}
 
-        def side(b):
-            if isinstance(b, str):
-                v = ctx.cols[b]
-                data = v.data.astype(np.float64)
-                if v.null is not None:
-                    data = np.where(v.null, np.nan, data)
-                return data
-            return b
-
-        low, high = side(tr.low), side(tr.high)
+        low, high = truncation_bound(tr.low, ctx), truncation_bound(tr.high, ctx)
         if isinstance(low, np.ndarray):
             low = np.where(np.isnan(low), -np.inf, low)
         if isinstance(high, np.ndarray):

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import FailedHealthCheck
 
 from synthdsl.check import ColumnInfo
-from synthdsl.execute import BlockGen
+from synthdsl.execute import BlockGen, truncation_bound
 from synthdsl.plan import RuleExec
 from synthdsl.testing._random import HypothesisRandom
 from synthdsl.testing._ranges import central, snap
@@ -179,9 +179,7 @@ class HypothesisBlockGen(BlockGen):
             if c.dist is not None and c.dist.dates:
                 return self._dates(info, c.dist, ctx)
             if c.dist is not None:
-                native = self._numeric(info, c.dist, ctx)
-                if native is not None:
-                    return native
+                return self._numeric(info, c.dist, ctx)
         return super()._value(info, ctx, rows, related)
 
     def _edge(self, base, ends: list):
@@ -235,7 +233,7 @@ class HypothesisBlockGen(BlockGen):
         return Values(out, null if null.any() else None)
 
     # ---- one distribution: its allowed range, as Hypothesis integers or floats
-    def _numeric(self, info: ColumnInfo, draw_, ctx: Ctx) -> Values | None:
+    def _numeric(self, info: ColumnInfo, draw_, ctx: Ctx) -> Values:
         dist = draw_.dist
         vals = {p: pc.fn(ctx) for p, pc in draw_.params.items()}
         null = np.logical_or.reduce([v.is_null() for v in vals.values()] + [np.zeros(ctx.n, bool)])
@@ -278,13 +276,8 @@ class HypothesisBlockGen(BlockGen):
             return None, None, True, True
 
         def side(b):
-            if b is None:
-                return None
-            if isinstance(b, str):
-                v = ctx.cols[b]
-                data = v.data.astype(np.float64)
-                return np.where(v.is_null(), np.nan, data)
-            return np.full(ctx.n, float(b))
+            x = truncation_bound(b, ctx)
+            return x if x is None or np.ndim(x) else np.full(ctx.n, float(x))
 
         return side(tr.low), side(tr.high), tr.low_inclusive, tr.high_inclusive
 
