@@ -22,8 +22,8 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from synthdsl._fixtures_text import excerpts, show_value
-from synthdsl.sinks.card import CARD_FILE, Card
-from synthdsl.sinks.card_md import CARD_MD_FILE, render_card_md
+from synthdsl.card.markdown import CARD_MD_FILE, render_card_md
+from synthdsl.card.model import CARD_FILE, Card
 
 CARD_IGNORED = ("synthdsl_version", "chunk_size", "evaluation")
 

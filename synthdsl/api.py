@@ -15,13 +15,14 @@ import pandas as pd
 import pyarrow as pa
 
 from synthdsl import __version__
-from synthdsl.check import CheckedSpec, check
+from synthdsl.check.checker import check
+from synthdsl.check.model import CheckedSpec
 from synthdsl.errors import OptionError, SynthError, did_you_mean
-from synthdsl.execute import Runtime, iter_batches
-from synthdsl.parse import parse
-from synthdsl.plan import Plan, build
+from synthdsl.execute.run import Runtime, iter_batches
+from synthdsl.execute.streams import BLOCK_ROWS
+from synthdsl.plan.build import Plan, build
 from synthdsl.source import SourceFile
-from synthdsl.streams import BLOCK_ROWS
+from synthdsl.syntax.parse import parse
 
 DEFAULT_CHUNK_ROWS = 8 * BLOCK_ROWS
 
@@ -122,10 +123,10 @@ class Spec:
         progress: Callable[[int], None] | None = None,
     ):
         """Generate into files (atomically), with ``card.json`` and ``card.md``; returns the card."""
-        from synthdsl import card as card_mod
+        from synthdsl.card import build as card_mod
+        from synthdsl.card.markdown import write_card_md
+        from synthdsl.card.model import write_card
         from synthdsl.sinks import open_sink
-        from synthdsl.sinks.card import write_card
-        from synthdsl.sinks.card_md import write_card_md
 
         rt0 = self.runtime(seed=seed, rows=rows)
         schemas = [rt0.schema(t) for t in self.tables]

@@ -322,7 +322,7 @@ def _attach(card_path: Path, result, real: Path, report: Path | None, json_out: 
     """Add the evaluation summary to card.json and card.md beside the synthetic data."""
     import os
 
-    from synthdsl.card import attach_evaluation, file_sha256, summarize_evaluation
+    from synthdsl.card.build import attach_evaluation, file_sha256, summarize_evaluation
 
     def rel(p: Path | None) -> str | None:
         return None if p is None else os.path.relpath(p, card_path.parent)

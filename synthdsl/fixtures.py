@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 from synthdsl._fixtures_card import Status, check_card
 from synthdsl._fixtures_text import render
+from synthdsl.card.markdown import CARD_MD_FILE
+from synthdsl.card.model import CARD_FILE, Card
 from synthdsl.errors import OptionError
 from synthdsl.sinks import SINKS
-from synthdsl.sinks.card import CARD_FILE, Card
-from synthdsl.sinks.card_md import CARD_MD_FILE
 from synthdsl.sinks.records import (
     READ_ERRORS,
     Records,

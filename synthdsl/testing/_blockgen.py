@@ -32,13 +32,13 @@ from hypothesis import HealthCheck, reject
 from hypothesis import strategies as st
 from hypothesis.errors import FailedHealthCheck
 
-from synthdsl.check import ColumnInfo
-from synthdsl.execute import BlockGen, truncation_bound
-from synthdsl.plan import RuleExec
+from synthdsl.check.model import ColumnInfo
+from synthdsl.execute.run import BlockGen, truncation_bound
+from synthdsl.expr.compile import Ctx
+from synthdsl.plan.build import RuleExec
 from synthdsl.testing._random import HypothesisRandom
 from synthdsl.testing._ranges import central, snap
 from synthdsl.values import Values
-from synthdsl.vectorize import Ctx
 
 EMPTY = st.nothing()  # a row's range holds no value: the example is rejected
 ATTEMPTS = 25  # redraws of a failing row before the example is rejected

@@ -14,10 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 import synthdsl
-from synthdsl.card import attach_evaluation
+from synthdsl.card.build import attach_evaluation
+from synthdsl.card.markdown import write_card_md
+from synthdsl.card.model import Card, EvaluationRows, EvaluationSummary
 from synthdsl.cli import app
-from synthdsl.sinks.card import Card, EvaluationRows, EvaluationSummary
-from synthdsl.sinks.card_md import write_card_md
 from tests.conftest import EXAMPLES
 
 runner = CliRunner()

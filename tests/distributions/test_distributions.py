@@ -1,4 +1,4 @@
-"""Tests for synthdsl.distributions: binding, validation, moments, exact truncation, determinism.
+"""Tests for synthdsl.expr.distributions: binding, validation, moments, exact truncation, determinism.
 
 Statistical tests use fixed seeds, so they are deterministic. Their thresholds (a p-value above
 1e-3, means within 6 standard errors) would fail a correct sampler for only a tiny fraction of
@@ -15,8 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from synthdsl import distributions as D
-from synthdsl.distributions import DISTRIBUTIONS, EmptyIntervalError, InvalidParameterError, get
+from synthdsl.expr import distributions as D
+from synthdsl.expr.distributions import (
+    DISTRIBUTIONS,
+    EmptyIntervalError,
+    InvalidParameterError,
+    get,
+)
 
 
 def rng(seed: int = 12345) -> np.random.Generator:

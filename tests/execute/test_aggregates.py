@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 import synthdsl
-from synthdsl import aggregate
 from synthdsl.errors import SpecError
-from synthdsl.streams import BLOCK_ROWS
+from synthdsl.execute.streams import BLOCK_ROWS
+from synthdsl.expr import aggregate
 from synthdsl.values import Values
 
 ROOT = Path(__file__).resolve().parents[2]

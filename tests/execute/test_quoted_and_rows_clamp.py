@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 import synthdsl
-from synthdsl import ast
 from synthdsl.errors import SpecError, did_you_mean
-from synthdsl.parse import parse_text
+from synthdsl.syntax import ast
+from synthdsl.syntax.parse import parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
 ADULT = ROOT / "examples" / "data" / "adult_names.csv"

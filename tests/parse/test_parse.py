@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from synthdsl import ast
 from synthdsl.errors import SpecError
-from synthdsl.parse import GRAMMAR_PATH, parse_text
+from synthdsl.syntax import ast
+from synthdsl.syntax.parse import GRAMMAR_PATH, parse_text
 from tests.conftest import EXAMPLES
 
 
@@ -187,7 +187,7 @@ def _grammar_rule_names() -> set[str]:
 def test_every_grammar_rule_is_exercised():
     from lark import Tree
 
-    from synthdsl.parse import _parser
+    from synthdsl.syntax.parse import _parser
 
     seen: set[str] = set()
     for text in COVERAGE_INPUTS:

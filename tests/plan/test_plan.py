@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import synthdsl
-from synthdsl.plan import Plan
+from synthdsl.plan.build import Plan
 
 
 def plan_of(body: str, extra: str = ""):

@@ -1,4 +1,4 @@
-"""Tests for synthdsl.providers: resolution errors, determinism, locale data, unique draws, speed.
+"""Tests for synthdsl.expr.providers: resolution errors, determinism, locale data, unique draws, speed.
 
 No mocks: every check runs the real Faker/Mimesis data through the real providers. Expected values
 come from the libraries themselves (their locale lists and masks), never from our own tables.
@@ -17,8 +17,8 @@ from faker import Faker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthdsl._faker_vec import Domain, UniqueSpace, feistel_permute
-from synthdsl.providers import ProviderError, available, resolve
+from synthdsl.expr._faker_vec import Domain, UniqueSpace, feistel_permute
+from synthdsl.expr.providers import ProviderError, available, resolve
 
 EMAIL = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
 KEY = [20240601, 7, 3]

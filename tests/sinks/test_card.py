@@ -22,11 +22,15 @@ import pytest
 from typer.testing import CliRunner
 
 import synthdsl
-from synthdsl.card import attach_evaluation, file_sha256, summarize_evaluation
-from synthdsl.cli import app
-from synthdsl.errors import DataError
-from synthdsl.evaluation import Evaluation
-from synthdsl.sinks.card import (
+from synthdsl.card.build import attach_evaluation, file_sha256, summarize_evaluation
+from synthdsl.card.markdown import (
+    MIME_TYPES,
+    NO_BUDGET,
+    dataset_jsonld,
+    render_card_md,
+    reproduce_command,
+)
+from synthdsl.card.model import (
     Card,
     ColumnReport,
     EvaluationSummary,
@@ -35,13 +39,9 @@ from synthdsl.sinks.card import (
     read_card,
     synthesis_of,
 )
-from synthdsl.sinks.card_md import (
-    MIME_TYPES,
-    NO_BUDGET,
-    dataset_jsonld,
-    render_card_md,
-    reproduce_command,
-)
+from synthdsl.cli import app
+from synthdsl.errors import DataError
+from synthdsl.evaluation import Evaluation
 
 REPO = Path(__file__).resolve().parents[2]
 HOSPITAL = REPO / "examples" / "hospital.synth"

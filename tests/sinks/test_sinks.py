@@ -26,11 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from synthdsl.dtypes import DType
-from synthdsl.errors import DataError
-from synthdsl.schema import ColumnSchema, TableSchema
-from synthdsl.sinks import SINKS, Sink, open_sink
-from synthdsl.sinks.card import (
+from synthdsl.card.model import (
     Card,
     ColumnReport,
     RuleReport,
@@ -40,6 +36,10 @@ from synthdsl.sinks.card import (
     read_card,
     write_card,
 )
+from synthdsl.dtypes import DType
+from synthdsl.errors import DataError
+from synthdsl.schema import ColumnSchema, TableSchema
+from synthdsl.sinks import SINKS, Sink, open_sink
 from synthdsl.sinks.jsonl import json_fragments
 from synthdsl.sinks.parquet import ROW_GROUP_ROWS
 from synthdsl.sinks.sqlite import FILE_NAME, create_table_sql
@@ -710,7 +710,7 @@ def test_committed_card_schema_is_current() -> None:
     committed = (REPO / "docs" / "card.schema.json").read_text(encoding="utf-8")
     assert committed == card_schema_text(), (
         "docs/card.schema.json is stale; regenerate it with: "
-        ".venv/bin/python -m synthdsl.sinks.card docs/card.schema.json"
+        ".venv/bin/python -m synthdsl.card.model docs/card.schema.json"
     )
     assert json.loads(committed) == card_schema()
 

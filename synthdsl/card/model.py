@@ -6,7 +6,7 @@ newline, so two identical runs give identical cards and a card diff shows only r
 JSON schema of the card is published as ``docs/card.schema.json``; regenerate it after changing a
 model with::
 
-    .venv/bin/python -m synthdsl.sinks.card docs/card.schema.json
+    .venv/bin/python -m synthdsl.card.model docs/card.schema.json
 
 Models forbid unknown fields (``extra="forbid"``): a misspelled field fails at construction instead
 of silently vanishing, and the published schema says ``additionalProperties: false`` so a consumer
@@ -14,7 +14,7 @@ can tell a card from a stranger JSON file. Later issues extend the card by addin
 fields here (old code paths keep working) and regenerating the schema; a test keeps the two in
 step. Issue 4 added ``synthesis``, ``datasets``, ``evaluation`` and ``TableReport.parent``; the
 human-readable ``card.md`` and its schema.org JSON-LD are rendered from this model by
-``synthdsl.sinks.card_md``.
+``synthdsl.card.markdown``.
 """
 
 from __future__ import annotations

@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from synthdsl import aggregate, ast
-from synthdsl.check import CheckedSpec, ColumnInfo, TableInfo, _toposort
-from synthdsl.rules import Interval, bound, column_order, conjuncts, forbidden_pair, null_guard
-from synthdsl.streams import BLOCK_ROWS
-from synthdsl.vectorize import Compiler, Scope
+from synthdsl.check.intervals import (
+    Interval,
+    bound,
+    column_order,
+    conjuncts,
+    forbidden_pair,
+    null_guard,
+)
+from synthdsl.check.model import CheckedSpec, ColumnInfo, TableInfo
+from synthdsl.check.model import toposort as _toposort
+from synthdsl.execute.streams import BLOCK_ROWS
+from synthdsl.expr import aggregate
+from synthdsl.expr.compile import Compiler, Scope
+from synthdsl.syntax import ast
 
 
 class StepPlan(BaseModel):

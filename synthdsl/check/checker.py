@@ -4,157 +4,36 @@ Input: the main ``ast.Module`` (imports are followed here). Output: every table 
 columns and rules, in an order where parents come first. The checker records every problem it finds and
 raises one ``SpecError`` at the end, so a user fixes a spec in one pass (a Jinja-style visitor whose
 ``fail`` records and goes on). ``Checker`` checks modules, datasets, tables and columns, and ``check``
-runs every pass in order; its rule checks (``_check_rules.RuleChecks``) and aggregate checks
-(``_check_aggregates.AggregateChecks``) are mixins in their own modules, to keep each file short.
+runs every pass in order; its rule checks (``rules.RuleChecks``) and aggregate checks
+(``aggregates.AggregateChecks``) are mixins in their own modules, to keep each file short.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from synthdsl import aggregate, ast
-from synthdsl._check_aggregates import AggregateChecks
-from synthdsl._check_rules import RuleChecks
-from synthdsl.datasets import FORMATS
-from synthdsl.datasets import load as load_dataset
+from synthdsl.check.aggregates import AggregateChecks
+from synthdsl.check.model import (
+    DEFAULT_LOCALE,
+    DEFAULT_SEED,
+    CheckedSpec,
+    ColumnInfo,
+    TableInfo,
+    expr_type,
+    parse_type,
+    toposort,
+)
+from synthdsl.check.rules import RuleChecks
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, SpecError, did_you_mean
-from synthdsl.functions import discrete_uniform
-from synthdsl.parse import parse
-from synthdsl.rules import Interval
+from synthdsl.expr import aggregate
+from synthdsl.expr.compile import NUMERIC, Compiled, Compiler, DatasetInfo, Scope
+from synthdsl.expr.datasets import FORMATS
+from synthdsl.expr.datasets import load as load_dataset
+from synthdsl.expr.functions import discrete_uniform
 from synthdsl.source import SourceFile, Span
-from synthdsl.vectorize import NUMERIC, Compiled, Compiler, DatasetInfo, Scope
-
-TYPE_NAMES = ("int", "float", "decimal", "bool", "text", "date", "datetime", "enum")
-COUNT_DISTRIBUTIONS = ("poisson", "binomial", "geometric", "zipf", "uniform", "categorical")
-DEFAULT_LOCALE = "en_US"
-DEFAULT_SEED = 0
-
-
-@dataclass
-class ColumnInfo:
-    name: str
-    dtype: DType
-    node: ast.Column
-    kind: str  # serial | draw | compute | aggregate | provider | lookup | ref | default
-    compiled: Compiled | None = None
-    ref: tuple[str, str] | None = None
-    clamp: tuple[float, float] | None = None
-
-    @property
-    def deps(self) -> frozenset[str]:
-        return self.compiled.deps if self.compiled else frozenset()
-
-    @property
-    def random(self) -> bool:
-        return (
-            bool(self.compiled and self.compiled.random)
-            or self.kind in ("ref", "default")
-            or bool(self.node.nulls)
-        )
-
-
-@dataclass
-class RuleInfo:
-    name: str
-    node: ast.Rule
-    kind: str  # row | unique | determines
-    columns: tuple[str, ...]
-    compiled: Compiled | None = None
-
-
-@dataclass
-class TableInfo:
-    name: str
-    node: ast.Table
-    rows: int | None = None
-    parent: str | None = None
-    count: Compiled | None = None
-    count_clamp: tuple[int, int] | None = None  # ``rows per p ~ ... clamp(lo, hi)``
-    columns: dict[str, ColumnInfo] = field(default_factory=dict)
-    rules: list[RuleInfo] = field(default_factory=list)
-    order: list[str] = field(default_factory=list)  # columns, dependencies first
-    # aggregate key (``sum(lines.amount)``) -> (function, child table, child column or None)
-    aggregates: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
-    late: set[str] = field(default_factory=set)  # columns computed after aggregated child rows
-    late_by_rule: dict[str, str] = field(default_factory=dict)  # late only to be redrawn by a rule
-
-    @property
-    def aggregated(self) -> set[str]:
-        """Child tables whose rows this table aggregates (generated before its late columns)."""
-        return {child for _, child, _ in self.aggregates.values()}
-
-    def is_late(self, deps: frozenset[str] | set[str]) -> bool:
-        """Whether an expression reading ``deps`` must wait for the aggregated child rows."""
-        return any(d in self.late or d in self.aggregates for d in deps)
-
-    bounds: dict[str, Interval] = field(default_factory=dict)  # column -> rules' interval
-
-    @property
-    def key(self) -> ColumnInfo | None:
-        return next((c for c in self.columns.values() if c.node.key), None)
-
-    @property
-    def refs(self) -> dict[str, ColumnInfo]:
-        """Referenced table -> the column holding the reference."""
-        return {c.ref[0]: c for c in self.columns.values() if c.ref}
-
-
-@dataclass
-class CheckedSpec:
-    path: str
-    sources: dict[str, str]
-    seed: int
-    locale: str
-    datasets: dict[str, DatasetInfo]
-    tables: dict[str, TableInfo]  # parents and referenced tables first
-
-    @property
-    def sha256(self) -> str:
-        h = hashlib.sha256()
-        for path in sorted(self.sources):
-            h.update(Path(path).name.encode() + b"\0" + self.sources[path].encode() + b"\0")
-        return h.hexdigest()
-
-
-def parse_type(ref: ast.TypeRef, diags: list[Diagnostic]) -> DType | None:
-    name = ref.name
-    if name not in TYPE_NAMES:
-        diags.append(
-            Diagnostic("E101", f"unknown type '{name}'", ref.span, did_you_mean(name, TYPE_NAMES))
-        )
-        return None
-    if name == "decimal":
-        a = ref.args
-        if len(a) != 2 or not all(isinstance(x, int) for x in a) or not (0 <= a[1] <= a[0] <= 38):
-            diags.append(
-                Diagnostic(
-                    "E102",
-                    "decimal needs precision and scale: decimal(p, s) with 0 <= s <= p <= 38",
-                    ref.span,
-                )
-            )
-            return None
-        return DType("decimal", ref.nullable, a[0], a[1])
-    if name == "enum":
-        vals = ref.args
-        if not vals or not all(isinstance(v, str) for v in vals):
-            diags.append(
-                Diagnostic("E103", 'enum needs one or more string values: enum("a", "b")', ref.span)
-            )
-            return None
-        if len(set(vals)) != len(vals):
-            diags.append(Diagnostic("E104", "enum values must be distinct", ref.span))
-        return DType("enum", ref.nullable, values=tuple(vals))
-    if ref.args:
-        diags.append(Diagnostic("E105", f"type '{name}' takes no arguments", ref.span))
-    return DType(name, ref.nullable)  # type: ignore[arg-type]
-
-
-def expr_type(dtype: DType) -> str:
-    return {"decimal": "float", "enum": "text"}.get(dtype.kind, dtype.kind)
+from synthdsl.syntax import ast
+from synthdsl.syntax.parse import parse
 
 
 def _assignable(dtype: DType, typ: str) -> bool:
@@ -545,7 +424,7 @@ class Checker(RuleChecks, AggregateChecks):
 
     def order_columns(self, t: TableInfo) -> None:
         graph = {name: sorted(c.deps & set(t.columns)) for name, c in t.columns.items()}
-        order, cycle = _toposort(graph)
+        order, cycle = toposort(graph)
         if cycle:
             first = t.columns[cycle[0]].node
             self.fail(
@@ -572,7 +451,7 @@ class Checker(RuleChecks, AggregateChecks):
             if t.parent:
                 deps.add(t.parent)
             graph[name] = sorted(d for d in deps if d in self.tables)
-        order, cycle = _toposort(graph)
+        order, cycle = toposort(graph)
         if cycle:
             self.fail(
                 "E212",
@@ -606,36 +485,6 @@ def _type_hint(dtype: DType, typ: str) -> str | None:
     if dtype.kind in ("int", "float", "decimal") and typ == "duration":
         return "use days_between(a, b) for a number of days"
     return None
-
-
-def _toposort(graph: dict[str, list[str]]) -> tuple[list[str], list[str] | None]:
-    """Depth-first order, dependencies first, stable by declaration; returns a cycle if one exists."""
-    order: list[str] = []
-    state: dict[str, int] = {}
-    stack: list[str] = []
-    cycle: list[str] | None = None
-
-    def visit(node: str) -> None:
-        nonlocal cycle
-        if cycle is not None:
-            return
-        st = state.get(node, 0)
-        if st == 2:
-            return
-        if st == 1:
-            cycle = stack[stack.index(node) :]
-            return
-        state[node] = 1
-        stack.append(node)
-        for dep in graph.get(node, ()):
-            visit(dep)
-        stack.pop()
-        state[node] = 2
-        order.append(node)
-
-    for node in graph:
-        visit(node)
-    return order, cycle
 
 
 def _display_path(path: Path) -> str:

@@ -15,10 +15,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from synthdsl import aggregate, ast, distributions
 from synthdsl.errors import did_you_mean
-from synthdsl.values import Values
-from synthdsl.vectorize import (
+from synthdsl.expr import aggregate, distributions
+from synthdsl.expr.compile import (
     NUMERIC,
     CatDraw,
     Compiled,
@@ -30,6 +29,8 @@ from synthdsl.vectorize import (
     merge_null,
     unify,
 )
+from synthdsl.syntax import ast
+from synthdsl.values import Values
 
 WEIGHT_TOLERANCE = 1e-6
 _EPOCH = np.datetime64("1970-01-01", "D")
@@ -480,7 +481,7 @@ def _empirical(comp: Compiler, node: ast.Call) -> Compiled:
     ds, column = col
     typ = comp.scope.datasets[ds].columns[column]
     series = comp.scope.datasets[ds].frame[column]
-    from synthdsl.datasets import series_values
+    from synthdsl.expr.datasets import series_values
 
     source = series_values(series, typ)
     if len(source) == 0:
@@ -552,7 +553,7 @@ def _subctx(ctx: Ctx, rows: np.ndarray) -> Ctx:
 
 # ------------------------------------------------------------------ providers
 def _provider(comp: Compiler, node: ast.Call, path: tuple[str, ...]) -> Compiled:
-    from synthdsl import providers
+    from synthdsl.expr import providers
 
     args = []
     for a in node.args:
@@ -797,7 +798,7 @@ def _lookup(comp: Compiler, node: ast.Call) -> Compiled:
     key = comp.compile(ast.Name(arrow.source, span=arrow.span))
     if key.type == "any":
         return comp.bad()
-    from synthdsl.datasets import lookup_table
+    from synthdsl.expr.datasets import lookup_table
 
     table = lookup_table(info, arrow.source, arrow.target)
     if isinstance(table, str):

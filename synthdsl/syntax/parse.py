@@ -16,11 +16,11 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from synthdsl import ast
 from synthdsl.errors import Diagnostic, SpecError
 from synthdsl.source import SourceFile, Span
+from synthdsl.syntax import ast
 
-GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "synth.lark"
+GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "synth.lark"
 
 # A newline after one of these tokens does not end the statement.
 _CONTINUE_AFTER = frozenset(

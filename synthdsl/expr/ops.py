@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthdsl import ast
+from synthdsl.expr.compile import NUMERIC, Compiled, Compiler, Ctx, merge_null, numeric_type, truth
+from synthdsl.syntax import ast
 from synthdsl.values import Values
-from synthdsl.vectorize import NUMERIC, Compiled, Compiler, Ctx, merge_null, numeric_type, truth
 
 _ARITH = {"+", "-", "*", "/", "%"}
 FLOAT_RTOL = 1e-12  # == and != on floats compare within this relative (and absolute) tolerance

@@ -10,15 +10,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from synthdsl import ast
+from synthdsl.check.intervals import Interval, bound, conjuncts, names_in, null_guard
 from synthdsl.errors import Diagnostic, did_you_mean
-from synthdsl.rules import Interval, bound, conjuncts, names_in, null_guard
+from synthdsl.expr.compile import Compiled, Compiler, Scope
 from synthdsl.source import Span
-from synthdsl.vectorize import Compiled, Compiler, Scope
+from synthdsl.syntax import ast
 
 if TYPE_CHECKING:
-    from synthdsl.check import RuleInfo, TableInfo
-    from synthdsl.vectorize import DatasetInfo
+    from synthdsl.check.model import RuleInfo, TableInfo
+    from synthdsl.expr.compile import DatasetInfo
 
 
 class RuleChecks:
@@ -37,7 +37,7 @@ class RuleChecks:
         def scope(self, t: TableInfo, columns: dict[str, str] | None = None) -> Scope: ...
 
     def rules(self, t: TableInfo) -> None:
-        from synthdsl.check import RuleInfo  # here: check.py imports this module
+        from synthdsl.check.model import RuleInfo
 
         seen: set[str] = set()
         scope = self.scope(t)
@@ -85,7 +85,7 @@ class RuleChecks:
         return tuple(cols)
 
     def contradictions(self, t: TableInfo) -> None:
-        from synthdsl.check import DEFAULT_LOCALE  # here: check.py imports this module
+        from synthdsl.check.model import DEFAULT_LOCALE
 
         quiet: list[Diagnostic] = []
 

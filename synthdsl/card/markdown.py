@@ -17,8 +17,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from synthdsl.card.model import CARD_FILE, REAL_GENERATORS, Card, EvaluationSummary
 from synthdsl.sinks._atomic import atomic_write_bytes
-from synthdsl.sinks.card import CARD_FILE, REAL_GENERATORS, Card, EvaluationSummary
 
 CARD_MD_FILE = "card.md"
 

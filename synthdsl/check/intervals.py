@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from synthdsl import ast
+from synthdsl.syntax import ast
 
 ConstOf = Callable[[ast.Expr], Any]  # returns the constant value, or raises LookupError
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from synthdsl import aggregate, ast
+from synthdsl.expr import aggregate
 from synthdsl.source import Span
+from synthdsl.syntax import ast
 
 if TYPE_CHECKING:
-    from synthdsl.check import ColumnInfo, TableInfo
+    from synthdsl.check.model import ColumnInfo, TableInfo
 
 
 class AggregateChecks:

@@ -21,16 +21,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from synthdsl import aggregate, distributions
-from synthdsl.check import CheckedSpec, ColumnInfo
+from synthdsl.check.model import CheckedSpec, ColumnInfo
 from synthdsl.dtypes import DType
 from synthdsl.errors import DataError, RuleError, SynthError
-from synthdsl.plan import Enforcement, Plan, RuleExec, build
+from synthdsl.execute.streams import BLOCK_ROWS, seed_key
+from synthdsl.expr import aggregate, distributions
+from synthdsl.expr.compile import Ctx, truth
+from synthdsl.plan.build import Enforcement, Plan, RuleExec, build
 from synthdsl.schema import ColumnSchema, TableSchema
 from synthdsl.source import Span
-from synthdsl.streams import BLOCK_ROWS, seed_key
 from synthdsl.values import Values, to_arrow
-from synthdsl.vectorize import Ctx, truth
 
 # A hard stop far beyond what the acceptance floor allows: a rule with acceptance p needs about
 # ln(rows) / p attempts, and the floor (below) stops hopeless rules long before this.
@@ -773,7 +773,7 @@ def _family_order(rt: Runtime) -> list[str]:
                         "reference a table of another family"
                     )
                 deps[a].add(b)
-    from synthdsl.check import _toposort
+    from synthdsl.check.model import toposort as _toposort
 
     order, _ = _toposort({r: sorted(d) for r, d in deps.items()})
     return order
@@ -791,7 +791,7 @@ def iter_batches(
     state: dict = {}
     pool = None
     if workers > 1:
-        from synthdsl import _workers
+        from synthdsl.engines import local as _workers
 
         pool = _workers.Pool(rt, workers)
     try:

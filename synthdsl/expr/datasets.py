@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from synthdsl.expr.compile import DatasetInfo
 from synthdsl.values import Values
-from synthdsl.vectorize import DatasetInfo
 
 FORMATS = ("csv", "parquet")
 

@@ -19,7 +19,7 @@ _RT = None
 def _init(text: str, path: str, seed: int, rows: dict[str, int]) -> None:
     global _RT
     from synthdsl.api import loads
-    from synthdsl.execute import prepare
+    from synthdsl.execute.run import prepare
 
     spec = loads(text, path)
     _RT = spec.runtime(seed=seed, rows=rows)
@@ -27,7 +27,7 @@ def _init(text: str, path: str, seed: int, rows: dict[str, int]) -> None:
 
 
 def _task(root: str, blocks: range, offsets) -> tuple[list[tuple[str, bytes]], object, dict]:
-    from synthdsl.execute import _run_chunk, ensure_materialized
+    from synthdsl.execute.run import _run_chunk, ensure_materialized
 
     ensure_materialized(_RT, root)
     batches, stats, raw = _run_chunk(_RT, root, blocks, offsets, {})

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from synthdsl import ast
 from synthdsl.errors import Diagnostic
+from synthdsl.syntax import ast
 from synthdsl.values import Values
 
 # Expression types (strings keep messages readable): int float bool text date datetime duration null any
@@ -334,17 +334,17 @@ class Compiler:
 
     # ---- operators
     def visit_Unary(self, node: ast.Unary) -> Compiled:
-        from synthdsl import _ops
+        from synthdsl.expr import ops as _ops
 
         return _ops.unary(self, node)
 
     def visit_Binary(self, node: ast.Binary) -> Compiled:
-        from synthdsl import _ops
+        from synthdsl.expr import ops as _ops
 
         return _ops.binary(self, node)
 
     def visit_In(self, node: ast.In) -> Compiled:
-        from synthdsl import _ops
+        from synthdsl.expr import ops as _ops
 
         return _ops.in_(self, node)
 
@@ -403,6 +403,6 @@ class Compiler:
         )
 
     def visit_Call(self, node: ast.Call) -> Compiled:
-        from synthdsl import functions
+        from synthdsl.expr import functions
 
         return functions.compile_call(self, node)

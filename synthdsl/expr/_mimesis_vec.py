@@ -23,7 +23,7 @@ import string
 from collections.abc import Callable
 from typing import Any
 
-from synthdsl._faker_vec import (
+from synthdsl.expr._faker_vec import (
     Choice,
     IntRange,
     Node,

@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from synthdsl import _faker_vec, _mimesis_vec
 from synthdsl.errors import SynthError
+from synthdsl.expr import _faker_vec, _mimesis_vec
 
 DEFAULT_LOCALE = "en_US"
 LIBRARIES = ("faker", "mimesis")

@@ -1,7 +1,7 @@
 """The dataset card of a run: provenance, row counts, how each rule was enforced, and evaluation.
 
 Input: a checked spec and the runtime of a finished run (``build_card``), or an evaluation result
-(``summarize_evaluation``). Output: a ``Card`` (``synthdsl.sinks.card``) that ``Spec.write`` saves as
+(``summarize_evaluation``). Output: a ``Card`` (``synthdsl.card.model``) that ``Spec.write`` saves as
 ``card.json`` and ``card.md``; ``attach_evaluation`` later adds the evaluation summary to both.
 Datasets the spec read are identified by the SHA-256 of their bytes: no row of them reaches a card.
 """
@@ -17,9 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from synthdsl import __version__
-from synthdsl.errors import DataError
-from synthdsl.sinks._atomic import atomic_write_bytes
-from synthdsl.sinks.card import (
+from synthdsl.card.markdown import write_card_md
+from synthdsl.card.model import (
     CARD_FILE,
     Card,
     ColumnReport,
@@ -31,7 +30,8 @@ from synthdsl.sinks.card import (
     card_json,
     synthesis_of,
 )
-from synthdsl.sinks.card_md import write_card_md
+from synthdsl.errors import DataError
+from synthdsl.sinks._atomic import atomic_write_bytes
 
 _HASH_BLOCK = 1 << 20
 
