@@ -27,7 +27,8 @@ from synthdsl.check.rules import RuleChecks
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, SpecError, did_you_mean
 from synthdsl.expr import aggregate
-from synthdsl.expr.compile import NUMERIC, Compiled, Compiler, DatasetInfo, Scope
+from synthdsl.expr.compile import Compiler
+from synthdsl.expr.context import NUMERIC, Compiled, DatasetInfo, Scope
 from synthdsl.expr.datasets import FORMATS
 from synthdsl.expr.datasets import load as load_dataset
 from synthdsl.expr.functions import discrete_uniform

@@ -14,7 +14,7 @@ from pathlib import Path
 from synthdsl.check.intervals import Interval
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, did_you_mean
-from synthdsl.expr.compile import Compiled, DatasetInfo
+from synthdsl.expr.context import Compiled, DatasetInfo
 from synthdsl.syntax import ast
 
 TYPE_NAMES = ("int", "float", "decimal", "bool", "text", "date", "datetime", "enum")

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 from synthdsl.check.intervals import Interval, bound, conjuncts, names_in, null_guard
 from synthdsl.errors import Diagnostic, did_you_mean
-from synthdsl.expr.compile import Compiled, Compiler, Scope
+from synthdsl.expr.compile import Compiler
+from synthdsl.expr.context import Compiled, Scope
 from synthdsl.source import Span
 from synthdsl.syntax import ast
 
 if TYPE_CHECKING:
     from synthdsl.check.model import RuleInfo, TableInfo
-    from synthdsl.expr.compile import DatasetInfo
+    from synthdsl.expr.context import DatasetInfo
 
 
 class RuleChecks:

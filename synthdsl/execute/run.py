@@ -26,7 +26,7 @@ from synthdsl.dtypes import DType
 from synthdsl.errors import DataError, RuleError, SynthError
 from synthdsl.execute.streams import BLOCK_ROWS, seed_key
 from synthdsl.expr import aggregate, distributions
-from synthdsl.expr.compile import Ctx, truth
+from synthdsl.expr.context import Ctx, truth
 from synthdsl.plan.build import Enforcement, Plan, RuleExec, build
 from synthdsl.schema import ColumnSchema, TableSchema
 from synthdsl.source import Span

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthdsl.expr.compile import DatasetInfo
+from synthdsl.expr.context import DatasetInfo
 from synthdsl.values import Values
 
 FORMATS = ("csv", "parquet")

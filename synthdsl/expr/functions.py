@@ -11,17 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from synthdsl.errors import did_you_mean
 from synthdsl.expr import aggregate, distributions
-from synthdsl.expr.compile import (
+from synthdsl.expr.context import (
     NUMERIC,
     CatDraw,
     Compiled,
-    Compiler,
     Ctx,
     DistDraw,
     as_type,
@@ -29,6 +29,9 @@ from synthdsl.expr.compile import (
     merge_null,
     unify,
 )
+
+if TYPE_CHECKING:
+    from synthdsl.expr.compile import Compiler
 from synthdsl.syntax import ast
 from synthdsl.values import Values
 

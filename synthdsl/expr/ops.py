@@ -6,10 +6,15 @@ Each function types its operands first (recording a diagnostic on a mismatch) an
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from synthdsl.expr.compile import NUMERIC, Compiled, Compiler, Ctx, merge_null, numeric_type, truth
+from synthdsl.expr.context import NUMERIC, Compiled, Ctx, merge_null, numeric_type, truth
+
+if TYPE_CHECKING:
+    from synthdsl.expr.compile import Compiler
 from synthdsl.syntax import ast
 from synthdsl.values import Values
 

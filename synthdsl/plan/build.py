@@ -26,7 +26,8 @@ from synthdsl.check.model import CheckedSpec, ColumnInfo, TableInfo
 from synthdsl.check.model import toposort as _toposort
 from synthdsl.execute.streams import BLOCK_ROWS
 from synthdsl.expr import aggregate
-from synthdsl.expr.compile import Compiler, Scope
+from synthdsl.expr.compile import Compiler
+from synthdsl.expr.context import Scope
 from synthdsl.syntax import ast
 
 

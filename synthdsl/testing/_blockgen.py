@@ -34,7 +34,7 @@ from hypothesis.errors import FailedHealthCheck
 
 from synthdsl.check.model import ColumnInfo
 from synthdsl.execute.run import BlockGen, truncation_bound
-from synthdsl.expr.compile import Ctx
+from synthdsl.expr.context import Ctx
 from synthdsl.plan.build import RuleExec
 from synthdsl.testing._random import HypothesisRandom
 from synthdsl.testing._ranges import central, snap

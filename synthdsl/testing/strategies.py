@@ -31,7 +31,7 @@ from synthdsl.api import Spec, _types_mapper, load
 from synthdsl.check.model import TableInfo
 from synthdsl.errors import did_you_mean
 from synthdsl.execute.run import Runtime, Stats, _family_order, finish_block, to_batch
-from synthdsl.expr.compile import Ctx
+from synthdsl.expr.context import Ctx
 from synthdsl.testing._blockgen import HypothesisBlockGen, RuleStats, RuleUnmet
 from synthdsl.testing._random import HypothesisRandom
 from synthdsl.testing._ranges import central
