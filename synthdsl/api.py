@@ -1,9 +1,10 @@
-"""The Python API: ``load``/``loads`` chain parse -> check, and ``Spec`` runs plan and execute.
+"""The Python API: ``load``/``loads`` chain parse -> check, ``Spec`` runs its plan.
 
-A ``Spec`` is a checked spec; generating from it never re-parses. ``generate`` returns pandas DataFrames
-(for tests and notebooks); ``write`` streams batches into a sink (for files and databases) so memory
-stays flat however many rows are asked for; ``check_fixtures`` says whether files written earlier are
-still what ``write`` would write.
+A ``Spec`` is a checked spec and the ``Plan`` built from it; generating never re-parses, and what runs is
+the plan alone (``Spec.plan()`` is that value). ``load_plan`` makes the same object from a plan's JSON,
+without the spec. ``generate`` returns pandas DataFrames (for tests and notebooks); ``write`` streams
+batches into a sink (for files and databases) so memory stays flat however many rows are asked for;
+``check_fixtures`` says whether files written earlier are still what ``write`` would write.
 """
 
 from __future__ import annotations
@@ -13,50 +14,89 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+from pydantic import ValidationError
 
 from synthdsl import __version__
 from synthdsl.check.checker import check
 from synthdsl.check.model import CheckedSpec
 from synthdsl.errors import OptionError, SynthError, did_you_mean
-from synthdsl.execute.run import Runtime, iter_batches
-from synthdsl.execute.streams import BLOCK_ROWS
-from synthdsl.plan.build import Plan, build
+from synthdsl.execute.datasets import load_datasets, read_bytes
+from synthdsl.execute.run import iter_batches
+from synthdsl.execute.runtime import Runtime
+from synthdsl.expr.context import DatasetInfo
+from synthdsl.plan.build import build
+from synthdsl.plan.model import Plan
 from synthdsl.source import SourceFile
+from synthdsl.streams import BLOCK_ROWS
 from synthdsl.syntax.parse import parse
 
 DEFAULT_CHUNK_ROWS = 8 * BLOCK_ROWS
 
 
 class Spec:
-    """A parsed and checked ``.synth`` spec."""
+    """A checked ``.synth`` spec (or a plan loaded without one) and its plan."""
 
-    def __init__(self, checked: CheckedSpec):
+    def __init__(
+        self,
+        checked: CheckedSpec | None,
+        plan: Plan | None = None,
+        datasets: dict[str, DatasetInfo] | None = None,
+    ):
         self.checked = checked
+        self._plan = plan if plan is not None else build(checked)
+        self._datasets = datasets if datasets is not None else dict(checked.datasets)
+        self._sources: dict[str, SourceFile] = {}
+        if checked is not None:
+            for path, text in checked.sources.items():
+                self._sources[path] = SourceFile(path, text)
 
     @property
     def tables(self) -> list[str]:
-        return list(self.checked.tables)
+        return [t.name for t in self._plan.tables]
 
     @property
     def seed(self) -> int:
-        return self.checked.seed
+        return self._plan.seed
+
+    @property
+    def path(self) -> str:
+        if self.checked is not None:
+            return self.checked.path
+        return self._plan.spec_path or "<plan>"
 
     def plan(self) -> Plan:
-        """The execution plan: steps in order and how each rule is enforced."""
-        return build(self.checked)[0]
+        """The execution plan: steps in order and how each rule is enforced; exactly what runs."""
+        return self._plan
 
-    def runtime(self, *, seed: int | None = None, rows: Mapping[str, int] | None = None) -> Runtime:
+    def source_for(self, path: str) -> SourceFile | None:
+        """The spec text at ``path`` (for a caret in run-time messages), or None."""
+        hit = self._sources.get(path)
+        if hit is None:
+            resolved = str(Path(path).resolve())
+            hit = self._sources.get(resolved)
+        if hit is None:
+            try:
+                hit = SourceFile.read(path)
+            except (OSError, UnicodeDecodeError):
+                return None
+            self._sources[path] = hit
+        return hit
+
+    def runtime(
+        self, *, seed: int | None = None, rows: Mapping[str, int] | None = None, **kw
+    ) -> Runtime:
         rows = dict(rows or {})
+        plan = self._plan
         for name, n in rows.items():
-            if name not in self.checked.tables:
+            if name not in self.tables:
                 hint = did_you_mean(name, self.tables)
                 raise OptionError(
                     f"names unknown table '{name}' (tables: {', '.join(self.tables)})"
                     + (f"; {hint}" if hint else ""),
                     option="rows=",
                 )
-            if self.checked.tables[name].parent:
-                parent = self.checked.tables[name].parent
+            parent = plan.table(name).parent
+            if parent:
                 raise OptionError(
                     f"sets table '{name}', which has rows per {parent}: "
                     f"set the rows of '{parent}' instead",
@@ -66,9 +106,9 @@ class Spec:
                 raise OptionError(
                     f"for '{name}' must be a whole number >= 0, got {n!r}", option="rows="
                 )
-        if seed is not None and (not isinstance(seed, int) or seed < 0):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise SynthError(f"seed must be a whole number >= 0, got {seed!r}")
-        return Runtime.create(self.checked, seed, rows)
+        return Runtime(plan.with_seed(seed, rows), self._datasets, self.source_for, **kw)
 
     def batches(
         self,
@@ -79,15 +119,20 @@ class Spec:
         workers: int = 1,
         progress: Callable[[int], None] | None = None,
     ):
-        """Yield ``(table, pyarrow.Table)`` in deterministic order; also returns the runtime stats."""
-        if chunk_size < 1:
-            raise SynthError(f"chunk size must be >= 1, got {chunk_size}")
-        if workers < 1:
-            raise SynthError(f"workers must be >= 1, got {workers}")
+        """Yield ``(table, pyarrow.Table)`` in deterministic order; ``last_runtime`` keeps the stats."""
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise SynthError(f"chunk size must be a whole number >= 1, got {chunk_size!r}")
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise SynthError(f"workers must be a whole number >= 1, got {workers!r}")
         rt = self.runtime(seed=seed, rows=rows)
         chunk_blocks = max(1, -(-chunk_size // BLOCK_ROWS))
         self.last_runtime = rt
-        yield from iter_batches(rt, chunk_blocks, workers, progress)
+        yield from iter_batches(rt, chunk_blocks, workers, progress, self._pool)
+
+    def _pool(self, rt: Runtime, workers: int):
+        from synthdsl.engines.local import Pool
+
+        return Pool(rt, workers, read_bytes(rt.plan), self.source_for)
 
     def generate(
         self,
@@ -123,7 +168,7 @@ class Spec:
         progress: Callable[[int], None] | None = None,
     ):
         """Generate into files (atomically), with ``card.json`` and ``card.md``; returns the card."""
-        from synthdsl.card import build as card_mod
+        from synthdsl.card.build import build_card
         from synthdsl.card.markdown import write_card_md
         from synthdsl.card.model import write_card
         from synthdsl.sinks import open_sink
@@ -137,7 +182,8 @@ class Spec:
             ):
                 sink.write(table, batch)
             files = sink.commit()
-        card = card_mod.build_card(self, self.last_runtime, format, files, out, chunk_size)
+        rt = self.last_runtime
+        card = build_card(rt.plan, rt, format, files, out, chunk_size)
         write_card(out, card)
         write_card_md(out, card)
         return card
@@ -199,4 +245,28 @@ def load(path: str | Path) -> Spec:
     return loads(text, str(p))
 
 
-__all__ = ["Spec", "__version__", "load", "loads"]
+def load_plan(path: str | Path) -> Spec:
+    """A plan written by ``synthdsl plan SPEC --json``, ready to run without the spec.
+
+    Refuses a plan of another format and a dataset whose bytes changed since the plan was made.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SynthError(f"plan file not found: {p}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SynthError(f"plan file cannot be read: {p}: {exc}") from None
+    try:
+        plan = Plan.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "(top)"
+        raise SynthError(
+            f"{p} is not a synthdsl plan: {where}: {first['msg']} "
+            f"({exc.error_count()} problem(s); make it with: synthdsl plan SPEC --json)"
+        ) from None
+    return Spec(None, plan, load_datasets(plan))
+
+
+__all__ = ["Spec", "__version__", "load", "load_plan", "loads"]

@@ -35,12 +35,14 @@ def render(d: Diagnostic) -> str:
     """Format as ``path:line:col: error[code]: message`` then the line and a caret under the span.
 
     Errors found while generating have no code (``code=""``): they render as ``error: message``.
+    A span whose source text is unknown (empty, as ``ast_json.from_json`` makes it) renders the
+    ``path:line:col`` head only.
     """
     s = d.span
     label = f"error[{d.code}]" if d.code else "error"
     head = f"{s}: {label}: {d.message}" if s.line else f"{label}: {d.message}"
     out = [head]
-    if s.source is not None and s.line:
+    if s.source is not None and s.source.text and s.line:  # no text (a decoded plan): no caret
         text = s.source.line(s.line)
         width = 1
         if s.end_line == s.line and s.end_column > s.column:

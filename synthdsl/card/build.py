@@ -1,6 +1,6 @@
 """The dataset card of a run: provenance, row counts, how each rule was enforced, and evaluation.
 
-Input: a checked spec and the runtime of a finished run (``build_card``), or an evaluation result
+Input: the plan and the runtime of a finished run (``build_card``), or an evaluation result
 (``summarize_evaluation``). Output: a ``Card`` (``synthdsl.card.model``) that ``Spec.write`` saves as
 ``card.json`` and ``card.md``; ``attach_evaluation`` later adds the evaluation summary to both.
 Datasets the spec read are identified by the SHA-256 of their bytes: no row of them reaches a card.
@@ -9,7 +9,6 @@ Datasets the spec read are identified by the SHA-256 of their bytes: no row of t
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,18 +35,6 @@ from synthdsl.sinks._atomic import atomic_write_bytes
 _HASH_BLOCK = 1 << 20
 
 
-def _generator(info) -> str:
-    if info.kind == "ref":
-        return f"ref {info.ref[0]}.{info.ref[1]}"
-    if info.kind == "provider":
-        return info.compiled.provider.qualname
-    if info.kind == "draw" and info.compiled is not None and info.compiled.dist is not None:
-        return f"distribution: {info.compiled.dist.dist.name}"
-    if info.kind == "draw" and info.compiled is not None and info.compiled.cat is not None:
-        return "distribution: categorical"
-    return info.kind
-
-
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes, read in blocks (datasets and real tables can be large)."""
     h = hashlib.sha256()
@@ -57,40 +44,29 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def dataset_reports(spec) -> list[DatasetReport]:
-    """The spec's datasets by name, declared path and hash; all are lookups until models learn."""
-    path = spec.checked.path
-    base = Path(path).resolve().parent if path != "<string>" else Path.cwd()
-    out = []
-    for name, info in spec.checked.datasets.items():
-        rel = Path(os.path.relpath(info.path, base)).as_posix()
-        out.append(
-            DatasetReport(
-                name=name,
-                path=rel,
-                sha256=file_sha256(info.path),
-                rows=len(info.frame),
-                role="lookup",
-            )
-        )
-    return out
+def dataset_reports(plan) -> list[DatasetReport]:
+    """The plan's datasets by name, declared path and hash; all are lookups until models learn."""
+    return [
+        DatasetReport(name=d.name, path=d.display, sha256=d.sha256, rows=d.rows, role="lookup")
+        for d in plan.datasets
+    ]
 
 
 def build_card(
-    spec, rt, fmt: str, files: list[Path], out: Path, chunk_size: int | None = None
+    plan, rt, fmt: str, files: list[Path], out: Path, chunk_size: int | None = None
 ) -> Card:
-    plan = rt.plan
+    """The card of a finished run, from the plan that ran (no spec needed: ``generate --plan``)."""
     tables = []
-    for name, t in spec.checked.tables.items():
+    for t in plan.tables:
         cols = [
-            ColumnReport(name=c.name, type=str(c.dtype), generator=_generator(c))
-            for c in t.columns.values()
+            ColumnReport(name=c.name, type=str(c.dtype.dtype()), generator=c.generator)
+            for c in t.columns
         ]
-        own = [str(f.relative_to(out)) for f in files if f.stem == name or f.suffix == ".sqlite"]
+        own = [str(f.relative_to(out)) for f in files if f.stem == t.name or f.suffix == ".sqlite"]
         tables.append(
             TableReport(
-                name=name,
-                rows=rt.totals.get(name, 0),
+                name=t.name,
+                rows=rt.totals.get(t.name, 0),
                 columns=cols,
                 files=own,
                 parent=t.parent,
@@ -103,22 +79,22 @@ def build_card(
                 RuleReport(
                     table=tp.name,
                     rule=r.name,
-                    columns=r.columns,
+                    columns=list(r.columns),
                     enforcement=r.enforcement,
                     redrawn_rows=rt.stats.redrawn.get((tp.name, r.name), 0),
                 )
             )
     return Card(
         synthdsl_version=__version__,
-        spec_sha256=spec.checked.sha256,
-        spec_path=None if spec.checked.path == "<string>" else Path(spec.checked.path).name,
+        spec_sha256=plan.spec_sha256,
+        spec_path=plan.spec_path,
         seed=rt.seed,
         format=fmt,
         chunk_size=chunk_size,
         tables=tables,
         rules=rules,
         synthesis=synthesis_of(c.generator for t in tables for c in t.columns),
-        datasets=dataset_reports(spec),
+        datasets=dataset_reports(plan),
     )
 
 

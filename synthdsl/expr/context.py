@@ -26,21 +26,37 @@ _NO_CONST = object()
 
 @dataclass(slots=True)
 class Ctx:
-    """What a closure sees: ``n`` rows, their columns so far, related tables' columns aligned to them."""
+    """What a closure sees: ``n`` rows, their columns so far, related tables' columns aligned to them.
+
+    ``key`` is the step's ``draw`` stream (``ctx.rng``); ``streams`` derives its other purposes'
+    keys (provider calls, null masks) so that no two purposes share numbers; ``source`` is the random
+    source that step kinds draw distributions, categories and null masks through (the engine's numpy
+    streams, or Hypothesis under ``synthdsl.hypothesis``)."""
 
     n: int
     cols: dict[str, Values]
     rows: np.ndarray
     key: list[int]
     related: dict[str, tuple[dict[str, Values], np.ndarray]] = field(default_factory=dict)
-    _rng: np.random.Generator | None = None
+    _rng: Any = None
     _aligned: dict[tuple[str, str], Values] = field(default_factory=dict)
+    streams: Any = None  # synthdsl.streams.Streams
+    source: Any = None  # synthdsl.steps.source.EngineSource or another random source
+    env: Any = None  # the run's services for steps (referenced tables, totals): execute.BlockEnv
 
     @property
     def rng(self) -> np.random.Generator:
         if self._rng is None:
             self._rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.key)))
         return self._rng
+
+    def key_for(self, purpose: str, *extra: str | int) -> list[int]:
+        """The key of another purpose's stream at this step (``provider``, ``nulls``...)."""
+        if self.streams is None:  # a bare context (tests, check-time probes)
+            from synthdsl.streams import key
+
+            return key(0, purpose, *map(str, self.key), *extra)
+        return self.streams.for_(purpose, *extra)
 
     def related_col(self, table: str, column: str) -> Values:
         hit = self._aligned.get((table, column))
@@ -49,6 +65,15 @@ class Ctx:
             hit = cols[column].take(idx)
             self._aligned[(table, column)] = hit
         return hit
+
+    def sub(self, rows: np.ndarray) -> Ctx:
+        """The same context restricted to ``rows`` (positions), drawing from the same generator."""
+        cols = {k: v.take(rows) for k, v in self.cols.items()}
+        related = {t: (c, idx[rows]) for t, (c, idx) in self.related.items()}
+        out = Ctx(len(rows), cols, self.rows[rows], self.key, related, streams=self.streams)
+        out.source, out.env = self.source, self.env
+        out._rng = self.rng
+        return out
 
 
 Fn = Callable[[Ctx], Values]
@@ -97,6 +122,9 @@ class DatasetInfo:
     path: str
     columns: dict[str, str]  # column -> expression type
     frame: Any  # pandas.DataFrame
+    format: str = "csv"
+    options: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""  # of the file's bytes as read: the plan refers to the dataset by it
 
 
 @dataclass

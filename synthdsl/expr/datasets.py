@@ -6,6 +6,8 @@ type. Problems name the file, the column and the row (a ``DataError``), never a 
 
 from __future__ import annotations
 
+import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -30,26 +32,36 @@ def _expr_type(series: pd.Series) -> str:
     return "text"
 
 
-def load(name: str, fmt: str, path: Path, options: dict[str, object]) -> DatasetInfo:
-    """Read a dataset; raises ``ValueError`` with a readable message on a bad file or option."""
+def load(
+    name: str, fmt: str, path: Path, options: dict[str, object], data: bytes | None = None
+) -> DatasetInfo:
+    """Read a dataset (from ``data`` when given: a worker gets the bytes, not the file); raises
+    ``ValueError`` with a readable message on a bad file or option."""
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ValueError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    buf = io.BytesIO(data)
     if fmt == "csv":
         sep = str(options.get("sep", ","))
         na = options.get("na")
         na_values = [str(na)] if na is not None else None
         try:
-            frame = pd.read_csv(path, sep=sep, na_values=na_values, skipinitialspace=True)
+            frame = pd.read_csv(buf, sep=sep, na_values=na_values, skipinitialspace=True)
         except pd.errors.EmptyDataError:
             raise ValueError(f"{path} is empty") from None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path} is not valid CSV: {exc}") from None
     else:
         try:
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(buf)
         except Exception as exc:  # pyarrow raises several types for a bad file
             raise ValueError(f"{path} is not a readable Parquet file: {exc}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     columns = {c: _expr_type(frame[c]) for c in frame.columns}
-    return DatasetInfo(name, str(path), columns, frame)
+    return DatasetInfo(name, str(path), columns, frame, fmt, dict(options), sha256)
 
 
 def series_values(series: pd.Series, typ: str) -> Values:

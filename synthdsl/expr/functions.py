@@ -547,11 +547,7 @@ def _mixture(comp: Compiler, node: ast.Call) -> Compiled:
 
 def _subctx(ctx: Ctx, rows: np.ndarray) -> Ctx:
     """The same rows' context restricted to ``rows``, drawing from the parent's generator."""
-    cols = {k: v.take(rows) for k, v in ctx.cols.items()}
-    related = {t: (c, idx[rows]) for t, (c, idx) in ctx.related.items()}
-    sub = Ctx(len(rows), cols, ctx.rows[rows], ctx.key, related)
-    sub._rng = ctx.rng
-    return sub
+    return ctx.sub(rows)
 
 
 # ------------------------------------------------------------------ providers
@@ -597,7 +593,7 @@ def _provider(comp: Compiler, node: ast.Call, path: tuple[str, ...]) -> Compiled
     ordinal = _next_draw(comp)
 
     def fn(ctx: Ctx) -> Values:
-        raw = prov.generate([*ctx.key, ordinal], ctx.n)
+        raw = prov.generate(ctx.key_for("provider", ordinal), ctx.n)
         return Values(_coerce_provider(raw, typ))
 
     return Compiled(fn, typ, random=True, provider=prov)

@@ -1,1 +1,24 @@
-"""steps."""
+"""Step kinds: the protocol (``base``), the random source (``source``) and the built-in kinds."""
+
+from synthdsl.steps import children, columns  # noqa: F401 - registers the built-in kinds
+from synthdsl.steps.base import (
+    STEP_KINDS,
+    BuildEnv,
+    Emitted,
+    Step,
+    StepKind,
+    StepOutput,
+    kind_of,
+    register,
+)
+
+__all__ = [
+    "STEP_KINDS",
+    "BuildEnv",
+    "Emitted",
+    "Step",
+    "StepKind",
+    "StepOutput",
+    "kind_of",
+    "register",
+]

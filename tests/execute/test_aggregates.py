@@ -18,8 +18,8 @@ import pytest
 
 import synthdsl
 from synthdsl.errors import SpecError
-from synthdsl.execute.streams import BLOCK_ROWS
 from synthdsl.expr import aggregate
+from synthdsl.streams import BLOCK_ROWS
 from synthdsl.values import Values
 
 ROOT = Path(__file__).resolve().parents[2]

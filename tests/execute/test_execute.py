@@ -12,7 +12,7 @@ from scipy import stats
 
 import synthdsl
 from synthdsl.errors import DataError, RuleError
-from synthdsl.execute.streams import BLOCK_ROWS
+from synthdsl.streams import BLOCK_ROWS
 
 CLINIC = """
 seed 5

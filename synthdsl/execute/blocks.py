@@ -1,0 +1,227 @@
+"""The block loop: one block of one table, steps in plan order, every output finished, rules enforced.
+
+Input: a ``TableRun`` (built steps and rules), the block's global row numbers and its related rows.
+Output: the block's columns (and, through ``BlockEnv``, its child tables' rows). The loop never names a
+step kind: it runs each step with a context keyed by (table, step stream, block), finishes the outputs
+that are columns, and, for a rule that fails on some rows, redraws the *steps* that rule lists (all
+outputs of a multi-column step together) and what reads them, for the failing rows only, until every rule
+holds or the acceptance rate falls under a floor (then a ``RuleError`` names the rule).
+
+Phases: a table's own steps and rules, then the child tables it aggregates, then its late steps
+(aggregates and what reads them) and their rules, then its other child tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from synthdsl.errors import DataError, RuleError, SynthError
+from synthdsl.execute import rules as rule_checks
+from synthdsl.execute.finish import finish
+from synthdsl.execute.tables import TableRun
+from synthdsl.expr.context import Ctx
+from synthdsl.steps.base import StepOutput
+from synthdsl.steps.source import InvalidParameter
+from synthdsl.streams import Streams
+from synthdsl.values import Values
+
+# A hard stop far beyond what the acceptance floor allows: a rule with acceptance p needs about
+# ln(rows) / p attempts, and the floor (below) stops hopeless rules long before this.
+MAX_ATTEMPTS = 20_000
+FLOOR_AFTER = 10
+ACCEPTANCE_FLOOR = 0.001
+FLOOR_MIN_TRIED = 1000  # judge the acceptance rate only on enough redrawn rows; else MAX_ATTEMPTS
+
+
+@dataclass
+class Stats:
+    rows: dict[str, int] = field(default_factory=dict)
+    redrawn: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def merge(self, other: Stats) -> None:
+        for k, v in other.rows.items():
+            self.rows[k] = self.rows.get(k, 0) + v
+        for k, v in other.redrawn.items():
+            self.redrawn[k] = self.redrawn.get(k, 0) + v
+
+
+class Policy:
+    """What the rule loop does when rows keep failing: the engine's acceptance floor. The
+    Hypothesis strategies pass another policy (a few redraws, then reject the example)."""
+
+    max_attempts = MAX_ATTEMPTS
+
+    def held(self, table: str, rule: str, rows: int) -> None:
+        """``rule`` was checked and held on ``rows`` rows (the strategies count these)."""
+
+    def give_up(self, block: Block, r, mask, attempt: int, tried: int, failed_again: int) -> None:
+        """Raise when the rule should stop being retried."""
+        accepted = 1 - failed_again / tried if tried else 1.0
+        if not r.spec.redraw:
+            block.fail(r, mask, 0.0, "has no random column to redraw")
+        floor = attempt > FLOOR_AFTER and tried >= FLOOR_MIN_TRIED
+        if attempt > MAX_ATTEMPTS or (floor and accepted < ACCEPTANCE_FLOOR):
+            if r.spec.kind == "unique":
+                rule_checks.fail_unique(block, r, mask)
+            block.fail(r, mask, accepted, "could not be met")
+
+
+ENGINE_POLICY = Policy()
+
+
+class Block:
+    """One block of one table (see the module docstring)."""
+
+    def __init__(self, run, table: TableRun, block: int, state: dict, stats: Stats):
+        self.run = run  # execute.runtime.Runtime: seed, services for steps, child generation
+        self.t = table
+        self.block = block
+        self.state = state
+        self.stats = stats
+        self.children: dict[str, tuple[dict[str, Values], np.ndarray]] = {}
+
+    # ---- contexts
+    def ctx(self, n: int, cols, rows, related, streams: Streams) -> Ctx:
+        source = self.run.source
+        key = streams.for_("draw")
+        ctx = Ctx(
+            n, cols, rows, key, related, source.rng(key), {}, streams, source, self.run.env(self)
+        )
+        return ctx
+
+    def streams(self, step) -> Streams:
+        return Streams(self.run.seed, (*step.spec.stream, self.block))
+
+    # ---- the loop
+    def generate(self, rows: np.ndarray, related: dict, preset: dict[str, Values]) -> dict:
+        self._rows = rows
+        cols: dict[str, Values] = dict(preset)
+        steps = self.t.steps
+        phases = (
+            [i for i, s in enumerate(steps) if not s.spec.late and not s.spec.emits],
+            [i for i, s in enumerate(steps) if not s.spec.late and s.spec.emits],
+            [i for i, s in enumerate(steps) if s.spec.late and not s.spec.emits],
+            [i for i, s in enumerate(steps) if s.spec.late and s.spec.emits],
+        )
+        for phase, positions in enumerate(phases):
+            for pos in positions:
+                step = steps[pos]
+                if set(step.spec.outputs) and set(step.spec.outputs) <= set(preset):
+                    continue  # rows emitted with these values by the parent's step
+                out = self.step(step, len(rows), cols, rows, related, self.streams(step))
+                self.absorb(out, cols, related, None)
+            if phase in (0, 2):
+                late = phase == 2
+                self.rules(cols, rows, related, [r for r in self.t.rules if r.spec.late == late])
+        return cols
+
+    def step(self, step, n: int, cols, rows, related, streams: Streams) -> StepOutput:
+        ctx = self.ctx(n, cols, rows, related, streams)
+        try:
+            out = step.run(ctx)
+            for name, raw in out.columns.items():
+                col = self.t.columns.get(name)
+                if col is not None:
+                    out.columns[name] = finish(raw, col, self.t.dtypes[name], self.t.name, ctx)
+            for child, em in out.emitted.items():
+                self.children[child] = self.run.emit(self, child, em, cols, rows, related)
+        except InvalidParameter as exc:
+            err = DataError(
+                f"table '{self.t.name}': {exc}",
+                column=step.spec.outputs[0] if step.spec.outputs else None,
+            )
+            raise err.at(self._span(step)) from None
+        except SynthError as err:
+            raise err.at(self._span(step)) from None
+        return out
+
+    def _span(self, step):
+        return next((self.t.spans[o] for o in step.spec.outputs if o in self.t.spans), None)
+
+    def absorb(self, out: StepOutput, cols, related, idx) -> None:
+        """Put a step's outputs into the block (at rows ``idx`` of it, for a redraw)."""
+        for name, v in out.columns.items():
+            cols[name] = v if idx is None else _scatter(cols[name], idx, v)
+        for table, ridx in out.related.items():
+            target = self.run.materialized[table]
+            if idx is None:
+                related[table] = (target, ridx)
+            else:
+                full = related[table][1].copy()
+                full[idx] = ridx
+                related[table] = (target, full)
+
+    # ---- rules
+    def rules(self, cols, rows, related, rules) -> None:
+        if not rules:
+            return
+        policy = self.run.policy
+        self.current = cols
+        tried = dict.fromkeys((r.name for r in rules), 0)
+        failed_again = dict.fromkeys((r.name for r in rules), 0)
+        touched = None
+        for attempt in range(1, policy.max_attempts + 2):
+            checked = len(rows) if touched is None else len(touched)
+            failing = []
+            for r in rules:
+                mask = rule_checks.failures(self, r, cols, rows, related, touched)
+                policy.held(self.t.name, r.name, checked - int(mask.sum()))
+                if mask.any():
+                    failing.append((r, mask))
+            if not failing:
+                rule_checks.commit_state(self, cols, rules)
+                return
+            for r, mask in failing:
+                if attempt > 1:
+                    failed_again[r.name] += int(mask.sum())
+                try:
+                    policy.give_up(self, r, mask, attempt, tried[r.name], failed_again[r.name])
+                except SynthError as err:
+                    raise err.at(r.span) from None
+            touched = np.flatnonzero(np.logical_or.reduce([m for _, m in failing]))
+            for j, (r, mask) in enumerate(failing):
+                idx = np.flatnonzero(mask)
+                tried[r.name] += len(idx)
+                key = (self.t.name, r.name)
+                self.stats.redrawn[key] = self.stats.redrawn.get(key, 0) + len(idx)
+                self.redraw(r, idx, cols, rows, related, attempt, j)
+
+    def redraw(self, r, idx, cols, rows, related, attempt: int, j: int) -> None:
+        """Redraw the rule's steps and what reads them, for the rows at ``idx`` only."""
+        sub_cols = {k: v.take(idx) for k, v in cols.items()}
+        sub_rel = {t: (c, i[idx]) for t, (c, i) in related.items()}
+        for pos in self.t.descendants(set(r.spec.redraw)):
+            step = self.t.steps[pos]
+            streams = self.streams(step).redraw(attempt, j)
+            out = self.step(step, len(idx), sub_cols, rows[idx], sub_rel, streams)
+            sub_cols.update(out.columns)
+            for table, ridx in out.related.items():
+                sub_rel[table] = (sub_rel[table][0], ridx)
+            self.absorb(out, cols, related, idx)
+
+    def fail(self, r, mask, accepted: float, why: str) -> None:
+        first = int(self.rows_of(mask)[0]) + 1
+        err = RuleError(
+            f"rule '{r.name}' of table '{self.t.name}' {why}: {int(mask.sum())} row(s) still "
+            f"fail (first: row {first}); columns {', '.join(r.spec.columns)}; observed acceptance "
+            f"rate {accepted:.2%}. Loosen the rule or the distributions of its columns."
+        )
+        err.rule = r.name
+        raise err
+
+    def rows_of(self, mask) -> np.ndarray:
+        return self._rows[np.flatnonzero(mask)]
+
+
+def _scatter(whole: Values, idx: np.ndarray, part: Values) -> Values:
+    data = whole.data.copy()
+    if data.dtype != part.data.dtype and data.dtype.kind != "O":
+        data = data.astype(np.result_type(data.dtype, part.data.dtype))
+    data[idx] = part.data
+    null = None
+    if whole.null is not None or part.null is not None:
+        null = whole.is_null().copy()
+        null[idx] = part.is_null()
+    return Values(data, null)

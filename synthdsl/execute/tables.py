@@ -1,0 +1,90 @@
+"""A table's runnable parts, built once per worker from its ``TablePlan``: steps, rules, finishing.
+
+Input: a ``TablePlan`` and a ``BuildEnv``. Output: a ``TableRun``: each step built by its kind, each row
+rule compiled from its AST JSON, which step fills which column, and which steps read which columns (so a
+redraw recomputes what depends on the redrawn steps). Nothing here names a step kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from synthdsl.dtypes import DType
+from synthdsl.expr.context import Compiled
+from synthdsl.plan.model import ColumnSpec, RuleSpec, StepSpec, TablePlan, Where
+from synthdsl.source import NO_SPAN, SourceFile, Span
+from synthdsl.steps.base import BuildEnv, Step, kind_of
+
+
+@dataclass
+class RuleRun:
+    spec: RuleSpec
+    compiled: Compiled | None
+    span: Span
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass
+class TableRun:
+    plan: TablePlan
+    steps: list[Step]
+    columns: dict[str, ColumnSpec]
+    dtypes: dict[str, DType]
+    rules: list[RuleRun]
+    reads: list[set[str]]  # per step: the columns and intermediate values it reads
+    index: dict[str, int] = field(default_factory=dict)  # step id -> position
+    spans: dict[str, Span] = field(default_factory=dict)  # column -> where its value is written
+
+    @property
+    def name(self) -> str:
+        return self.plan.name
+
+    def descendants(self, ids: set[str]) -> list[int]:
+        """Positions of ``ids`` and of every later step reading what they fill, in plan order."""
+        redo = {self.index[i] for i in ids}
+        filled = {o for i in redo for o in self.steps[i].spec.outputs}
+        for pos, s in enumerate(self.steps):
+            if pos not in redo and self.reads[pos] & filled and not s.spec.emits:
+                redo.add(pos)
+                filled |= set(s.spec.outputs)
+        return sorted(redo)
+
+
+def span(where: Where | None, source_for) -> Span:
+    if where is None:
+        return NO_SPAN
+    src = source_for(where.path) or SourceFile(where.path, "")
+    return Span(src, where.line, where.column, where.end_line, where.end_column)
+
+
+def build_table(t: TablePlan, env: BuildEnv) -> TableRun:
+    steps: list[Step] = []
+    reads: list[set[str]] = []
+    for s in t.steps:
+        steps.append(_build_step(s, env))
+        reads.append({i.name for i in s.inputs if i.kind in ("column", "aggregate")})
+    rules = []
+    for r in t.rules:
+        compiled = None
+        if r.kind == "row" and r.expr is not None:
+            compiled = env.compile(t.name, r.expr)
+        rules.append(RuleRun(r, compiled, span(r.at, env.source_for)))
+    columns = {c.name: c for c in t.columns}
+    run = TableRun(
+        plan=t,
+        steps=steps,
+        columns=columns,
+        dtypes={c.name: c.dtype.dtype() for c in t.columns},
+        rules=rules,
+        reads=reads,
+        index={s.id: i for i, s in enumerate(t.steps)},
+        spans={c.name: span(c.at, env.source_for) for c in t.columns},
+    )
+    return run
+
+
+def _build_step(s: StepSpec, env: BuildEnv) -> Step:
+    return kind_of(s.kind).build(s, env)

@@ -1,0 +1,167 @@
+"""The plan as data: a frozen pydantic value of typed steps, the only thing the executor runs.
+
+Input: nothing (plain models). Output: ``Plan`` and its parts. ``synthdsl plan --json`` prints this value,
+``synthdsl generate --plan`` runs it without the spec, and a worker process gets it as JSON. So every
+step names its kind (a registry key), its outputs, its typed inputs, its stream and its parameters, with
+expressions as their AST in JSON (``synthdsl.syntax.ast_json``) and datasets by path and sha256: no
+closures, no spec text, nothing pickled.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from synthdsl.dtypes import DType
+
+PLAN_FORMAT = "synthdsl.plan/1"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Where(_Frozen):
+    """A place in a spec file, for run-time messages (``file:line:col`` and, with the file, a caret)."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+class DTypeSpec(_Frozen):
+    kind: str
+    nullable: bool = False
+    precision: int | None = None
+    scale: int | None = None
+    values: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, d: DType) -> DTypeSpec:
+        return cls(
+            kind=d.kind, nullable=d.nullable, precision=d.precision, scale=d.scale, values=d.values
+        )
+
+    def dtype(self) -> DType:
+        return DType(self.kind, self.nullable, self.precision, self.scale, self.values)  # type: ignore[arg-type]
+
+
+class Input(_Frozen):
+    """What a step reads. ``column``: a column of the same row; ``parent``/``related``: a column of
+    the parent row or of a referenced row; ``aggregate``: a child table's rows summarized per row;
+    ``dataset``; ``artifact``: a fitted model's file."""
+
+    kind: Literal["column", "parent", "related", "aggregate", "dataset", "artifact"]
+    name: str
+    table: str | None = None
+
+
+class StepSpec(_Frozen):
+    """One step of a table: fills ``outputs`` for a block's rows (and may emit child rows)."""
+
+    id: str
+    kind: str
+    table: str
+    outputs: tuple[str, ...]
+    inputs: tuple[Input, ...] = ()
+    stream: tuple[str | int, ...] = ()
+    params: dict[str, Any] = {}
+    late: bool = False  # runs after the child rows this table aggregates
+    emits: tuple[str, ...] = ()  # child tables whose rows this step makes
+    describe: str = ""  # one line for the text plan
+
+
+class ColumnSpec(_Frozen):
+    """A column's type and finishing (applied by the block loop to whatever step fills it)."""
+
+    name: str
+    dtype: DTypeSpec
+    key: bool = False
+    unique: bool = False
+    ref: tuple[str, str] | None = None
+    clamp: tuple[float, float] | None = None
+    round: int | None = None
+    nulls: float = 0.0
+    generator: str = ""  # the spec text that gives its value (card, messages)
+    at: Where | None = None
+
+
+class RuleSpec(_Frozen):
+    """A rule and how it is enforced: by construction (verified) or by redrawing ``redraw`` steps."""
+
+    name: str
+    kind: Literal["row", "unique", "determines"]
+    columns: tuple[str, ...]
+    expr: Any = None  # AST JSON of a row rule
+    enforcement: str
+    by_construction: str | None = None
+    redraw: tuple[str, ...] = ()  # step ids redrawn for failing rows (all outputs of each)
+    late: bool = False
+    at: Where | None = None
+
+
+class CountSpec(_Frozen):
+    """How many rows a child table has per parent row (``rows per P ~ DIST``)."""
+
+    expr: Any
+    clamp: tuple[int, int] | None = None
+    text: str = ""
+
+
+class TablePlan(_Frozen):
+    name: str
+    rows: int | None = None
+    parent: str | None = None
+    count: CountSpec | None = None
+    sequential: bool = False  # a table-wide rule (unique, determines) needs blocks in order
+    columns: tuple[ColumnSpec, ...]
+    steps: tuple[StepSpec, ...]
+    rules: tuple[RuleSpec, ...] = ()
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+class DatasetRef(_Frozen):
+    name: str
+    path: str  # absolute, as resolved at check time
+    display: str  # as written in the spec
+    sha256: str
+    format: str
+    options: dict[str, Any] = {}
+    columns: dict[str, str] = {}
+    rows: int = 0
+
+
+class Plan(_Frozen):
+    format: Literal["synthdsl.plan/1"] = PLAN_FORMAT
+    synthdsl_version: str
+    spec_sha256: str
+    spec_path: str | None = None
+    seed: int
+    locale: str
+    block_rows: int
+    datasets: tuple[DatasetRef, ...] = ()
+    tables: tuple[TablePlan, ...]
+
+    def table(self, name: str) -> TablePlan:
+        return next(t for t in self.tables if t.name == name)
+
+    def to_text(self) -> str:
+        from synthdsl.plan.text import plan_text
+
+        return plan_text(self)
+
+    def with_seed(self, seed: int | None, rows: dict[str, int] | None = None) -> Plan:
+        """The same plan with another seed or root-table row counts (``--seed``, ``--rows``)."""
+        tables = self.tables
+        if rows:
+            tables = tuple(
+                t.model_copy(update={"rows": rows[t.name]}) if t.name in rows else t for t in tables
+            )
+        return self.model_copy(
+            update={"seed": self.seed if seed is None else seed, "tables": tables}
+        )

@@ -1,0 +1,39 @@
+"""The plan as text: one line per step, then how each rule is enforced (``synthdsl plan``).
+
+Input: a ``Plan``. Output: a readable listing, as sqlglot's ``Step.to_s`` or polars' ``explain``: tables
+in order, each step with its kind, id, what it does and what it reads.
+"""
+
+from __future__ import annotations
+
+from synthdsl.plan.model import Input, Plan
+
+
+def _input(i: Input) -> str:
+    if i.kind == "column":
+        return i.name
+    if i.kind == "aggregate":
+        return f"{i.table}.{i.name}" if i.name != i.table else i.name
+    if i.kind in ("parent", "related"):
+        return f"{i.table}.{i.name}"
+    return f"{i.kind}:{i.name}"
+
+
+def plan_text(plan: Plan) -> str:
+    out = [f"plan  seed={plan.seed}  locale={plan.locale}  block={plan.block_rows} rows"]
+    for d in plan.datasets:
+        out.append(f"dataset {d.name}  {d.display}  ({d.rows} rows, sha256 {d.sha256[:12]})")
+    for t in plan.tables:
+        size = f"{t.rows} rows" if t.rows is not None else f"rows per {t.parent} ~ {t.count.text}"
+        mode = "  [sequential: table-wide rule]" if t.sequential else ""
+        out.append(f"table {t.name}  ({size}){mode}")
+        for i, s in enumerate(t.steps, 1):
+            reads = list(dict.fromkeys(_input(x) for x in s.inputs))
+            inputs = f"  <- {', '.join(reads)}" if reads else ""
+            out.append(f"  {i:>2}. {s.kind:<23} {s.id}: {s.describe}{inputs}")
+        for r in t.rules:
+            redraw = (
+                f"  (redraws {', '.join(r.redraw)})" if r.redraw and not r.by_construction else ""
+            )
+            out.append(f"  rule {r.name} [{', '.join(r.columns)}]: {r.enforcement}{redraw}")
+    return "\n".join(out)
