@@ -72,8 +72,9 @@ class Spec:
         """The spec text at ``path`` (for a caret in run-time messages), or None."""
         hit = self._sources.get(path)
         if hit is None:
-            resolved = str(Path(path).resolve())
-            hit = self._sources.get(resolved)
+            same = self._sources.get(str(Path(path).resolve()))
+            if same is not None:  # keep the path as messages write it
+                hit = self._sources[path] = SourceFile(path, same.text)
         if hit is None:
             try:
                 hit = SourceFile.read(path)

@@ -125,17 +125,24 @@ class Block:
                 col = self.t.columns.get(name)
                 if col is not None:
                     out.columns[name] = finish(raw, col, self.t.dtypes[name], self.t.name, ctx)
-            for child, em in out.emitted.items():
-                self.children[child] = self.run.emit(self, child, em, cols, rows, related)
         except InvalidParameter as exc:
-            err = DataError(
-                f"table '{self.t.name}': {exc}",
-                column=step.spec.outputs[0] if step.spec.outputs else None,
-            )
+            err = DataError(f"table '{self.t.name}': {exc}", column=self._column(step))
             raise err.at(self._span(step)) from None
         except SynthError as err:
             raise err.at(self._span(step)) from None
+        except (ValueError, TypeError, ArithmeticError) as exc:  # e.g. a date past year 9999
+            col = self._column(step)
+            err = DataError(
+                f"table '{self.t.name}': column '{col}' could not be computed: {exc}", column=col
+            )
+            raise err.at(self._span(step)) from None
+        for child, em in out.emitted.items():
+            self.children[child] = self.run.emit(self, child, em, cols, rows, related)
         return out
+
+    @staticmethod
+    def _column(step) -> str | None:
+        return step.spec.outputs[0] if step.spec.outputs else None
 
     def _span(self, step):
         return next((self.t.spans[o] for o in step.spec.outputs if o in self.t.spans), None)

@@ -13,7 +13,7 @@ def _input(i: Input) -> str:
     if i.kind == "column":
         return i.name
     if i.kind == "aggregate":
-        return f"{i.table}.{i.name}" if i.name != i.table else i.name
+        return i.name if "(" in i.name else f"{i.table}.{i.name}"  # a value or a child column
     if i.kind in ("parent", "related"):
         return f"{i.table}.{i.name}"
     return f"{i.kind}:{i.name}"

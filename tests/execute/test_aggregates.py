@@ -106,20 +106,24 @@ def test_aggregates_of_aggregates_and_late_columns(shop):
 
 def test_plan_shows_the_children_step_before_the_aggregates():
     plan = synthdsl.loads(SHOP, "shop.synth").plan()
-    orders = next(t for t in plan.tables if t.name == "orders")
+    orders = plan.table("orders")
     kinds = [s.kind for s in orders.steps]
     ids = [s.id for s in orders.steps]
+    children = ids[kinds.index("children")]
+    assert children == "orders.rows:order_lines"
     assert kinds.index("children") < kinds.index("aggregate")
-    assert ids[kinds.index("children")] == "order_lines.*"
+    agg = next(s for s in orders.steps if s.kind == "aggregate" and "amount" in s.id)
+    assert agg.params == {"func": "sum", "child": "order_lines", "column": "amount"}
     total = next(s for s in orders.steps if s.id == "orders.total")
-    assert total.kind == "aggregate" and total.inputs == ["order_lines.amount"]
-    assert next(s for s in orders.steps if s.id == "orders.n_lines").inputs == ["order_lines.*"]
+    assert [(i.kind, i.table) for i in total.inputs] == [("aggregate", "order_lines")]
+    assert total.inputs[0].name == agg.outputs[0]
     # early columns first, then the children, then the aggregates and what reads them
-    assert ids.index("orders.id") < ids.index("order_lines.*") < ids.index("orders.shipping")
+    assert ids.index("orders.id") < ids.index(children) < ids.index("orders.shipping")
     rule = next(r for r in orders.rules if r.name == "worth_it")
-    assert rule.redraw == ["shipping"] and "after the aggregates" in rule.enforcement
+    assert rule.redraw == ("orders.shipping",) and "after the aggregates" in rule.enforcement
     text = plan.to_text()
-    assert "children order_lines.*" in text and "<- order_lines.amount" in text
+    assert "children                orders.rows:order_lines" in text
+    assert "<- sum(order_lines.amount)" in text
 
 
 def _files(spec, path, **kw) -> dict[str, bytes]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import synthdsl
-from synthdsl.plan.build import Plan
+from synthdsl.plan.model import Plan
 
 
 def plan_of(body: str, extra: str = ""):
@@ -23,14 +23,15 @@ def test_bound_on_a_drawn_column_becomes_a_truncated_draw():
     p = plan_of("x float ~ normal(0, 1)\n rule pos: x > 3.5")
     r = rule(p, "pos")
     assert r.enforcement.startswith("by construction (truncated draw of x to (3.5, inf))")
-    assert r.redraw == []
+    assert r.by_construction and "rejection" not in r.enforcement
     step = p.tables[0].steps[0]
-    assert "truncated to (3.5, inf)" in step.detail
+    assert step.kind == "truncated_draw" and step.params["low"] == {"value": 3.5}
+    assert "truncated to (3.5, inf)" in step.describe
 
 
 def test_bounds_of_several_rules_intersect():
     p = plan_of("x int ~ poisson(5)\n rule a: x >= 2\n rule b: x between 1 and 8")
-    assert "[2, 8]" in p.tables[0].steps[0].detail
+    assert "[2, 8]" in p.tables[0].steps[0].describe
 
 
 def test_ordering_between_columns_becomes_a_conditional_draw():
@@ -38,7 +39,8 @@ def test_ordering_between_columns_becomes_a_conditional_draw():
     r = rule(p, "ab")
     assert "conditional draw of b given a" in r.enforcement
     b = next(s for s in p.tables[0].steps if s.id == "t.b")
-    assert "a" in b.inputs
+    assert b.kind == "truncated_draw" and b.params["low"] == {"column": "a"}
+    assert "a" in [i.name for i in b.inputs]
 
 
 def test_forbidden_combination_zeroes_categorical_weights():
@@ -69,8 +71,8 @@ def test_other_rules_fall_back_to_rejection_of_their_random_columns():
     )
     r = rule(p, "dod")
     assert r.enforcement == "rejection of failing rows"
-    assert r.redraw == ["b", "d"]
-    assert rule(p, "adult").redraw == ["b", "d"]
+    assert r.redraw == ("t.b", "t.d")
+    assert rule(p, "adult").redraw == ("t.b", "t.d")
 
 
 def test_unique_columns():
@@ -99,9 +101,9 @@ def test_child_tables_follow_their_parent_and_json_round_trips():
         "table p {\n rows 10\n id int = serial() key\n}\n"
     ).plan()
     assert [t.name for t in p.tables] == ["p", "c"]
-    assert p.tables[1].rows_per == "poisson(2)"
+    assert p.tables[1].count.text == "poisson(2)"
     data = json.loads(p.model_dump_json())
     assert Plan.model_validate(data) == p
     text = p.to_text()
     assert text.index("table p") < text.index("table c")
-    assert "ref      c.pid: ref p.id" in text
+    assert "reference               c.pid: ref p.id" in text
