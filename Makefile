@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip -q --disable-pip-version-check
 
-.PHONY: demo test test-fast lint format bench clean
+.PHONY: demo test test-fast wheel-smoke lint format bench clean
 
 # anonymeter pins numpy<1.27 and pyarrow<22 but runs on numpy 2 / pyarrow 26: install it without its
 # pins; the dependencies it really needs come with the `evaluate` extra (see docs/evaluate.md).
@@ -40,10 +40,14 @@ demo: $(VENV)/.core
 	  --report demo_out/adult/report.html --json demo_out/adult/report.json
 	@echo "demo: wrote demo_out/ (hospital tables, card.md) and demo_out/adult/ (report.html, card.md)"
 
-test: $(VENV)/.test $(BROWSER)
+test: $(VENV)/.test $(BROWSER) wheel-smoke
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n 2 -q
+
+# Build the sdist and wheel, install the wheel into a fresh venv outside the checkout, run the CLI.
+wheel-smoke: $(VENV)/.test
+	.ci/wheel_smoke.sh $(PY)
 
 test-fast: $(VENV)/.test $(BROWSER)
 	$(PY) -m pytest -n 2 -q -m "not slow"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
@@ -20,7 +21,17 @@ from synthdsl.errors import Diagnostic, SpecError
 from synthdsl.source import SourceFile, Span
 from synthdsl.syntax import ast
 
-GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "synth.lark"
+
+def grammar_text() -> str:
+    """The text of ``synth.lark``: package data ``synthdsl/grammar/`` in a wheel (pyproject maps the
+    top-level ``grammar/`` folder there), else the ``grammar/`` folder beside the package (a checkout,
+    run from the tree or installed editable)."""
+    package = resources.files("synthdsl")
+    lark = package / "grammar" / "synth.lark"
+    if not lark.is_file():
+        lark = Path(str(package)).parent / "grammar" / "synth.lark"
+    return lark.read_text(encoding="utf-8")
+
 
 # A newline after one of these tokens does not end the statement.
 _CONTINUE_AFTER = frozenset(
@@ -89,7 +100,7 @@ class _Newlines:
 @functools.cache
 def _parser() -> Lark:
     return Lark(
-        GRAMMAR_PATH.read_text(encoding="utf-8"),
+        grammar_text(),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,

@@ -8,7 +8,7 @@ import pytest
 
 from synthdsl.errors import SpecError
 from synthdsl.syntax import ast
-from synthdsl.syntax.parse import GRAMMAR_PATH, parse_text
+from synthdsl.syntax.parse import grammar_text, parse_text
 from tests.conftest import EXAMPLES
 
 
@@ -178,7 +178,7 @@ COVERAGE_INPUTS = [
 
 
 def _grammar_rule_names() -> set[str]:
-    text = GRAMMAR_PATH.read_text()
+    text = grammar_text()
     names = set(re.findall(r"^\??([a-z_]+):", text, re.M))
     names |= set(re.findall(r"->\s*([a-z_]+)", text))
     return {n.lstrip("?") for n in names if not n.startswith("_")}
