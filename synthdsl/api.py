@@ -9,6 +9,7 @@ batches into a sink (for files and databases) so memory stays flat however many 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -70,6 +71,8 @@ class Spec:
 
     def source_for(self, path: str) -> SourceFile | None:
         """The spec text at ``path`` (for a caret in run-time messages), or None."""
+        if self.checked is not None and self.checked.path != "<string>" and path != "<string>":
+            path = os.path.normpath(Path(self.checked.path).parent / path)  # as the user typed it
         hit = self._sources.get(path)
         if hit is None:
             same = self._sources.get(str(Path(path).resolve()))

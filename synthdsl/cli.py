@@ -54,6 +54,12 @@ def _load(spec: Path):
     return synthdsl.load(spec)
 
 
+def _load_plan(path: Path):
+    from synthdsl.api import load_plan
+
+    return load_plan(path)
+
+
 @app.command()
 def check(spec: Annotated[Path, typer.Argument(help="The .synth file.")]) -> None:
     """Parse and check a spec; print every problem at once."""
@@ -89,8 +95,18 @@ def _parse_rows(items: list[str]) -> dict[str, int]:
 
 @app.command()
 def generate(
-    spec: Annotated[Path, typer.Argument(help="The .synth file.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    spec: Annotated[
+        Path | None, typer.Argument(help="The .synth file (or give --plan instead).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory.")] = None,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Run a plan written by `synthdsl plan SPEC --json` instead of a spec: no spec "
+            "file needed; datasets are checked against the plan's sha256.",
+        ),
+    ] = None,
     format: Annotated[
         str, typer.Option("--format", "-f", help="csv, jsonl, parquet or sqlite.")
     ] = "csv",
@@ -111,12 +127,16 @@ def generate(
     ] = False,
 ) -> None:
     """Generate every table into OUT (atomically), with card.json beside the data."""
+    if (spec is None) == (plan_file is None):
+        raise typer.BadParameter("give a SPEC file or --plan PLAN.json (one of them)")
+    if out is None:
+        raise typer.BadParameter("an output directory is needed", param_hint="--out")
     if format not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     row_overrides = _parse_rows(rows or [])
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        s = _load(spec)
+        s = _load(spec) if plan_file is None else _load_plan(plan_file)
         run = s.check_fixtures if check_only else s.write
         with _progress(s, row_overrides) as advance:
             result = run(
@@ -141,7 +161,8 @@ def generate(
     finally:
         signal.signal(signal.SIGTERM, previous)
     if check_only:
-        update = ["synthdsl", "generate", str(spec), "--out", str(out)]
+        source = [str(spec)] if plan_file is None else ["--plan", str(plan_file)]
+        update = ["synthdsl", "generate", *source, "--out", str(out)]
         update += ["--format", format] if format != "csv" else []
         update += ["--seed", str(seed)] if seed is not None else []
         update += [arg for item in rows or [] for arg in ("--rows", item)]
@@ -167,7 +188,7 @@ class _progress:
         self.total = None
         if self.enabled:
             # Progress counts rows of root tables: their totals are known before the run.
-            roots = {n: t.rows for n, t in spec.checked.tables.items() if t.parent is None}
+            roots = {t.name: t.rows for t in spec.plan().tables if t.parent is None}
             roots.update({n: r for n, r in rows.items() if n in roots})
             self.total = sum(r or 0 for r in roots.values()) or None
 

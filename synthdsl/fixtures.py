@@ -183,7 +183,7 @@ def check_fixtures(
             missing_dir = "not a directory" if out.exists() else "directory not found"
             files = (*_data_files(card), CARD_FILE, CARD_MD_FILE)
             entries = [Entry(file, None, "missing") for file in files]
-    path = spec.checked.path
+    path = spec.path
     return FixtureCheck(
         out=out,
         spec="the inline spec" if path == "<string>" else path,

@@ -97,7 +97,16 @@ class Block:
     # ---- the loop
     def generate(self, rows: np.ndarray, related: dict, preset: dict[str, Values]) -> dict:
         self._rows = rows
-        cols: dict[str, Values] = dict(preset)
+        cols: dict[str, Values] = {}
+        for name, raw in preset.items():  # values a parent's step emitted with the rows
+            col = self.t.columns.get(name)
+            if col is None:
+                raise DataError(
+                    f"a step emitted rows into '{self.t.name}' with an unknown column '{name}'"
+                )
+            streams = Streams(self.run.seed, (self.t.name, name, self.block))
+            ctx = self.ctx(len(rows), cols, rows, related, streams)
+            cols[name] = finish(raw, col, self.t.dtypes[name], self.t.name, ctx)
         steps = self.t.steps
         phases = (
             [i for i, s in enumerate(steps) if not s.spec.late and not s.spec.emits],

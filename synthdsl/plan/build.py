@@ -12,6 +12,7 @@ the columns that wait for them (2), its other child tables (3).
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 
 from synthdsl import __version__
@@ -32,16 +33,31 @@ from synthdsl.plan.model import (
 )
 from synthdsl.source import Span
 from synthdsl.streams import BLOCK_ROWS
-from synthdsl.syntax.ast_json import to_json
+from synthdsl.syntax import ast_json
 
-EARLY, AGG_CHILDREN, LATE, CHILDREN = 0, 1, 2, 3
+# The main spec's folder while a plan is built (span paths are written relative to it).
+_BASE: ContextVar[Path | None] = ContextVar("synthdsl_plan_base", default=None)
+
+
+def to_json(node) -> dict:
+    """An expression as plan data: its AST, with span paths relative to the main spec's folder."""
+    return ast_json.relocate(ast_json.to_json(node), _relative)
+
+
+def _relative(path: str) -> str:
+    base = _BASE.get()
+    if path == "<string>" or base is None:
+        return path
+    return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
 
 
 def where(span: Span | None) -> Where | None:
+    """A span as plan data; its path relative to the main spec's folder, so the plan does not
+    depend on the working directory (``Spec.source_for`` maps it back to the path as typed)."""
     if span is None or span.source is None or not span.line:
         return None
     return Where(
-        path=span.path,
+        path=_relative(span.path),
         line=span.line,
         column=span.column,
         end_line=span.end_line,
@@ -249,10 +265,9 @@ def _rules(t: TableInfo, enf: Enforcement, owner: dict[str, str]) -> tuple[RuleS
         if r.late:
             how += "; after the aggregates"
         info = nodes.get(r.name)
-        if info is not None:
-            at = where(info.node.span)
-        else:  # unique_<column> from a column's `unique`/`key`
-            at = where(t.columns[r.columns[0]].node.span)
+        # a rule's own span, or for unique_<column> (a column's `unique`/`key`) the column's
+        node = info.node if info is not None else t.columns[r.columns[0]].node
+        at = where(node.span)
         expr = to_json(info.node.expr) if info is not None and r.kind == "row" else None
         out.append(
             RuleSpec(
@@ -345,6 +360,14 @@ def _datasets(spec: CheckedSpec) -> tuple[DatasetRef, ...]:
 
 def build(spec: CheckedSpec) -> Plan:
     """The plan of a checked spec: what ``plan --json`` prints and what every engine runs."""
+    token = _BASE.set(Path(spec.path).resolve().parent if spec.path != "<string>" else None)
+    try:
+        return _build(spec)
+    finally:
+        _BASE.reset(token)
+
+
+def _build(spec: CheckedSpec) -> Plan:
     children: dict[str, list[str]] = {n: [] for n in spec.tables}
     for n, t in spec.tables.items():
         if t.parent:

@@ -66,6 +66,22 @@ def to_json(node: ast.Node) -> dict[str, Json]:
     return _node(node, None)
 
 
+def relocate(value: Json, path_map: Callable[[str], str]) -> Json:
+    """``value`` (from ``to_json``) with every span path written as ``path_map(path)``: a plan
+    names spec files relative to the main spec's folder, whatever the working directory."""
+    if isinstance(value, list):
+        return [relocate(x, path_map) for x in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Json] = {}
+    for k, v in value.items():
+        if k in ("at", "span") and isinstance(v, list) and len(v) == 5 and isinstance(v[0], str):
+            out[k] = [path_map(v[0]), *v[1:]]
+        else:
+            out[k] = relocate(v, path_map)
+    return out
+
+
 def _node(node: ast.Node, ctx: str | None) -> dict[str, Json]:
     out: dict[str, Json] = {"node": type(node).__name__}
     if _has_span(node.span):
