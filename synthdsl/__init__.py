@@ -1,13 +1,14 @@
 """synthdsl: a declarative language for synthetic data.
 
 ``load(path)`` / ``loads(text)`` parse and check a ``.synth`` spec and return a ``Spec``;
-``Spec.generate(seed=..., rows=...)`` returns pandas DataFrames; ``Spec.plan()`` returns the plan.
+``Spec.generate(seed=..., rows=...)`` returns pandas DataFrames; ``Spec.plan()`` returns the plan
+that runs, and ``load_plan(path)`` runs a plan's JSON without the spec.
 Names load lazily so ``import synthdsl`` stays cheap (the CLI starts fast).
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "DataError",
@@ -19,6 +20,7 @@ __all__ = [
     "__version__",
     "evaluate",
     "load",
+    "load_plan",
     "loads",
 ]
 
@@ -26,6 +28,7 @@ _LAZY = {
     "Spec": "synthdsl.api",
     "load": "synthdsl.api",
     "loads": "synthdsl.api",
+    "load_plan": "synthdsl.api",
     "SpecError": "synthdsl.errors",
     "DataError": "synthdsl.errors",
     "RuleError": "synthdsl.errors",

@@ -21,6 +21,7 @@ def test_all_names_resolve():
         "__version__",
         "evaluate",
         "load",
+        "load_plan",
         "loads",
     ]
 

@@ -65,6 +65,16 @@ class StepKind(Protocol):
     def build(self, spec: StepSpec, env: BuildEnv) -> Step: ...
 
 
+class SimpleKind:
+    """A kind whose steps are instances of one class built as ``cls(spec, env)``."""
+
+    def __init__(self, name: str, cls: Callable[[StepSpec, BuildEnv], Step]):
+        self.name, self.cls = name, cls
+
+    def build(self, spec: StepSpec, env: BuildEnv) -> Step:
+        return self.cls(spec, env)
+
+
 STEP_KINDS: dict[str, StepKind] = {}
 _PLUGINS: dict[str, StepKind] | None = None
 

@@ -14,7 +14,7 @@ from synthdsl.expr import aggregate
 from synthdsl.expr.context import Ctx
 from synthdsl.expr.functions import discrete_uniform
 from synthdsl.plan.model import StepSpec
-from synthdsl.steps.base import BuildEnv, Emitted, StepOutput, register
+from synthdsl.steps.base import BuildEnv, Emitted, SimpleKind, StepOutput, register
 
 
 class ChildrenStep:
@@ -63,13 +63,5 @@ class AggregateStep:
         return StepOutput({self.spec.outputs[0]: value})
 
 
-class _Kind:
-    def __init__(self, name: str, cls):
-        self.name, self.cls = name, cls
-
-    def build(self, spec: StepSpec, env: BuildEnv):
-        return self.cls(spec, env)
-
-
-register(_Kind("children", ChildrenStep))
-register(_Kind("aggregate", AggregateStep))
+register(SimpleKind("children", ChildrenStep))
+register(SimpleKind("aggregate", AggregateStep))

@@ -13,7 +13,7 @@ from synthdsl.errors import DataError
 from synthdsl.expr.context import Compiled, Ctx
 from synthdsl.expr.functions import discrete_uniform
 from synthdsl.plan.model import StepSpec
-from synthdsl.steps.base import BuildEnv, StepOutput, register
+from synthdsl.steps.base import BuildEnv, SimpleKind, StepOutput, register
 from synthdsl.values import Values
 
 
@@ -140,14 +140,6 @@ class ReferenceStep(_One):
         return StepOutput({self.out: target[self.column].take(idx)}, related={self.table: idx})
 
 
-class _Kind:
-    def __init__(self, name: str, cls):
-        self.name, self.cls = name, cls
-
-    def build(self, spec: StepSpec, env: BuildEnv):
-        return self.cls(spec, env)
-
-
 for _name, _cls in (
     ("expression", ExpressionStep),
     ("lookup", ExpressionStep),
@@ -157,4 +149,4 @@ for _name, _cls in (
     ("default", DefaultStep),
     ("reference", ReferenceStep),
 ):
-    register(_Kind(_name, _cls))
+    register(SimpleKind(_name, _cls))
