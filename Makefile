@@ -55,6 +55,7 @@ test-fast: $(VENV)/.test $(BROWSER)
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.test
 	$(VENV)/bin/ruff format .

@@ -6,15 +6,11 @@ Each function types its operands first (recording a diagnostic on a mismatch) an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from synthdsl.expr.context import NUMERIC, Compiled, Ctx, merge_null, numeric_type, truth
-
-if TYPE_CHECKING:
-    from synthdsl.expr.compile import Compiler
+from synthdsl.expr.protocol import CompilerLike
 from synthdsl.syntax import ast
 from synthdsl.values import Values
 
@@ -54,7 +50,7 @@ def _fold(c: Compiled, n_args: tuple[Compiled, ...]) -> Compiled:
     return c
 
 
-def unary(comp: Compiler, node: ast.Unary) -> Compiled:
+def unary(comp: CompilerLike, node: ast.Unary) -> Compiled:
     inner = comp.compile(node.operand)
     if node.op == "not":
         if inner.type not in ("bool", "any", "null"):
@@ -119,7 +115,7 @@ def _arith(op: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.mod(x, y)
 
 
-def binary(comp: Compiler, node: ast.Binary) -> Compiled:
+def binary(comp: CompilerLike, node: ast.Binary) -> Compiled:
     op = node.op
     a, b = comp.compile(node.left), comp.compile(node.right)
     joined = _join(a, b)
@@ -162,7 +158,7 @@ def _arith_hint(a: Compiled, b: Compiled) -> str | None:
     return None
 
 
-def _check_comparable(comp: Compiler, node: ast.Binary, a: Compiled, b: Compiled) -> bool:
+def _check_comparable(comp: CompilerLike, node: ast.Binary, a: Compiled, b: Compiled) -> bool:
     ta, tb = a.type, b.type
     if "any" in (ta, tb) or "null" in (ta, tb):
         if "null" in (ta, tb) and node.op in ("==", "!="):
@@ -239,7 +235,7 @@ def _logic_fn(op: str, a: Compiled, b: Compiled):
     return fn
 
 
-def in_(comp: Compiler, node: ast.In) -> Compiled:
+def in_(comp: CompilerLike, node: ast.In) -> Compiled:
     operand = comp.compile(node.operand)
     container = node.container
     if isinstance(container, ast.ListExpr):

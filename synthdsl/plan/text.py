@@ -6,10 +6,8 @@ in order, each step with its kind, id, what it does and what it reads.
 
 from __future__ import annotations
 
-from synthdsl.plan.model import Input, Plan
 
-
-def _input(i: Input) -> str:
+def _input(i) -> str:  # a plan.model.Input (model imports this module)
     if i.kind == "column":
         return i.name
     if i.kind == "aggregate":
@@ -19,7 +17,8 @@ def _input(i: Input) -> str:
     return f"{i.kind}:{i.name}"
 
 
-def plan_text(plan: Plan) -> str:
+def plan_text(plan) -> str:
+    """``plan`` (a ``plan.model.Plan``) as text."""
     out = [f"plan  seed={plan.seed}  locale={plan.locale}  block={plan.block_rows} rows"]
     for d in plan.datasets:
         out.append(f"dataset {d.name}  {d.display}  ({d.rows} rows, sha256 {d.sha256[:12]})")

@@ -22,6 +22,7 @@ from synthdsl.expr.distributions import (
     InvalidParameterError,
     get,
 )
+from synthdsl.expr.distributions.discrete import _integer_search
 
 
 def rng(seed: int = 12345) -> np.random.Generator:
@@ -598,7 +599,7 @@ def test_integer_search_recovers_from_poor_guesses():
     hi = lo + g.integers(0, 2**40, n)
     target = lo + (g.random(n) * (hi - lo)).astype(np.int64)
     guess = g.integers(-10, 2**41, n)
-    found = D._integer_search(lambda rows, k: k >= target[rows], lo, hi, guess)
+    found = _integer_search(lambda rows, k: k >= target[rows], lo, hi, guess)
     assert np.array_equal(found, target)
 
 

@@ -1,0 +1,316 @@
+"""Lark parse tree -> AST nodes with spans (``_ToAst``), and the literal helpers it uses."""
+
+from __future__ import annotations
+
+from lark import Token, Transformer, v_args
+
+from synthdsl.source import SourceFile, Span
+from synthdsl.syntax import ast
+
+
+def _number(text: str) -> int | float:
+    clean = text.replace("_", "")
+    if any(c in clean for c in ".eE"):
+        return float(clean)
+    return int(clean)
+
+
+def _unquote(text: str) -> str:
+    body = text[1:-1]
+    if "\\" not in body:
+        return body
+    out: list[str] = []
+    i = 0
+    escapes = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'", "r": "\r", "0": "\0"}
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            out.append(escapes.get(body[i + 1], body[i + 1]))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+class _ToAst(Transformer):
+    """Lark tree -> AST nodes with spans."""
+
+    def __init__(self, source: SourceFile):
+        super().__init__()
+        self.source = source
+
+    # ---- spans
+    def _tok_span(self, tok: Token) -> Span:
+        return Span(
+            self.source, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0
+        )
+
+    def _meta_span(self, meta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.source, 0, 0, 0, 0)
+        return Span(self.source, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def __default__(self, data, children, meta):  # pragma: no cover - every rule has a method
+        raise NotImplementedError(data)
+
+    # ---- statements
+    @v_args(meta=True)
+    def start(self, meta, items):
+        return ast.Module(self.source.path, tuple(items), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def seed(self, meta, items):
+        return ast.Seed(_number(items[0]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def locale(self, meta, items):
+        tok = items[0]
+        value = _unquote(tok) if tok.type == "STRING" else str(tok)
+        return ast.Locale(value, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def dataset(self, meta, items):
+        name, fmt, args = items[0], items[1], items[2]
+        positional: list[ast.Expr] = []
+        kwargs: list[ast.Kwarg] = []
+        for a in args or ():
+            if isinstance(a, ast.Kwarg):
+                kwargs.append(a)
+            elif isinstance(a, ast.Expr):
+                positional.append(a)
+        path = positional[0].value if positional and isinstance(positional[0], ast.String) else ""
+        return ast.Dataset(
+            str(name), str(fmt), path, tuple(kwargs), tuple(positional), span=self._meta_span(meta)
+        )
+
+    @v_args(meta=True)
+    def import_(self, meta, items):
+        return ast.Import(_unquote(items[0]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def table(self, meta, items):
+        name = items[0]
+        rows: list = []
+        columns, multis, rules = [], [], []
+        for m in items[1:]:
+            if isinstance(m, ast.RowsFixed | ast.RowsPer):
+                rows.append(m)
+            elif isinstance(m, ast.Column):
+                columns.append(m)
+            elif isinstance(m, ast.Multi):
+                multis.append(m)
+            elif isinstance(m, ast.Rule):
+                rules.append(m)
+        return ast.Table(
+            str(name),
+            rows[0] if rows else None,
+            tuple(columns),
+            tuple(multis),
+            tuple(rules),
+            tuple(rows[1:]),
+            span=self._tok_span(name),
+        )
+
+    @v_args(meta=True)
+    def rows_fixed(self, meta, items):
+        return ast.RowsFixed(items[0], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def rows_per(self, meta, items):
+        return ast.RowsPer(str(items[0]), items[2], items[3], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def rows_clamp(self, meta, items):
+        return ast.RowsClamp(items[0], items[1], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def column(self, meta, items):
+        name, typ, gen, *mods = items
+        fields: dict = {}
+        for kind, value, span in mods:
+            fields[kind] = value
+            if kind == "nulls":
+                fields["nulls_span"] = span
+        return ast.Column(str(name), typ, gen, span=self._tok_span(name), **fields)
+
+    @v_args(meta=True)
+    def type(self, meta, items):
+        name, args, q = items
+        values = tuple(a.name if isinstance(a, ast.Name) else a.value for a in args or ())
+        return ast.TypeRef(str(name), values, q is not None, span=self._meta_span(meta))
+
+    def type_args(self, items):
+        return [i for i in items if i is not None]
+
+    @v_args(meta=True)
+    def drawn(self, meta, items):
+        return ast.Drawn(items[1], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def computed(self, meta, items):
+        return ast.Computed(items[1], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def ref(self, meta, items):
+        return ast.Ref(str(items[1]), str(items[2]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def key(self, meta, items):
+        return ("key", True, self._meta_span(meta))
+
+    @v_args(meta=True)
+    def unique(self, meta, items):
+        return ("unique", True, self._meta_span(meta))
+
+    @v_args(meta=True)
+    def nulls(self, meta, items):
+        return ("nulls", _number(items[0]) / 100.0, self._meta_span(meta))
+
+    @v_args(meta=True)
+    def clamp(self, meta, items):
+        return ("clamp", (items[0], items[1]), self._meta_span(meta))
+
+    @v_args(meta=True)
+    def round_(self, meta, items):
+        return ("round", _number(items[0]), self._meta_span(meta))
+
+    @v_args(meta=True)
+    def multi(self, meta, items):
+        # items: NAME+, TILDE, the model's NAME, then the given NAMEs (None when absent)
+        tilde = next(k for k, i in enumerate(items) if isinstance(i, Token) and i.type == "TILDE")
+        cols = [str(i) for i in items[:tilde]]
+        rest = [str(i) for i in items[tilde + 1 :] if i is not None]
+        return ast.Multi(tuple(cols), rest[0], tuple(rest[1:]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def rule(self, meta, items):
+        return ast.Rule(str(items[0]), items[1], span=self._tok_span(items[0]))
+
+    # ---- expressions
+    @v_args(meta=True)
+    def if_(self, meta, items):
+        return ast.If(items[0], items[1], items[2], span=self._meta_span(meta))
+
+    def _bin(self, op, meta, items):
+        return ast.Binary(op, items[0], items[-1], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def implies(self, meta, items):
+        return self._bin("implies", meta, items)
+
+    @v_args(meta=True)
+    def or_(self, meta, items):
+        return self._bin("or", meta, items)
+
+    @v_args(meta=True)
+    def and_(self, meta, items):
+        return self._bin("and", meta, items)
+
+    @v_args(meta=True)
+    def not_(self, meta, items):
+        return ast.Unary("not", items[0], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def compare(self, meta, items):
+        return ast.Binary(str(items[1]), items[0], items[2], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def binop(self, meta, items):
+        return ast.Binary(str(items[1]), items[0], items[2], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def in_(self, meta, items):
+        return ast.In(items[0], items[1], False, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def not_in(self, meta, items):
+        return ast.In(items[0], items[1], True, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def between(self, meta, items):
+        return ast.Between(items[0], items[1], items[2], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def is_null(self, meta, items):
+        return ast.IsNull(items[0], False, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def is_not_null(self, meta, items):
+        return ast.IsNull(items[0], True, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def determines(self, meta, items):
+        return ast.Determines(items[0], items[1], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def neg(self, meta, items):
+        operand = items[-1]
+        if isinstance(operand, ast.Number):
+            return ast.Number(-operand.value, span=self._meta_span(meta))
+        return ast.Unary("-", operand, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def attr(self, meta, items):
+        return ast.Attr(items[0], str(items[1]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def call(self, meta, items):
+        func, args = items[0], items[1] or []
+        positional = tuple(a for a in args if isinstance(a, ast.Expr))
+        kwargs = tuple(a for a in args if isinstance(a, ast.Kwarg))
+        pairs = tuple(a for a in args if isinstance(a, ast.Pair))
+        arrows = tuple(a for a in args if isinstance(a, ast.Arrow))
+        return ast.Call(func, positional, kwargs, pairs, arrows, span=self._meta_span(meta))
+
+    def args(self, items):
+        return list(items)
+
+    @v_args(meta=True)
+    def kwarg(self, meta, items):
+        return ast.Kwarg(str(items[0]), items[2], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def pair(self, meta, items):
+        return ast.Pair(items[0], items[1], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def arrow(self, meta, items):
+        return ast.Arrow(str(items[0]), str(items[2]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def list_(self, meta, items):
+        return ast.ListExpr(tuple(i for i in items if i is not None), span=self._meta_span(meta))
+
+    # ---- atoms (terminals arrive as Tokens; literals in type args arrive as plain values)
+    @v_args(meta=True)
+    def number(self, meta, items):
+        tok = items[0]
+        return ast.Number(_number(tok), span=self._tok_span(tok))
+
+    @v_args(meta=True)
+    def neg_number(self, meta, items):
+        tok = items[1]
+        return ast.Number(-_number(tok), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def string(self, meta, items):
+        tok = items[0]
+        return ast.String(_unquote(tok), span=self._tok_span(tok))
+
+    @v_args(meta=True)
+    def true(self, meta, items):
+        return ast.Bool(True, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def false(self, meta, items):
+        return ast.Bool(False, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def null(self, meta, items):
+        return ast.Null(span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def name(self, meta, items):
+        tok = items[0]
+        return ast.Name(str(tok), span=self._tok_span(tok))
