@@ -72,4 +72,9 @@ meta=$("$bin/python" -c 'import importlib.metadata as m; print(m.version("synthd
 "$bin/synthdsl" generate registry.synth --out out --format csv --rows patients=50
 [ -s out/patients.csv ] || { echo "wheel-smoke: generate wrote no out/patients.csv" >&2; exit 1; }
 [ -s out/card.json ] || { echo "wheel-smoke: generate wrote no out/card.json" >&2; exit 1; }
-echo "wheel-smoke: ok ($version; check, plan, generate from $(basename "$wheel"))"
+# The plan that runs: its JSON, run without the spec (moved away), gives the same bytes.
+"$bin/synthdsl" plan registry.synth --json >plan.json
+mkdir elsewhere && mv registry.synth elsewhere/
+"$bin/synthdsl" generate --plan plan.json --out out2 --format csv --rows patients=50 --workers 2
+diff -r out out2 || { echo "wheel-smoke: generate --plan wrote other bytes" >&2; exit 1; }
+echo "wheel-smoke: ok ($version; check, plan, generate, generate --plan from $(basename "$wheel"))"
