@@ -27,6 +27,7 @@ from synthdsl.execute.runtime import Runtime
 from synthdsl.expr.context import DatasetInfo
 from synthdsl.plan.build import build
 from synthdsl.plan.model import Plan
+from synthdsl.plan.validate import validate
 from synthdsl.source import SourceFile
 from synthdsl.streams import BLOCK_ROWS
 from synthdsl.syntax.parse import parse
@@ -270,6 +271,7 @@ def load_plan(path: str | Path) -> Spec:
             f"{p} is not a synthdsl plan: {where}: {first['msg']} "
             f"({exc.error_count()} problem(s); make it with: synthdsl plan SPEC --json)"
         ) from None
+    validate(plan)
     return Spec(None, plan, load_datasets(plan))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from synthdsl.dtypes import DType
+from synthdsl.errors import SynthError
 from synthdsl.expr.context import Compiled
 from synthdsl.plan.model import ColumnSpec, RuleSpec, StepSpec, TablePlan, Where
 from synthdsl.source import NO_SPAN, SourceFile, Span
@@ -70,7 +71,13 @@ def build_table(t: TablePlan, env: BuildEnv) -> TableRun:
     for r in t.rules:
         compiled = None
         if r.kind == "row" and r.expr is not None:
-            compiled = env.compile(t.name, r.expr)
+            try:
+                compiled = env.compile(t.name, r.expr)
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+                raise SynthError(
+                    f"the plan's rule '{r.name}' of table '{t.name}' cannot be built: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from None
         rules.append(RuleRun(r, compiled, span(r.at, env.source_for)))
     columns = {c.name: c for c in t.columns}
     run = TableRun(
@@ -87,4 +94,14 @@ def build_table(t: TablePlan, env: BuildEnv) -> TableRun:
 
 
 def _build_step(s: StepSpec, env: BuildEnv) -> Step:
-    return kind_of(s.kind).build(s, env)
+    kind = kind_of(s.kind)
+    try:
+        return kind.build(s, env)
+    except SynthError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # only a plan edited by hand (or from another version) gets here: say which step
+        raise SynthError(
+            f"the plan's step '{s.id}' (kind '{s.kind}') cannot be built: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None

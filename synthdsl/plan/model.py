@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from synthdsl.dtypes import DType
 
@@ -83,8 +83,8 @@ class ColumnSpec(_Frozen):
     unique: bool = False
     ref: tuple[str, str] | None = None
     clamp: tuple[float, float] | None = None
-    round: int | None = None
-    nulls: float = 0.0
+    round: int | None = Field(default=None, ge=0, le=15)
+    nulls: float = Field(default=0.0, ge=0.0, le=1.0)
     generator: str = ""  # the spec text that gives its value (card, messages)
     at: Where | None = None
 
@@ -113,7 +113,7 @@ class CountSpec(_Frozen):
 
 class TablePlan(_Frozen):
     name: str
-    rows: int | None = None
+    rows: int | None = Field(default=None, ge=0)
     parent: str | None = None
     count: CountSpec | None = None
     sequential: bool = False  # a table-wide rule (unique, determines) needs blocks in order
@@ -141,9 +141,9 @@ class Plan(_Frozen):
     synthdsl_version: str
     spec_sha256: str
     spec_path: str | None = None
-    seed: int
+    seed: int = Field(ge=0, lt=2**64)
     locale: str
-    block_rows: int
+    block_rows: int = Field(ge=1)
     datasets: tuple[DatasetRef, ...] = ()
     tables: tuple[TablePlan, ...]
 

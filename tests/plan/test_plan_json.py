@@ -20,6 +20,7 @@ import synthdsl
 from synthdsl.api import load_plan
 from synthdsl.cli import app
 from synthdsl.plan.model import Plan
+from synthdsl.plan.validate import validate
 from tests.conftest import EXAMPLES
 
 runner = CliRunner()
@@ -42,6 +43,7 @@ def test_plan_json_round_trip_gives_the_same_bytes(name, tmp_path, monkeypatch):
     text = plan.model_dump_json(indent=2)
     back = Plan.model_validate_json(text)
     assert back == plan
+    validate(back)  # a plan made from a spec is always valid
     assert back.model_dump_json(indent=2) == text  # stable: the printed value is the value
     r = runner.invoke(app, ["plan", str(EXAMPLES / f"{name}.synth"), "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout) == json.loads(text)
@@ -112,3 +114,48 @@ def test_plan_json_schema_in_docs_is_current():
         [sys.executable, "-m", "synthdsl.plan.schema"], capture_output=True, text=True, cwd=root
     )
     assert out.returncode == 0 and json.loads(out.stdout) == published
+
+
+def _edited(tmp_path, edit) -> str:
+    plan = json.loads(synthdsl.load(EXAMPLES / "webshop.synth").plan().model_dump_json())
+    edit(plan)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(plan))
+    r = runner.invoke(app, ["generate", "--plan", str(path), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 1, r.output
+    assert "Traceback" not in r.output and not (tmp_path / "o").exists()
+    return r.output
+
+
+def _table(plan, name):
+    return next(t for t in plan["tables"] if t["name"] == name)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda p: p.update(block_rows=7), "block_rows is 7"),
+        (lambda p: p.update(seed=-1), "seed"),
+        (lambda p: _table(p, "orders")["steps"].reverse(), "before any step fills it"),
+        (lambda p: _table(p, "products")["steps"].pop(0), "no step fills column 'id'"),
+        (lambda p: p["tables"].reverse(), "not a table listed before it"),
+        (
+            lambda p: _table(p, "products")["rules"][0].update(redraw=["products.nope"]),
+            "redraws step 'products.nope'",
+        ),
+        (
+            lambda p: _table(p, "products")["steps"][1].update(kind="expresion"),
+            "unknown kind 'expresion'",
+        ),
+        (
+            lambda p: _table(p, "products")["steps"][1]["params"]["expr"].update(node="Nope"),
+            "cannot be built",
+        ),
+        (
+            lambda p: _table(p, "products")["steps"][1]["params"].pop("expr"),
+            "step 'products.sku' (kind 'expression') cannot be built: KeyError",
+        ),
+    ],
+)
+def test_a_broken_plan_is_an_error_naming_what_is_wrong(tmp_path, edit, message):
+    assert message in _edited(tmp_path, edit)
