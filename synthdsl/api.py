@@ -9,6 +9,7 @@ batches into a sink (for files and databases) so memory stays flat however many 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -263,7 +264,14 @@ def load_plan(path: str | Path) -> Spec:
     except (OSError, UnicodeDecodeError) as exc:
         raise SynthError(f"plan file cannot be read: {p}: {exc}") from None
     try:
-        plan = Plan.model_validate_json(text)
+        plan = Plan.from_json(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        why = (
+            f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            if hasattr(exc, "msg")
+            else "nested too deeply"
+        )
+        raise SynthError(f"{p} is not valid JSON: {why}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "(top)"

@@ -26,7 +26,7 @@ _RT: Runtime | None = None
 
 def _init(plan_json: str, data: dict[str, bytes]) -> None:
     global _RT
-    plan = Plan.model_validate_json(plan_json)
+    plan = Plan.from_json(plan_json)
     _RT = Runtime(plan, load_datasets(plan, data), lambda path: None)
     _RT.prepare()
 

@@ -9,6 +9,7 @@ closures, no spec text, nothing pickled.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -149,6 +150,13 @@ class Plan(_Frozen):
 
     def table(self, name: str) -> TablePlan:
         return next(t for t in self.tables if t.name == name)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Plan:
+        """A plan from its JSON text. Python's parser reads it, then pydantic validates the value:
+        pydantic's own JSON parser stops at 200 levels of nesting, and an expression's AST at the
+        language's depth limit nests deeper than that."""
+        return cls.model_validate(json.loads(text))
 
     def to_text(self) -> str:
         from synthdsl.plan.text import plan_text

@@ -18,7 +18,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 
 from synthdsl.errors import Diagnostic, SpecError
-from synthdsl.source import SourceFile
+from synthdsl.source import SourceFile, Span
 from synthdsl.syntax import ast
 from synthdsl.syntax._recover import _line_to_blank, _syntax_diagnostic, _unclosed
 from synthdsl.syntax._transform import _ToAst
@@ -159,8 +159,11 @@ def _unclosed_brackets(source: SourceFile) -> list[Diagnostic]:
     """
     out: list[Diagnostic] = []
     opened: list[Token] = []
+    nesting = _Nesting()
     try:
         for tok in _parser().lex(source.text):
+            if nesting.add(tok):
+                out.append(_too_deep(source, tok))
             if tok.type in _OPEN:
                 opened.append(tok)
             elif tok.type in _CLOSE and opened:
@@ -173,6 +176,53 @@ def _unclosed_brackets(source: SourceFile) -> list[Diagnostic]:
     if opened:
         out.append(_unclosed(source, opened[-1]))
     return out
+
+
+# Expressions nest at most this deep (operators chained, brackets, `not`, `if`): the transformer,
+# the checker and the compiled closures recurse once per level, and Python's stack is finite.
+MAX_NESTING = 100
+_NESTING_OPS = frozenset(
+    ["+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "not", "implies", "if"]
+)
+
+
+class _Nesting:
+    """An upper bound on an expression's depth from its tokens alone (before parsing, so a 1 MB line
+    of `1 + 1 + ...` is refused without building its tree): per bracket level, the operators since
+    the last comma; the bound is their sum over the open levels plus the number of open brackets."""
+
+    def __init__(self) -> None:
+        self.levels = [0]
+        self.reported = False
+
+    def add(self, tok: Token) -> bool:
+        """Take the next token; True once when the bound first passes ``MAX_NESTING``."""
+        if tok.type in ("_NL", "LBRACE", "RBRACE"):
+            self.levels, self.reported = [0], False
+            return False
+        if tok.type in _OPEN:
+            self.levels.append(0)
+        elif tok.type in _CLOSE:
+            if len(self.levels) > 1:
+                self.levels.pop()
+        elif tok.type == "COMMA" or str(tok) == ",":
+            self.levels[-1] = 0
+        elif str(tok) in _NESTING_OPS:
+            self.levels[-1] += 1
+        if not self.reported and sum(self.levels) + len(self.levels) - 1 > MAX_NESTING:
+            self.reported = True
+            return True
+        return False
+
+
+def _too_deep(source: SourceFile, tok: Token) -> Diagnostic:
+    span = Span(source, tok.line, tok.column, tok.line, tok.column + max(1, len(str(tok))))
+    return Diagnostic(
+        "E006",
+        f"expression nested too deeply: more than {MAX_NESTING} operators or brackets in a chain",
+        span,
+        "split it into several columns (a = ..., b = a + ...)",
+    )
 
 
 def parse_text(text: str, path: str = "<string>") -> ast.Module:

@@ -99,7 +99,7 @@ def test_a_step_fills_several_columns_jointly_from_one_stream(plugin):
     assert again.equals(df)
     assert spec.generate(workers=2, chunk_size=1000)["t"].equals(df)
     # the plan with the plug-in step survives JSON (the kind is a registry name, not code)
-    back = type(plan).model_validate_json(plan.model_dump_json())
+    back = type(plan).from_json(plan.model_dump_json())
     assert Spec(None, back, {}).generate()["t"].equals(df)
 
 
