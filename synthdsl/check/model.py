@@ -105,7 +105,8 @@ class CheckedSpec:
     def sha256(self) -> str:
         h = hashlib.sha256()
         for path in sorted(self.sources):
-            h.update(Path(path).name.encode() + b"\0" + self.sources[path].encode() + b"\0")
+            h.update(Path(path).name.encode("utf-8", "surrogatepass") + b"\0")
+            h.update(self.sources[path].encode("utf-8", "surrogatepass") + b"\0")
         return h.hexdigest()
 
 

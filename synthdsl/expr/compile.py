@@ -43,7 +43,9 @@ class Compiler:
     def visit_Number(self, node: ast.Number) -> Compiled:
         typ = "int" if isinstance(node.value, int) else "float"
         if typ == "int" and not -(2**63) <= node.value < 2**63:
-            self.scope.error("E305", f"integer {node.value} does not fit in 64 bits", node)
+            digits = int(node.value.bit_length() * 0.30103) + 1
+            shown = f"{node.value}" if digits < 60 else f"with about {digits} digits"
+            self.scope.error("E305", f"integer {shown} does not fit in 64 bits", node)
             return self.bad()
         if typ == "float" and not np.isfinite(node.value):
             self.scope.error("E305", "number is too large for a float", node)
