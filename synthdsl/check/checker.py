@@ -91,6 +91,14 @@ class Checker(RuleChecks, AggregateChecks):
             elif isinstance(st, ast.Table):
                 if st.name in self.tables:
                     self.fail("E120", f"table '{st.name}' is declared twice", st)
+                elif not _file_name_ok(st.name):
+                    self.fail(
+                        "E121",
+                        f"table name '{st.name}' cannot be a file name (its data is written to "
+                        "one): no '/', '\\', control characters, or a leading '.'",
+                        st,
+                        "name it with letters, digits, '_' and '-'",
+                    )
                 else:
                     self.tables[st.name] = TableInfo(st.name, st)
 
@@ -386,6 +394,31 @@ class Checker(RuleChecks, AggregateChecks):
             self.fail("E174", f"table '{t.name}' already references '{gen.table}'", gen)
         info.ref = (gen.table, gen.column)
 
+    def unique_capacity(self, t: TableInfo) -> None:
+        """A `unique` column with fewer possible values than the table's rows can never hold."""
+        if t.rows is None:
+            return
+        for info in t.columns.values():
+            if not (info.node.unique or info.node.key) or info.node.nulls:
+                continue
+            c = info.compiled
+            if c is not None and c.cat is not None and info.kind == "draw":
+                values = int((c.cat.weights > 0).sum())
+            elif info.dtype.kind == "bool":
+                values = 2
+            elif info.kind == "default" and info.dtype.kind == "enum":
+                values = len(info.dtype.values or ())
+            else:
+                continue
+            if t.rows > values:
+                self.fail(
+                    "E175",
+                    f"column '{info.name}' must be unique, but it has {values} possible value(s) "
+                    f"and table '{t.name}' has {t.rows:,} rows",
+                    info.node,
+                    "drop `unique`, lower the rows, or draw from more values",
+                )
+
     def modifiers(self, t: TableInfo, info: ColumnInfo) -> None:
         col = info.node
         if col.nulls is not None:
@@ -462,6 +495,16 @@ class Checker(RuleChecks, AggregateChecks):
         return order
 
 
+def _file_name_ok(name: str) -> bool:
+    """Table names become file names (``TABLE.csv``): none may leave the output folder or hide."""
+    return (
+        bool(name)
+        and not name.startswith(".")
+        and not any(ord(c) < 32 or c in "/\\" for c in name)
+        and len(name.encode("utf-8", "surrogatepass")) <= 200
+    )
+
+
 def _kind_of(c: Compiled, gen: ast.Drawn | ast.Computed) -> str:
     if c.serial:
         return "serial"
@@ -511,6 +554,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         ch.rules(t)
         ch.late_rules(t)
         ch.decimal_ranges(t)
+        ch.unique_capacity(t)
     for t in ch.tables.values():
         ch.aggregate_cycles(t)
     order = ch.order_tables()

@@ -73,12 +73,15 @@ def _round_and_clamp(v: Values, info: ColumnSpec) -> Values:
     if digits is None and info.dtype.kind == "int":
         digits = 0
     if info.round is not None and data.dtype.kind == "f":
-        data = np.round(data, digits)
+        data = np.round(data, digits) + 0.0  # + 0.0: a value rounded to zero is 0, never -0
     if info.clamp is not None:
         lo, hi = info.clamp
         if digits is not None:
             scale = 10.0**digits
-            lo, hi = math.ceil(lo * scale - 1e-9) / scale, math.floor(hi * scale + 1e-9) / scale
+            if math.isfinite(lo * scale):  # a bound too large to scale is on the grid anyway
+                lo = math.ceil(lo * scale - 1e-9) / scale
+            if math.isfinite(hi * scale):
+                hi = math.floor(hi * scale + 1e-9) / scale
         if lo > hi:
             raise DataError(
                 f"column '{info.name}': clamp({info.clamp[0]:g}, {info.clamp[1]:g}) holds no value "

@@ -11,17 +11,21 @@ from collections.abc import Callable
 
 import numpy as np
 
-from synthdsl.errors import SynthError
+from synthdsl.errors import DataError, SynthError
 from synthdsl.execute.blocks import ENGINE_POLICY, Block, Policy, Stats
-from synthdsl.execute.tables import TableRun, build_table
+from synthdsl.execute.tables import TableRun, build_table, span
 from synthdsl.expr.context import Ctx, DatasetInfo
 from synthdsl.plan.model import Plan, StepSpec
 from synthdsl.schema import ColumnSchema, TableSchema
 from synthdsl.source import SourceFile
 from synthdsl.steps.base import BuildEnv, Emitted
-from synthdsl.steps.source import ENGINE, EngineSource
+from synthdsl.steps.source import ENGINE, EngineSource, InvalidParameter
 from synthdsl.streams import key
 from synthdsl.values import Values
+
+# Rows of one table in one block (16,384 rows of its root table): beyond this a block's columns would
+# not fit in memory, so a `rows per` that asks for more is an error, not an allocation failure.
+MAX_BLOCK_ROWS = 50_000_000
 
 
 class BlockEnv:
@@ -69,6 +73,7 @@ class Runtime:
         self.seed = plan.seed
         self.source = source
         self.policy = policy
+        self.source_for = source_for
         env = BuildEnv(plan, datasets, source_for)
         self.tables: dict[str, TableRun] = {t.name: build_table(t, env) for t in plan.tables}
         self.rows = {t.name: t.rows for t in plan.tables if t.rows is not None}
@@ -138,7 +143,16 @@ class Runtime:
         child = step.spec.emits[0]
         words = key(self.seed, "rows", *step.spec.stream, block)
         ctx = Ctx(n_parent, {}, np.arange(n_parent), words, {}, None, {}, None, ENGINE, None)
-        return step.count(ctx) if child else np.zeros(n_parent, dtype=np.int64)
+        try:
+            return step.count(ctx)
+        except (*InvalidParameter, ValueError, OverflowError, MemoryError) as exc:
+            raise DataError(
+                f"table '{child}': its rows per '{step.spec.table}' could not be drawn: {exc}"
+            ).at(self.count_span(child)) from None
+
+    def count_span(self, child: str):
+        count = self.tables[child].plan.count
+        return span(count.at if count is not None else None, self.source_for)
 
     def emit(self, block: Block, child: str, em: Emitted, cols, rows, related):
         """Generate a child table's rows for this block; returns them with their parent rows."""
@@ -188,6 +202,12 @@ class Runtime:
                 for child in self.children[parent]:
                     step = self.emitter(parent, child)
                     c = int(self.child_counts(step, k, n_parent).sum())
+                    if c > MAX_BLOCK_ROWS:
+                        raise DataError(
+                            f"table '{child}' would have {c:,} rows for {n_parent:,} rows of "
+                            f"'{parent}' (block {k}): more than {MAX_BLOCK_ROWS:,} rows of one "
+                            "table per block of its root table; lower its rows per"
+                        ).at(self.count_span(child))
                     totals[child].append(c)
                     stack.append((child, c))
         return {name: np.asarray(v, dtype=np.int64) for name, v in totals.items()}

@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthdsl.expr.context import NUMERIC, Compiled, Ctx, merge_null, numeric_type, truth
+from synthdsl.expr.context import (
+    NUMERIC,
+    Compiled,
+    Ctx,
+    const_values,
+    merge_null,
+    numeric_type,
+    truth,
+)
 from synthdsl.expr.protocol import CompilerLike
 from synthdsl.syntax import ast
 from synthdsl.values import Values
@@ -73,11 +81,20 @@ def unary(comp: CompilerLike, node: ast.Unary) -> Compiled:
     return _fold(Compiled(neg_fn, inner.type, **_join(inner)), (inner,))
 
 
+_TYPES = ("int", "float", "text", "bool", "date", "datetime", "duration")
+
+
 def _arith_type(op: str, a: str, b: str) -> str | None:
     if "any" in (a, b):
         return "any"
-    if "null" in (a, b):
-        return "null"
+    if "null" in (a, b):  # null if some type in the null's place would be allowed here
+        other = b if a == "null" else a
+        if other == "null":
+            return "null"
+        fits = (
+            _arith_type(op, t, other) if a == "null" else _arith_type(op, other, t) for t in _TYPES
+        )
+        return "null" if any(fits) else None
     if a in NUMERIC and b in NUMERIC:
         return "float" if op == "/" else numeric_type(a, b)
     if op == "+" and a == "text" and b == "text":
@@ -135,6 +152,8 @@ def binary(comp: CompilerLike, node: ast.Binary) -> Compiled:
         )
         return comp.bad()
     is_div = op in "/%" and typ in NUMERIC
+    if typ == "null":  # arithmetic with null is null, whatever the other operand holds
+        return _fold(Compiled(const_values(None, "null"), "null", **joined), (a, b))
 
     def fn(ctx: Ctx) -> Values:
         va, vb = a.fn(ctx), b.fn(ctx)

@@ -312,7 +312,12 @@ def _table(spec: CheckedSpec, t: TableInfo, children: list[str]) -> TablePlan:
     )
     count = None
     if t.parent:
-        count = CountSpec(expr=to_json(t.node.rows.dist), clamp=t.count_clamp, text=_count_text(t))
+        count = CountSpec(
+            expr=to_json(t.node.rows.dist),
+            clamp=t.count_clamp,
+            text=_count_text(t),
+            at=where(t.node.rows.dist.span),
+        )
     return TablePlan(
         name=t.name,
         rows=t.rows,

@@ -110,6 +110,7 @@ class CountSpec(_Frozen):
     expr: Any
     clamp: tuple[int, int] | None = None
     text: str = ""
+    at: Where | None = None
 
 
 class TablePlan(_Frozen):

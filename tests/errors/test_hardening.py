@@ -1,0 +1,86 @@
+"""Inputs a mutation fuzzer found: each is a message (a check error with its caret, or a data error
+naming the table and column), never a traceback, and nothing half-written."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+import synthdsl
+from synthdsl.cli import app
+from synthdsl.errors import DataError, SpecError
+
+runner = CliRunner()
+CHILD = "table p {\n  rows 3\n  id int = serial() key\n}\ntable c {\n  rows per p ~ DIST\n  pid int = ref p.id\n}\n"
+
+
+def test_arithmetic_with_null_is_typed_like_the_other_operand():
+    base = 'table t {\n  rows 3\n  d date ~ uniform(date("2020-01-01"), date("2021-01-01"))\n'
+    with pytest.raises(SpecError) as err:
+        synthdsl.loads(base + "  rule r: d * null or true\n}\n")
+    assert "E313" in str(err.value) and "cannot apply '*' to date and null" in str(err.value)
+    frame = synthdsl.loads(base + "  x date? = d + null\n}\n").generate()["t"]
+    assert frame.x.isna().all()
+
+
+@pytest.mark.parametrize(
+    ("dist", "message"),
+    [
+        ("poisson(4294967296)", "would have"),
+        ("poisson(1e308)", "could not be drawn"),
+    ],
+)
+def test_impossible_child_counts_are_data_errors_at_the_rows_per(
+    write_spec, tmp_path, dist, message
+):
+    path = write_spec(CHILD.replace("DIST", dist))
+    r = runner.invoke(app, ["generate", str(path), "--out", str(tmp_path / "out")])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert message in r.output and "table 'c'" in r.output
+    assert "spec.synth:6:16" in r.output and "^" in r.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_huge_clamp_with_round_is_fine():
+    s = synthdsl.loads(
+        "table t {\n  rows 50\n  x float ~ normal(20, 1) clamp(12, 1e308) round(1)\n}\n"
+    )
+    x = s.generate()["t"].x
+    assert (x >= 12).all() and (x.round(1) == x).all()
+
+
+def test_rounding_never_writes_minus_zero(tmp_path):
+    s = synthdsl.loads("table t {\n  rows 400\n  x float ~ normal(0, 0.001) round(2)\n}\n")
+    s.write(tmp_path, format="csv")
+    values = (tmp_path / "t.csv").read_text().splitlines()[1:]
+    assert "0" in values and not any(v.startswith("-0") and float(v) == 0 for v in values)
+
+
+def test_an_integer_past_pythons_digit_limit_is_e305():
+    with pytest.raises(SpecError) as err:
+        synthdsl.loads("table t {\n  rows 1\n  x int = " + "9" * 4301 + "\n}\n")
+    assert "E305" in str(err.value) and "about 4301 digits" in str(err.value)
+
+
+def test_a_lone_surrogate_is_a_data_error_not_a_traceback():
+    s = synthdsl.loads('table t {\n  rows 2\n  x text = "a\ud800"\n}\n')
+    assert len(s.plan().spec_sha256) == 64
+    with pytest.raises(DataError, match="column 'x'"):
+        s.generate()
+
+
+@pytest.mark.parametrize("name", ["../escaped", "a/b", ".hidden", "a\\\\b"])
+def test_table_names_that_are_not_file_names_are_check_errors(name):
+    with pytest.raises(SpecError) as err:
+        synthdsl.loads(f"table `{name}` {{\n  rows 1\n  x int = 1\n}}\n")
+    assert "E121" in str(err.value)
+
+
+def test_unique_over_too_few_labels_is_a_check_error():
+    with pytest.raises(SpecError) as err:
+        synthdsl.loads('table t {\n  rows 10\n  x text ~ categorical(["a", "b", "c"]) unique\n}\n')
+    assert "E175" in str(err.value) and "3 possible value(s)" in str(err.value)
+    # as many rows as labels is fine
+    synthdsl.loads(
+        'table t {\n  rows 3\n  x text ~ categorical(["a", "b", "c"]) unique\n}\n'
+    ).generate()
