@@ -73,8 +73,14 @@ class Spec:
 
     def source_for(self, path: str) -> SourceFile | None:
         """The spec text at ``path`` (for a caret in run-time messages), or None."""
-        if self.checked is not None and self.checked.path != "<string>" and path != "<string>":
+        if path == "<string>":
+            return self._sources.get(path)
+        if self.checked is not None and self.checked.path != "<string>":
             path = os.path.normpath(Path(self.checked.path).parent / path)  # as the user typed it
+        elif self.checked is None:  # a plan alone: its spec's folder, and only spec files
+            if self._plan.spec_dir is None or not path.endswith(".synth"):
+                return None
+            path = os.path.normpath(Path(self._plan.spec_dir) / path)
         hit = self._sources.get(path)
         if hit is None:
             same = self._sources.get(str(Path(path).resolve()))
@@ -108,12 +114,16 @@ class Spec:
                     f"set the rows of '{parent}' instead",
                     option="rows=",
                 )
-            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < 2**63:
                 raise OptionError(
                     f"for '{name}' must be a whole number >= 0, got {n!r}", option="rows="
                 )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise SynthError(f"seed must be a whole number >= 0, got {seed!r}")
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64
+        ):
+            raise OptionError(
+                f"must be a whole number from 0 to 2**64 - 1, got {seed!r}", option="seed="
+            )
         return Runtime(plan.with_seed(seed, rows), self._datasets, self.source_for, **kw)
 
     def batches(

@@ -149,7 +149,8 @@ def generate(
                 progress=advance,
             )
     except OptionError as err:
-        raise typer.BadParameter(err.detail, param_hint="--rows") from None
+        hint = "--seed" if err.option == "seed=" else "--rows"
+        raise typer.BadParameter(err.detail, param_hint=hint) from None
     except SynthError as err:
         _fail(err)
     except KeyboardInterrupt:

@@ -153,9 +153,12 @@ class Checker(RuleChecks, AggregateChecks):
             options[k.name] = k.value.value
         path = (base / st.path).resolve()
         if not path.is_file():
+            what = _not_a_file(path)
             self.fail(
                 "E134",
-                f"dataset file not found: '{st.path}' (looked in {path.parent})",
+                f"dataset file not found: '{st.path}' (looked in {path.parent})"
+                if what is None
+                else f"dataset '{st.path}' is {what}, not a data file",
                 st.args[0] if st.args else st,
             )
             return
@@ -493,6 +496,15 @@ class Checker(RuleChecks, AggregateChecks):
                 self.tables[cycle[0]].node,
             )
         return order
+
+
+def _not_a_file(path: Path) -> str | None:
+    """What a path that is no regular file is (None when nothing is there)."""
+    if path.is_dir():
+        return "a directory"
+    if path.exists():  # a FIFO, a socket, a device: reading it could block forever
+        return "not a regular file (a pipe, socket or device)"
+    return None
 
 
 def _file_name_ok(name: str) -> bool:

@@ -21,6 +21,8 @@ def read_bytes(plan: Plan) -> dict[str, bytes]:
     out = {}
     for d in plan.datasets:
         path = Path(d.path)
+        if path.exists() and not path.is_file():  # a FIFO would block the read forever
+            raise DataError(f"dataset '{d.name}': {d.path} is not a regular file")
         try:
             out[d.name] = path.read_bytes()
         except FileNotFoundError:

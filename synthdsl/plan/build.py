@@ -381,6 +381,7 @@ def _build(spec: CheckedSpec) -> Plan:
         synthdsl_version=__version__,
         spec_sha256=spec.sha256,
         spec_path=None if spec.path == "<string>" else Path(spec.path).name,
+        spec_dir=None if spec.path == "<string>" else str(Path(spec.path).resolve().parent),
         seed=spec.seed,
         locale=spec.locale,
         block_rows=BLOCK_ROWS,

@@ -115,7 +115,7 @@ class CountSpec(_Frozen):
 
 class TablePlan(_Frozen):
     name: str
-    rows: int | None = Field(default=None, ge=0)
+    rows: int | None = Field(default=None, ge=0, lt=2**63)
     parent: str | None = None
     count: CountSpec | None = None
     sequential: bool = False  # a table-wide rule (unique, determines) needs blocks in order
@@ -143,6 +143,7 @@ class Plan(_Frozen):
     synthdsl_version: str
     spec_sha256: str
     spec_path: str | None = None
+    spec_dir: str | None = None  # the spec's folder (absolute): where messages find its text
     seed: int = Field(ge=0, lt=2**64)
     locale: str
     block_rows: int = Field(ge=1)

@@ -36,10 +36,15 @@ def validate(plan: Plan) -> None:
         if len(set(columns)) != len(columns):
             say(f"{where} lists a column twice")
         for c in t.columns:
-            if c.ref is not None and c.ref[0] not in seen_tables and c.ref[0] != t.name:
-                say(
-                    f"{where}: column '{c.name}' references '{c.ref[0]}', not a table listed before it"
-                )
+            if c.ref is None:
+                continue
+            target = next((x for x in plan.tables if x.name == c.ref[0]), None)
+            if c.ref[0] not in seen_tables or target is None:
+                say(f"{where}: column '{c.name}' references '{c.ref[0]}', not a table before it")
+            elif all(x.name != c.ref[1] for x in target.columns):
+                say(f"{where}: column '{c.name}' references '{c.ref[0]}.{c.ref[1]}', not a column")
+        if t.parent == t.name:
+            say(f"{where} is its own parent")
         filled: dict[str, str] = {}
         ids_here: dict[str, int] = {}
         for i, s in enumerate(t.steps):
@@ -77,6 +82,10 @@ def validate(plan: Plan) -> None:
                     say(f"{rw} redraws step '{sid}', which the table does not have")
             if r.kind == "row" and r.expr is None:
                 say(f"{rw} has no expression")
+            if r.kind == "unique" and not r.columns:
+                say(f"{rw} is a unique rule over no column")
+            if r.kind == "determines" and len(r.columns) != 2:
+                say(f"{rw} is a determines rule, which needs two columns")
         seen_tables.add(t.name)
     for t in plan.tables:
         if t.parent is not None:

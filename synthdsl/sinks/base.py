@@ -55,7 +55,7 @@ class Sink(ABC):
         self._temps: dict[Path, Path] = {}  # final path -> temp published to it at commit
         self._scratch: list[Path] = []  # temps only deleted (never published)
         self._state: State = "open"
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._created = _make_dir(self.out_dir)
         for name in self._schemas:  # a killed run (SIGKILL) could not clean up its temps
             for target in self._paths(name):
                 _atomic.remove_stale_temps(target)
@@ -133,6 +133,11 @@ class Sink(ABC):
         finally:
             for path in [*self._temps.values(), *self._scratch]:
                 _atomic.discard(path)
+            for folder in self._created:  # a failed run leaves no trace, not even a folder
+                try:
+                    folder.rmdir()
+                except OSError:  # not empty (another process wrote there): leave it
+                    break
 
     def __enter__(self) -> Self:
         return self
@@ -233,6 +238,24 @@ def close_all(closers: Iterable[Callable[[], object]]) -> None:
             first = first or e
     if first is not None:
         raise first
+
+
+def _make_dir(out_dir: Path) -> list[Path]:
+    """Create ``out_dir`` (and missing parents); returns the folders created, deepest first."""
+    created = []
+    folder = out_dir
+    while not folder.exists() and folder != folder.parent:
+        created.append(folder)
+        folder = folder.parent
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise DataError(f"output folder {out_dir} is a file, not a folder") from None
+    except NotADirectoryError:
+        raise DataError(f"output folder {out_dir} is inside a file, not a folder") from None
+    except OSError as exc:
+        raise DataError(f"output folder {out_dir} cannot be created: {exc.strerror}") from None
+    return created
 
 
 def _check_table_name(name: str) -> None:

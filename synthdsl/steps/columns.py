@@ -48,9 +48,21 @@ class ExpressionStep(_One):
         return ctx.source.value(self.spec, self.compiled, ctx)
 
 
+def _needs(step: ExpressionStep, what: str) -> None:
+    """A plan edited by hand may give a kind an expression it cannot draw: say so when built."""
+    if getattr(step.compiled, what) is None:
+        raise ValueError(f"its expression is not a single {what} draw, which the kind needs")
+
+
 class UniqueProviderStep(ExpressionStep):
     """``unique`` on a provider with a keyed permutation: row r of the table gets the permutation's
     r-th value, so values never repeat and a redraw of scattered rows gives each row its own."""
+
+    def __init__(self, spec: StepSpec, env: BuildEnv):
+        super().__init__(spec, env)
+        _needs(self, "provider")
+        if isinstance(self.compiled.provider, tuple):  # a lookup is not a provider
+            raise ValueError("its expression is a lookup, not a provider")
 
     def value(self, ctx: Ctx) -> Values:
         prov = self.compiled.provider
@@ -70,18 +82,22 @@ class UniqueProviderStep(ExpressionStep):
 class TruncatedDrawStep(ExpressionStep):
     """One distribution drawn inside the bounds the rules fold into it (constants or a column)."""
 
+    def __init__(self, spec: StepSpec, env: BuildEnv):
+        super().__init__(spec, env)
+        _needs(self, "dist")
+        p = spec.params
+        self.low, self.high = p["low"], p["high"]
+        self.inclusive = bool(p["low_inclusive"]), bool(p["high_inclusive"])
+
     def value(self, ctx: Ctx) -> Values:
-        p = self.spec.params
         draw = self.compiled.dist
         vals = {name: pc.fn(ctx) for name, pc in draw.params.items()}
         params = {name: v.data.astype(np.float64) for name, v in vals.items()}
         params = {k: (a[0] if a.size and (a == a[0]).all() else a) for k, a in params.items()}
         params = {k: (float(a) if np.ndim(a) == 0 else a) for k, a in params.items()}
-        low = truncation_bound(p["low"], ctx, -np.inf)
-        high = truncation_bound(p["high"], ctx, np.inf)
-        data = ctx.source.truncated(
-            self.spec, draw, params, low, high, p["low_inclusive"], p["high_inclusive"], ctx
-        )
+        low = truncation_bound(self.low, ctx, -np.inf)
+        high = truncation_bound(self.high, ctx, np.inf)
+        data = ctx.source.truncated(self.spec, draw, params, low, high, *self.inclusive, ctx)
         nulls = [v.null for v in vals.values() if v.null is not None]
         return Values(data, np.logical_or.reduce(nulls) if nulls else None)
 
@@ -100,6 +116,13 @@ def truncation_bound(b: dict | None, ctx: Ctx, missing: float):
 
 
 class ConditionalCategoricalStep(ExpressionStep):
+    def __init__(self, spec: StepSpec, env: BuildEnv):
+        super().__init__(spec, env)
+        _needs(self, "cat")
+        for f in spec.params["forbid"]:
+            if not {"given", "given_labels", "labels", "rule"} <= set(f):
+                raise ValueError("each forbid needs given, given_labels, labels and rule")
+
     def value(self, ctx: Ctx) -> Values:
         return ctx.source.categorical(self.spec, self.compiled.cat, self.spec.params["forbid"], ctx)
 

@@ -38,7 +38,7 @@ def test_impossible_child_counts_are_data_errors_at_the_rows_per(
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert message in r.output and "table 'c'" in r.output
     assert "spec.synth:6:16" in r.output and "^" in r.output
-    assert not list((tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else True
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_huge_clamp_with_round_is_fine():
@@ -84,3 +84,42 @@ def test_unique_over_too_few_labels_is_a_check_error():
     synthdsl.loads(
         'table t {\n  rows 3\n  x text ~ categorical(["a", "b", "c"]) unique\n}\n'
     ).generate()
+
+
+def test_a_dataset_path_that_is_a_directory_or_a_pipe_says_what_it_is(write_spec, tmp_path):
+    import os
+
+    (tmp_path / "dir.csv").mkdir()
+    os.mkfifo(tmp_path / "pipe.csv")
+    for name, what in (("dir.csv", "a directory"), ("pipe.csv", "not a regular file")):
+        path = write_spec(f'dataset d = csv("{name}")\ntable t {{\n  rows 1\n  x int = 1\n}}\n')
+        with pytest.raises(SpecError) as err:
+            synthdsl.load(path)
+        assert "E134" in str(err.value) and what in str(err.value)
+
+
+def test_output_folder_problems_are_messages(write_spec, tmp_path):
+    path = write_spec("table t {\n  rows 2\n  x int = 1\n}\n")
+    (tmp_path / "a_file").write_text("x")
+    for out in ("a_file", "a_file/sub"):
+        r = runner.invoke(app, ["generate", str(path), "--out", str(tmp_path / out)])
+        assert r.exit_code == 1 and "Traceback" not in r.output and "output folder" in r.output
+    r = runner.invoke(
+        app, ["generate", str(path), "--out", str(tmp_path / "o"), "--seed", str(2**64)]
+    )
+    assert r.exit_code == 2 and "--seed" in r.output
+    r = runner.invoke(
+        app, ["generate", str(path), "--out", str(tmp_path / "o"), "--rows", f"t={2**63}"]
+    )
+    assert r.exit_code == 2 and "--rows" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_failed_run_removes_the_folders_it_created(write_spec, tmp_path):
+    path = write_spec(
+        "table t {\n  rows 100\n  x float ~ uniform(0, 1)\n  y float ~ uniform(0, 1)\n"
+        "  rule eq: x == y\n}\n"
+    )
+    r = runner.invoke(app, ["generate", str(path), "--out", str(tmp_path / "new" / "deep")])
+    assert r.exit_code == 1 and "rule 'eq'" in r.output
+    assert not (tmp_path / "new").exists()
