@@ -249,10 +249,8 @@ def _rules(t: TableInfo, enf: Enforcement, owner: dict[str, str]) -> tuple[RuleS
         if r.late:
             how += "; after the aggregates"
         info = nodes.get(r.name)
-        if info is not None:
-            at = where(info.node.span)
-        else:  # unique_<column> from a column's `unique`/`key`
-            at = where(t.columns[r.columns[0]].node.span)
+        # the rule's statement; for unique_<column> (a column's `unique`/`key`) the column's
+        at = where(info.node.span if info is not None else t.columns[r.columns[0]].node.span)
         expr = to_json(info.node.expr) if info is not None and r.kind == "row" else None
         out.append(
             RuleSpec(
