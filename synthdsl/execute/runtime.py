@@ -134,11 +134,13 @@ class Runtime:
 
     def child_counts(self, step, block: int, n_parent: int) -> np.ndarray:
         """Child rows per parent row of ``block``: from the child's own ``rows`` stream, so the
-        counts pass and the block agree whatever order they run in."""
+        counts pass and the block agree whatever order they run in; drawn through the run's
+        random source (``source.counts``)."""
         child = step.spec.emits[0]
         words = key(self.seed, "rows", *step.spec.stream, block)
-        ctx = Ctx(n_parent, {}, np.arange(n_parent), words, {}, None, {}, None, ENGINE, None)
-        return step.count(ctx) if child else np.zeros(n_parent, dtype=np.int64)
+        src = self.source
+        ctx = Ctx(n_parent, {}, np.arange(n_parent), words, {}, src.rng(words), {}, None, src, None)
+        return src.counts(step, ctx) if child else np.zeros(n_parent, dtype=np.int64)
 
     def emit(self, block: Block, child: str, em: Emitted, cols, rows, related):
         """Generate a child table's rows for this block; returns them with their parent rows."""
