@@ -139,12 +139,14 @@ class Runtime:
 
     def child_counts(self, step, block: int, n_parent: int) -> np.ndarray:
         """Child rows per parent row of ``block``: from the child's own ``rows`` stream, so the
-        counts pass and the block agree whatever order they run in."""
+        counts pass and the block agree whatever order they run in; drawn through the run's
+        random source (``source.counts``)."""
         child = step.spec.emits[0]
         words = key(self.seed, "rows", *step.spec.stream, block)
-        ctx = Ctx(n_parent, {}, np.arange(n_parent), words, {}, None, {}, None, ENGINE, None)
+        src = self.source
+        ctx = Ctx(n_parent, {}, np.arange(n_parent), words, {}, src.rng(words), {}, None, src, None)
         try:
-            return step.count(ctx)
+            return src.counts(step, ctx)
         except (*InvalidParameter, ValueError, OverflowError, MemoryError) as exc:
             raise DataError(
                 f"table '{child}': its rows per '{step.spec.table}' could not be drawn: {exc}"

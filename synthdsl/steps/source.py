@@ -34,6 +34,13 @@ class EngineSource:
         """Which rows of a ``nulls p%`` column are null: a stream of its own."""
         return generator(ctx.key_for("nulls", column.name)).random(ctx.n) < column.nulls
 
+    def counts(self, step, ctx: Ctx) -> np.ndarray:
+        """Child rows per row of ``ctx`` for an emitting step (``rows per``): its ``count(ctx)``.
+
+        The counts pass and the block both ask for the same ``ctx.key``; a source must answer both
+        alike (the engine's count is a pure function of the key's stream)."""
+        return step.count(ctx)
+
     def integers(self, step: StepSpec, ctx: Ctx, high: int) -> np.ndarray:
         """Uniform row numbers or label indexes in ``[0, high)`` (references, enum defaults)."""
         return ctx.rng.integers(0, high, ctx.n)

@@ -1,10 +1,10 @@
 """A numpy ``Generator`` stand-in whose uniform draws come from Hypothesis, so they shrink.
 
-The engine's closures draw through ``ctx.rng``. Under the strategies, ``random()`` and scalar-bounded
-``integers()`` (what categorical picks, references, enum defaults, date draws and the identifier
-providers' word choices use) become Hypothesis draws, one per row: a failing example shrinks them
-towards 0, that is towards the first label, the first referenced row, the first word of a provider's
-list. Every other method (``normal``, ``poisson``, ``choice``, ...) goes to a real numpy ``Generator``
+The engine's closures draw through ``ctx.rng``, which the strategies' random source
+(``_source.HypothesisSource.rng``) makes one of these. Then ``random()`` and scalar-bounded
+``integers()`` (what categorical expressions, lookups' random rows and uniform draws inside
+expressions use) become Hypothesis draws, one per row: a failing example shrinks them towards 0,
+that is towards the first label or row. Every other method (``normal``, ``poisson``, ``choice``, ...) goes to a real numpy ``Generator``
 seeded by a Hypothesis-drawn integer, so those values are still reproducible from the example, and
 still valid, though they shrink only as far as their seed.
 """

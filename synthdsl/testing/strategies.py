@@ -2,9 +2,10 @@
 
 Input: a spec (a path or a loaded ``Spec``) and a table name. Output: strategies in the manner of
 ``hypothesis.extra.pandas``, built from Hypothesis's own strategies, so a failing property shrinks to
-a small example: the fewest rows, boundary values, the first label, no nulls (see ``_blockgen`` for
-how each kind of column is drawn). Generation is the engine's: the same plan, the same computed
-columns, lookups, aggregates and rule checks, with Hypothesis as the source of randomness.
+a small example: the fewest rows, boundary values, the first label, no nulls (see ``_source`` for
+how each kind of column is drawn). Generation is the engine's: the same plan run by the same
+``execute.Runtime``, with the same computed columns, lookups, aggregates and rule checks, and a
+``HypothesisSource`` as its random source and a ``HypothesisPolicy`` as its rule policy.
 
 Sizes are the strategies', not the spec's: ``rows 1_000`` becomes ``min_rows..max_rows`` rows, and a
 child table gets ``0..max_children`` rows per parent row (within what its ``rows per`` distribution
@@ -14,9 +15,9 @@ allows: ``geometric`` gives at least one). A table that another references gets 
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -28,13 +29,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from synthdsl.api import Spec, _types_mapper, load
-from synthdsl.check.model import TableInfo
 from synthdsl.errors import did_you_mean
-from synthdsl.execute.run import Runtime, Stats, _family_order, finish_block, to_batch
-from synthdsl.expr.context import Ctx
-from synthdsl.testing._blockgen import HypothesisBlockGen, RuleStats, RuleUnmet
-from synthdsl.testing._random import HypothesisRandom
-from synthdsl.testing._ranges import central
+from synthdsl.execute.blocks import Stats
+from synthdsl.execute.run import family_order, to_batch
+from synthdsl.execute.runtime import Runtime
+from synthdsl.plan.model import Plan
+from synthdsl.syntax.ast_json import from_json
+from synthdsl.testing._source import HypothesisPolicy, HypothesisSource, RuleStats, RuleUnmet
 from synthdsl.values import Values
 
 __all__ = ["frames", "rows", "tables"]
@@ -146,13 +147,12 @@ class _Sizing:
 
 
 class _Model:
-    """A loaded spec, its runtime template and, per table, what must be generated with it."""
+    """A loaded spec (or a plan loaded without one) and its plan."""
 
     def __init__(self, spec: Spec):
         self.spec = spec
-        self.rt = Runtime.create(spec.checked, None, {})
-        self.tables = spec.checked.tables
-        self.order = [t for root in _family_order(self.rt) for t in self.rt.family(root)]
+        self.plan = spec.plan()
+        self.tables = spec.tables
 
     @classmethod
     def of(cls, spec: SpecLike, caller: str, table: str | None) -> _Model:
@@ -173,31 +173,143 @@ class _Model:
 
     def needed(self, target: str | None) -> set[str]:
         """The tables generated along with ``target``: its ancestors, the tables it references and
-        the child tables it aggregates, and theirs in turn."""
+        the child tables it aggregates, and theirs in turn (and any child table a step emits along
+        with a needed one)."""
         if target is None:
             return set(self.tables)
         need: set[str] = set()
         stack = [target]
         while stack:
-            name = stack.pop()
-            if name in need:
-                continue
-            need.add(name)
-            t = self.tables[name]
-            stack += [t.parent] if t.parent else []
-            stack += [c.ref[0] for c in t.columns.values() if c.ref and c.ref[0] != t.parent]
-            stack += sorted(t.aggregated)
+            while stack:
+                name = stack.pop()
+                if name in need:
+                    continue
+                need.add(name)
+                t = self.plan.table(name)
+                stack += [t.parent] if t.parent else []
+                stack += [c.ref[0] for c in t.columns if c.ref is not None]
+                for s in t.steps:  # aggregated children, related tables read
+                    stack += [i.table for i in s.inputs if i.kind in _TABLE_INPUTS and i.table]
+            for name in sorted(need):
+                for s in self.plan.table(name).steps:
+                    if any(c in need for c in s.emits):
+                        stack += [c for c in s.emits if c not in need]
         return need
 
-    def where(self, err: RuleUnmet) -> str:
+
+_ONE_BLOCK = 2**62  # every root table's rows in one block, whatever max_rows says
+_TABLE_INPUTS = ("parent", "related", "aggregate")
+
+
+def prune(plan: Plan, need: set[str]) -> Plan:
+    """The plan of the tables in ``need`` only, without the steps that would emit rows into the
+    others, and one block per root table."""
+    tables = []
+    for t in plan.tables:
+        if t.name in need:
+            steps = tuple(s for s in t.steps if not s.emits or any(c in need for c in s.emits))
+            tables.append(t.model_copy(update={"steps": steps}))
+    return plan.model_copy(update={"tables": tuple(tables), "block_rows": _ONE_BLOCK})
+
+
+class _Strategy:
+    """One strategy: its plan (the tables it needs), a runtime over it with a ``HypothesisSource``
+    and a ``HypothesisPolicy`` (built once per thread, with the thread's ``RuleStats``: building
+    compiles every expression, and the source holds one example's ``draw`` at a time), and the
+    drawing of one example."""
+
+    def __init__(self, model: _Model, sizing: _Sizing, edge_cases: bool):
+        self.model = model
+        self.sizing = sizing
+        self.edge_cases = edge_cases
+        self.plan = prune(model.plan, model.needed(sizing.target))
+        self.returned = model.tables if sizing.target is None else [sizing.target]
+        self._local = threading.local()
+        rt = self.runtime()  # now: a plan the engine cannot run fails where the strategy is made
+        self.order = family_order(rt)
+
+    def runtime(self) -> Runtime:
+        rt = getattr(self._local, "rt", None)
+        if rt is None:
+            source = HypothesisSource(
+                self.plan,
+                edge_cases=self.edge_cases,
+                max_children=self.sizing.max_children,
+                target=self.sizing.target,
+            )
+            spec = self.model.spec
+            rt = Runtime(
+                self.plan,
+                spec._datasets,
+                spec.source_for,
+                source=source,
+                policy=HypothesisPolicy(RuleStats()),
+            )
+            self._local.rt = rt
+        return rt
+
+    def example(self, draw, convert: Callable):
+        rt = self.runtime()
+        stats = rt.policy.stats
+        stats.begin()
+        # one example's run: the seed keys the streams the engine's closures still use (providers)
+        rt.seed = draw(_SEEDS)
+        rt.rows, rt.materialized, rt.totals, rt.offsets = {}, {}, {}, {}
+        rt.stats = Stats()
+        rt.source.begin(draw, rt.totals)
+        try:
+            out = self.generate(rt, draw)
+        except RuleUnmet as err:
+            stats.record(err, self.where(rt, err))
+            reject()
+        finally:
+            rt.source.end()
+        return convert({t: to_batch(rt, t, out[t]) for t in self.returned})
+
+    def generate(self, rt: Runtime, draw) -> dict[str, dict[str, Values]]:
+        """Every needed family in order, each one block of the engine's (``family_block``), the
+        root's rows drawn first. Child rows per parent row are drawn by the source when the block
+        reaches them (``HypothesisSource.counts``), so no counts pass runs: every table of the
+        family starts at row 0."""
+        out: dict[str, dict[str, Values]] = {}
+        target = self.sizing.target
+        for root in self.order:
+            rt.rows[root] = rt.totals[root] = draw(st.integers(*self._root_rows(rt, root)))
+            rt.offsets[root] = {name: np.zeros(1, dtype=np.int64) for name in rt.family(root)}
+            got = rt.family_block(root, 0, {}, rt.stats)
+            for t in rt.family(root):
+                out[t] = got[t]
+                if t in rt.materialize:
+                    if _height(got[t]) == 0:
+                        reject()  # a referenced child table came out empty: no row to point at
+                    rt.materialized[t] = got[t]
+        if target is not None:
+            if _height(out[target]) < self.sizing.min_rows:
+                reject()
+            # A child table's rows come whole sets per parent row; its frame is their first
+            # max_rows (the parents are not returned, so a cut set shows nowhere).
+            keep = np.arange(min(_height(out[target]), self.sizing.max_rows))
+            out[target] = {c: v.take(keep) for c, v in out[target].items()}
+        return out
+
+    def _root_rows(self, rt: Runtime, root: str) -> tuple[int, int]:
+        s = self.sizing
+        if root == s.target:
+            return s.min_rows, s.max_rows
+        referenced = any(t in rt.materialize for t in rt.family(root))
+        if s.target is None:
+            return max(s.min_rows, int(referenced)), max(s.max_rows, int(referenced))
+        return 1, max(1, s.max_rows)  # a parent or a referenced table of the target
+
+    def where(self, rt: Runtime, err: RuleUnmet) -> str:
         """``path:line:col: rule text`` for a message (a ``unique`` column: its declaration)."""
-        t = self.tables[err.table]
-        info = next((r for r in t.rules if r.name == err.rule.name), None)
-        node = info.node.expr if info is not None else t.columns[err.rule.columns[0]].node
-        span = node.span
+        r = next(r for r in rt.tables[err.table].rules if r.name == err.rule)
+        span = r.span
+        if r.spec.kind == "row" and r.spec.expr is not None:
+            span = from_json(r.spec.expr, self.model.spec.source_for).span
         if not span.line:
             return "spec"
-        return f"{span.source.path}:{span.line}:{span.column}: {span.text()}"
+        return f"{span.path}:{span.line}:{span.column}: {span.text()}"
 
 
 def _strategy(
@@ -205,147 +317,15 @@ def _strategy(
 ):
     """The composite strategy; its repr reads like the call (``rows(spec='x.synth', table='t')``),
     so Hypothesis's reports say which strategy drew an example."""
-    stats = RuleStats()
-    need = model.needed(sizing.target)
+    strategy = _Strategy(model, sizing, edge_cases)
 
     def draw_example(draw, **_shown):
-        stats.begin()
-        run = _Run(model, sizing, need, draw, edge_cases, stats)
-        try:
-            out = run.generate()
-        except RuleUnmet as err:
-            stats.record(err, model.where(err))
-            reject()
-        tables = model.tables if sizing.target is None else [sizing.target]
-        return convert({t: to_batch(run.rt, t, out[t]) for t in tables})
+        return strategy.example(draw, convert)
 
     draw_example.__name__ = draw_example.__qualname__ = caller
-    args = {"spec": model.spec.checked.path} | {k: v for k, v in shown.items() if v}
+    args = {"spec": model.spec.path} | {k: v for k, v in shown.items() if v}
     return st.composite(draw_example)(**args)
-
-
-# ------------------------------------------------------------------ one example
-class _Run:
-    """Draws one example: the needed tables, parents first, each as one block of rows."""
-
-    def __init__(
-        self, model: _Model, sizing: _Sizing, need: set[str], draw, edge_cases: bool, rule_stats
-    ):
-        self.model = model
-        self.sizing = sizing
-        self.need = need
-        self.draw = draw
-        self.edge_cases = edge_cases
-        self.rule_stats = rule_stats
-        self.rt = dataclasses.replace(
-            model.rt, seed=draw(_SEEDS), materialized={}, totals={}, stats=Stats()
-        )
-
-    def generate(self) -> dict[str, dict[str, Values]]:
-        out: dict[str, dict[str, Values]] = {}
-        target = self.sizing.target
-        for root in _family_order(self.rt):
-            if root not in self.need:
-                continue
-            n = self.draw(st.integers(*self._root_rows(root)))
-            self._gen(root, np.arange(n, dtype=np.int64), {}, out)
-            for t in self.rt.family(root):
-                if t in self.rt.materialize and t in out:
-                    if _height(out[t]) == 0:
-                        reject()  # a referenced child table came out empty: no row to point at
-                    self.rt.materialized[t] = out[t]
-        if target is not None:
-            if _height(out[target]) < self.sizing.min_rows:
-                reject()
-            # A child table's rows come whole sets per parent row; its frame is their first
-            # max_rows (the parents are not returned, so a cut set shows nowhere).
-            out[target] = {
-                c: v.take(np.arange(min(_height(out[target]), self.sizing.max_rows)))
-                for c, v in out[target].items()
-            }
-        return out
-
-    def _root_rows(self, root: str) -> tuple[int, int]:
-        s = self.sizing
-        if root == s.target:
-            return s.min_rows, s.max_rows
-        referenced = any(t in self.rt.materialize for t in self.rt.family(root))
-        if s.target is None:
-            return max(s.min_rows, int(referenced)), max(s.max_rows, int(referenced))
-        return 1, max(1, s.max_rows)  # a parent or a referenced table of the target
-
-    def _gen(self, table: str, rows: np.ndarray, related: dict, out: dict) -> None:
-        """``execute._gen`` for one block: the table, its aggregated children, its late columns,
-        then its other (needed) children."""
-        self.rt.totals[table] = len(rows)
-        gen = HypothesisBlockGen(
-            self.rt,
-            table,
-            0,
-            {},
-            self.rt.stats,
-            draw=self.draw,
-            edge_cases=self.edge_cases,
-            rule_stats=self.rule_stats,
-        )
-        related = dict(
-            related
-        )  # the early columns add the tables they reference; the late see them
-        cols = gen.run(rows, related)
-        out[table] = cols
-
-        def child_rows(child: str) -> np.ndarray:
-            idx = np.repeat(np.arange(len(rows)), self._counts(child, len(rows)))
-            self._gen(child, np.arange(len(idx), dtype=np.int64), {table: (cols, idx)}, out)
-            return idx
-
-        children = [c for c in self.rt.children[table] if c in self.need]
-        finish_block(gen, cols, rows, related, out, children, child_rows)
-
-    # ---- rows per parent row
-    def _counts(self, child: str, n_parent: int) -> np.ndarray:
-        t = self.model.tables[child]
-        choices = _count_choices(t, self.sizing.max_children)
-        if choices is None:  # not a plain distribution: the engine's count, drawn by Hypothesis
-            ctx = Ctx(n_parent, {}, np.arange(n_parent), [0], {}, HypothesisRandom(self.draw))
-            data = np.asarray(t.count.fn(ctx).data)
-            counts = np.maximum(np.floor(data).astype(np.int64), 0)
-            return np.clip(counts, *t.count_clamp) if t.count_clamp else counts
-        # a run of counts is an integer range (it shrinks numerically), a few labels a choice
-        contiguous = choices == list(range(choices[0], choices[-1] + 1))
-        strategy = st.integers(choices[0], choices[-1]) if contiguous else st.sampled_from(choices)
-        if self.edge_cases and choices[0] == 0 and child != self.sizing.target:
-            strategy = st.one_of(st.just(0), strategy)  # empty child sets (not in a child's frame)
-        return np.array([self.draw(strategy) for _ in range(n_parent)], dtype=np.int64)
 
 
 def _height(cols: dict[str, Values]) -> int:
     return len(next(iter(cols.values())))
-
-
-def _count_choices(t: TableInfo, max_children: int) -> list[int] | None:
-    """The rows per parent row a child table may get, smallest first: the count distribution's
-    central range (``_ranges``), clamped, up to ``max_children`` or the smallest count above zero
-    the spec allows, whichever is more. None when the count is an expression (``1 + poisson(2)``,
-    ``mixture(...)``): the engine's own count is drawn then, through Hypothesis."""
-    c = t.count
-    if c.is_const:
-        labels = [max(0, math.floor(float(c.const)))]
-    elif c.cat is not None:
-        labels = [int(x) for x, w in zip(c.cat.labels.tolist(), c.cat.weights) if w > 0]
-    elif (
-        c.dist is not None and not c.dist.dates and all(p.is_const for p in c.dist.params.values())
-    ):
-        params = {k: float(p.const) for k, p in c.dist.params.items()}
-        cut = central(c.dist.dist, params)
-        if cut is None:
-            return None
-        labels = list(range(max(0, math.floor(cut[0])), max(0, math.floor(cut[1])) + 1))
-    else:
-        return None
-    if t.count_clamp is not None:
-        lo, hi = t.count_clamp
-        labels = [min(max(x, lo), hi) for x in labels]
-    labels = sorted(set(labels))
-    cap = max(max_children, min((x for x in labels if x > 0), default=0))
-    return [x for x in labels if x <= cap]

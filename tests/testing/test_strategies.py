@@ -520,3 +520,65 @@ def test_a_continuous_draw_in_an_int_column_rounds_as_the_engine_does():
     assert {r["x"] for r in seen} <= {0, 1} and {r["y"] for r in seen} <= {100, 101}
     engine = spec.generate(rows={"t": 2000})["t"]
     assert set(engine.x) <= {0, 1} and set(engine.y) <= {100, 101}
+
+
+# ------------------------------------------------------------------ the engine's runtime, shared
+def test_a_plan_loaded_without_its_spec_draws_too(tmp_path):
+    """The strategies read only the plan (``synthdsl plan --json``), as every engine does."""
+    path = tmp_path / "hospital.plan.json"
+    path.write_text(SPECS["hospital"].plan().model_dump_json())
+    spec = synthdsl.api.load_plan(path)
+
+    @FAST
+    @given(tables(spec, max_rows=3))
+    def check(d):
+        oracles.ORACLES["hospital"](d)
+
+    check()
+
+
+def test_child_rows_with_unique_providers_stay_unique():
+    """A child table's row total (which a ``unique`` provider's permutation needs) is its drawn
+    row count; a table-wide ``unique`` rule is checked within the example."""
+    spec = _spec(
+        "table p {\n rows 10\n id int = serial() key\n email text = mimesis.person.email() unique\n}\n"
+        "table c {\n rows per p ~ poisson(3)\n pid int = ref p.id\n"
+        " email text = mimesis.person.email() unique\n day text = faker.day_of_week() unique\n}\n"
+    )
+    sizes = []
+
+    def check(d):
+        assert d["p"].email.is_unique and d["c"].email.is_unique and d["c"].day.is_unique
+        sizes.append(len(d["c"]))
+
+    _holds(tables(spec, max_rows=3, max_children=2), check)
+    assert max(sizes) >= 2
+
+
+def test_one_strategy_draws_in_several_threads_at_once():
+    """Each thread runs its own copy of the strategy's runtime (its source holds one example's
+    ``draw``), so a strategy defined once at module level serves tests running in parallel."""
+    import threading
+
+    strategy = tables(SPECS["webshop"], max_rows=3)
+    errors: list[BaseException] = []
+
+    def worker():
+        @settings(max_examples=30, database=None, deadline=None)
+        @given(strategy)
+        def check(d):
+            o, lines = d["orders"], d["order_lines"]
+            per_order = lines.groupby("order_id").size().reindex(o.id, fill_value=0)
+            assert (per_order.to_numpy() == o.n_lines.to_numpy()).all()
+
+        try:
+            check()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
