@@ -9,7 +9,12 @@ submission order, so the output is the same bytes as a single-process run.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pyarrow as pa
@@ -22,10 +27,18 @@ from synthdsl.execute.runtime import Runtime
 from synthdsl.plan.model import Plan, Where
 
 _RT: Runtime | None = None
+_STOP = {signal.SIGINT, signal.SIGTERM}  # what the main process handles for the whole pool
+ABORT_WAIT = 30.0  # seconds an interrupted run waits for workers to finish their chunk
 
 
-def _init(plan_json: str, data: dict[str, bytes]) -> None:
+def _init(plan_json: str, data: dict[str, bytes], started) -> None:
     global _RT
+    started.put(os.getpid())  # past start-up: the pool may be shut down now (see Pool.abort)
+    # Ctrl-C in a terminal reaches the whole process group: only the main process handles it (it
+    # stops the pool), so a worker never dies mid-result and leaves the main process waiting.
+    for sig in _STOP:
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)  # blocked since its start
     plan = Plan.from_json(plan_json)
     _RT = Runtime(plan, load_datasets(plan, data), lambda path: None)
     _RT.prepare()
@@ -78,18 +91,62 @@ def _rebuild(d: dict, source_for) -> errors.SynthError:
     return err
 
 
+class _QuietProcess(multiprocessing.get_context("spawn").Process):
+    """A worker process that starts with SIGINT blocked, which a new process inherits: a Ctrl-C
+    that reaches the process group while a worker still imports the package must not kill it
+    with a traceback. The main process handles Ctrl-C (blocking only delays it there) and stops
+    the pool."""
+
+    def start(self) -> None:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
+        try:
+            super().start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+class _Context(type(multiprocessing.get_context("spawn"))):
+    Process = _QuietProcess
+
+
+@contextlib.contextmanager
+def _ctrl_c_held():
+    """Hold back Ctrl-C and SIGTERM while tasks are submitted (which starts the workers): raised
+    inside the pool's bookkeeping they would leave a started worker unknown to the pool, never
+    told to stop, and the run would hang at exit. They are handled once the submissions are done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    handlers = {sig: signal.signal(sig, lambda s, f: held.append(s)) for sig in _STOP}
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    for sig in held[:1]:
+        handler = handlers[sig]
+        if callable(handler):
+            handler(sig, None)
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), sig)
+
+
 class Pool:
     def __init__(self, rt: Runtime, workers: int, data: dict[str, bytes], source_for):
         self.source_for = source_for
+        ctx = _Context()
+        self.started = ctx.SimpleQueue()
         self.executor = ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=ctx,
             initializer=_init,
-            initargs=(rt.plan.model_dump_json(), data),
+            initargs=(rt.plan.model_dump_json(), data, self.started),
         )
 
     def map(self, root: str, chunks: list[range]):
-        futures = [self.executor.submit(_task, root, ch) for ch in chunks]
+        with _ctrl_c_held():
+            futures = [self.executor.submit(_task, root, ch) for ch in chunks]
         for fut in futures:
             res = fut.result()
             if "error" in res:
@@ -100,3 +157,31 @@ class Pool:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def _started_one(self, deadline: float) -> bool:
+        while time.monotonic() < deadline:
+            if not self.started.empty():
+                self.started.get()
+                return True
+            time.sleep(0.01)
+        return False
+
+    def abort(self) -> None:
+        """Stop soon (Ctrl-C, SIGTERM, an error): cancel what is queued and let each worker finish
+        the chunk it is on (they ignore Ctrl-C), so no result is cut off in the pipe the main
+        process reads; a worker still busy after ``ABORT_WAIT`` seconds is killed."""
+        processes = list(getattr(self.executor, "_processes", {}).values())  # no public handle
+        deadline = time.monotonic() + ABORT_WAIT
+        # A worker still starting up reads the pool's semaphores as it starts: shutting the pool
+        # down under it would print its traceback. Wait until each has said it started.
+        waiting = len(processes)
+        while waiting and time.monotonic() < deadline and any(p.is_alive() for p in processes):
+            if self._started_one(deadline):
+                waiting -= 1
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.join(timeout=max(0.0, deadline - time.monotonic()))
+        for proc in processes:
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)

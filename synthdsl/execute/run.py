@@ -95,9 +95,12 @@ def iter_batches(
             for t in keep:
                 if kept[t] or rt.n_blocks(root) == 0:
                     rt.materialized[t] = concat(kept[t], rt, t)
-    finally:
+    except BaseException:
         if pool is not None:
-            pool.close()
+            pool.abort()
+        raise
+    if pool is not None:
+        pool.close()
 
 
 def ensure_materialized(rt: Runtime, root: str) -> None:
