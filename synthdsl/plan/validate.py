@@ -89,8 +89,8 @@ def validate(plan: Plan) -> None:
         seen_tables.add(t.name)
     for t in plan.tables:
         if t.parent is not None:
-            parent = next(p for p in plan.tables if p.name == t.parent)
-            if not any(t.name in s.emits for s in parent.steps):
+            parent = next((p for p in plan.tables if p.name == t.parent), None)
+            if parent is not None and not any(t.name in s.emits for s in parent.steps):
                 say(f"table '{t.name}': no step of its parent '{t.parent}' emits its rows")
     dataset_names = [d.name for d in plan.datasets]
     if len(set(dataset_names)) != len(dataset_names):
