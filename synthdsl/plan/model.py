@@ -10,13 +10,14 @@ closures, no spec text, nothing pickled.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from synthdsl.dtypes import DType
 
 PLAN_FORMAT = "synthdsl.plan/1"
+StreamInt = Annotated[int, Field(ge=0, lt=2**64)]  # a stream key part: 64 bits at most
 
 
 class _Frozen(BaseModel):
@@ -68,7 +69,7 @@ class StepSpec(_Frozen):
     table: str
     outputs: tuple[str, ...]
     inputs: tuple[Input, ...] = ()
-    stream: tuple[str | int, ...] = ()
+    stream: tuple[str | StreamInt, ...] = ()
     params: dict[str, Any] = {}
     late: bool = False  # runs after the child rows this table aggregates
     emits: tuple[str, ...] = ()  # child tables whose rows this step makes
