@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthdsl.dtypes import DType
 
@@ -35,11 +35,21 @@ class Where(_Frozen):
 
 
 class DTypeSpec(_Frozen):
-    kind: str
+    kind: Literal["int", "float", "decimal", "bool", "text", "date", "datetime", "enum"]
     nullable: bool = False
-    precision: int | None = None
-    scale: int | None = None
+    precision: int | None = Field(default=None, ge=1, le=38)
+    scale: int | None = Field(default=None, ge=0, le=38)
     values: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> DTypeSpec:
+        if self.kind == "decimal" and (
+            self.precision is None or self.scale is None or self.scale > self.precision
+        ):
+            raise ValueError("a decimal needs precision and scale, with scale <= precision")
+        if self.kind == "enum" and not self.values:
+            raise ValueError("an enum needs its values")
+        return self
 
     @classmethod
     def of(cls, d: DType) -> DTypeSpec:
