@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from synthdsl.errors import did_you_mean
 from synthdsl.expr.context import (
     NUMERIC,
     Compiled,
@@ -277,9 +278,18 @@ def in_(comp: CompilerLike, node: ast.In) -> Compiled:
     elif isinstance(container, ast.Attr) and isinstance(container.obj, ast.Name):
         if container.obj.name in comp.scope.broken:
             return comp.bad()  # the dataset's own error is reported already
-        ds = comp.scope.datasets.get(container.obj.name)
+        name = container.obj.name
+        ds = comp.scope.datasets.get(name)
         if ds is None or container.name not in ds.columns:
-            comp.scope.error("E319", "'in' needs a list or a DATASET.COLUMN", container)
+            if ds is not None:
+                what = f"dataset '{name}' has no column '{container.name}'"
+                hint = did_you_mean(container.name, ds.columns)
+            else:
+                what = f"'{name}' is not a dataset"
+                hint = did_you_mean(name, comp.scope.datasets)
+            comp.scope.error(
+                "E319", f"'in' needs a list or a DATASET.COLUMN: {what}", container, hint
+            )
             return comp.bad()
         values = pd.unique(ds.frame[container.name].dropna()).tolist()
     else:

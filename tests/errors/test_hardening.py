@@ -123,3 +123,15 @@ def test_a_failed_run_removes_the_folders_it_created(write_spec, tmp_path):
     r = runner.invoke(app, ["generate", str(path), "--out", str(tmp_path / "new" / "deep")])
     assert r.exit_code == 1 and "rule 'eq'" in r.output
     assert not (tmp_path / "new").exists()
+
+
+def test_a_misspelled_dataset_column_after_in_gets_did_you_mean(write_spec):
+    path = write_spec(
+        'dataset b = csv("d.csv")\ntable t {\n  rows 2\n  c text ~ categorical(["x"])\n'
+        "  r bool = c in b.cty\n}\n",
+        {"d.csv": "city\nx\n"},
+    )
+    with pytest.raises(SpecError) as err:
+        synthdsl.load(path)
+    text = err.value.render()
+    assert "E319" in text and "has no column 'cty'" in text and "did you mean 'city'" in text
