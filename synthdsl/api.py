@@ -185,24 +185,32 @@ class Spec:
     ):
         """Generate into files (atomically), with ``card.json`` and ``card.md``; returns the card."""
         from synthdsl.card.build import build_card
-        from synthdsl.card.markdown import write_card_md
-        from synthdsl.card.model import write_card
+        from synthdsl.card.markdown import CARD_MD_FILE, render_card_md
+        from synthdsl.card.model import CARD_FILE, card_json
         from synthdsl.sinks import open_sink
 
         rt0 = self.runtime(seed=seed, rows=rows)
         schemas = [rt0.schema(t) for t in self.tables]
         out = Path(out_dir)
+        cards = []
+
+        def card_files(files: list[Path]) -> dict[str, bytes]:
+            """The card, published with the data in one step (never an old card beside new data)."""
+            rt = self.last_runtime
+            card = build_card(rt.plan, rt, format, files, out, chunk_size)
+            cards.append(card)
+            return {
+                CARD_FILE: card_json(card).encode("utf-8"),
+                CARD_MD_FILE: render_card_md(card).encode("utf-8"),
+            }
+
         with open_sink(format, out, schemas) as sink:
             for table, batch in self.batches(
                 seed=seed, rows=rows, chunk_size=chunk_size, workers=workers, progress=progress
             ):
                 sink.write(table, batch)
-            files = sink.commit()
-        rt = self.last_runtime
-        card = build_card(rt.plan, rt, format, files, out, chunk_size)
-        write_card(out, card)
-        write_card_md(out, card)
-        return card
+            sink.commit(card_files)
+        return cards[0]
 
     def check_fixtures(
         self,

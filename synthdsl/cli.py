@@ -153,11 +153,11 @@ def generate(
         raise typer.BadParameter(err.detail, param_hint=hint) from None
     except SynthError as err:
         _fail(err)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: no output was written", err=True)
+    except KeyboardInterrupt as exc:
+        typer.echo(_stopped("interrupted", exc, out), err=True)
         raise typer.Exit(130) from None
-    except _Terminated:
-        typer.echo("terminated: no output was written", err=True)
+    except _Terminated as exc:
+        typer.echo(_stopped("terminated", exc, out), err=True)
         raise typer.Exit(143) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -171,6 +171,12 @@ def generate(
         raise typer.Exit(0 if result.ok else 1)
     summary = ", ".join(f"{t.name}: {t.rows:,} rows" for t in result.tables)
     typer.echo(f"wrote {out} ({format}; {summary})")
+
+
+def _stopped(how: str, exc: BaseException, out) -> str:
+    if getattr(exc, "output_complete", False):  # the signal came while the files were renamed
+        return f"{how} after the output was complete: {out} holds all of this run's files"
+    return f"{how}: no output was written"
 
 
 class _Terminated(BaseException):

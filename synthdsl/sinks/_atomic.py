@@ -11,10 +11,15 @@ of a killed run (its process id no longer exists) at the start of the next one.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import secrets
+import signal
+import threading
 from pathlib import Path
+
+from synthdsl.errors import DataError
 
 _ATTEMPTS = 100
 
@@ -132,3 +137,61 @@ def atomic_write_bytes(target: Path, data: bytes) -> Path:
         raise
     fsync_dir(target.parent)
     return target
+
+
+LOCK_NAME = ".synthdsl.lock"
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
+def lock_folder(out_dir: Path) -> int:
+    """Take the output folder for this run; a second run into it at the same time is refused.
+
+    ``flock`` on a hidden file in the folder, released by ``unlock_folder`` (and by the system if the
+    process dies). The file is removed when released; a run that locked a file another run has just
+    removed tries again, so two runs never both think they hold the folder.
+    """
+    path = Path(out_dir) / LOCK_NAME
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DataError(
+                f"another synthdsl run is writing into {out_dir}: wait until it ends, or write "
+                "somewhere else"
+            ) from None
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the file was removed between our open and our lock: take the new one
+
+
+def unlock_folder(out_dir: Path, fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(Path(out_dir) / LOCK_NAME)  # while still holding the lock
+    os.close(fd)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Hold SIGINT and SIGTERM back (main thread only) while a run renames its files into place,
+    then handle them: the folder then holds all of the new files, not some of them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    handlers = {sig: signal.signal(sig, lambda s, f: held.append(s)) for sig in _HELD}
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    for sig in held[:1]:
+        handler = handlers[sig]
+        if callable(handler):
+            handler(sig, None)
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), sig)

@@ -13,7 +13,7 @@ and however tables are interleaved: the engine promises byte-identical output fo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import ClassVar, Literal, Self
@@ -56,6 +56,12 @@ class Sink(ABC):
         self._scratch: list[Path] = []  # temps only deleted (never published)
         self._state: State = "open"
         self._created = _make_dir(self.out_dir)
+        self._lock: int | None = None
+        try:
+            self._lock = _atomic.lock_folder(self.out_dir)
+        except BaseException:
+            self._remove_created()
+            raise
         for name in self._schemas:  # a killed run (SIGKILL) could not clean up its temps
             for target in self._paths(name):
                 _atomic.remove_stale_temps(target)
@@ -98,28 +104,44 @@ class Sink(ABC):
         self._write(table, batch)
         self._rows[table] += batch.num_rows
 
-    def commit(self) -> list[Path]:
+    def commit(
+        self, extra: Callable[[list[Path]], Mapping[str, bytes]] | None = None
+    ) -> list[Path]:
         """Finish every file and move it to its final name; returns the final paths in table order.
 
-        On any error the sink aborts (no temp and no new final file remains) and the error
-        propagates. Each file is replaced atomically, but several files cannot be replaced as one:
-        if a rename itself fails midway (disk gone), the files renamed before it stay.
+        ``extra`` is given the final data paths and returns more files (name -> bytes, e.g. the
+        card) to publish *with* the data: all temps are complete before the first rename, and
+        SIGINT/SIGTERM are held back during the renames, so the folder holds the old run's files
+        or this run's, never a mix. On any error before the renames the sink aborts (no temp and no
+        new final file remains). A rename that fails midway (disk gone) leaves the files renamed
+        before it.
         """
         self._require_open("commit")
         try:
             self._finish()
             self._close()
-            published: list[Path] = []
-            for target, temp in self._temps.items():
-                published.append(_atomic.publish(temp, target))
-        except BaseException:
+            finals = list(self._temps)
+            published_extra: list[Path] = []
+            for name, data in (extra(finals) if extra is not None else {}).items():
+                target = self.out_dir / name
+                temp = self._temp(target)
+                temp.write_bytes(data)
+                published_extra.append(target)
+            with _atomic.signals_held():
+                published = [_atomic.publish(temp, target) for target, temp in self._temps.items()]
+                self._state = "committed"
+        except BaseException as exc:
+            if self._state == "committed":  # a signal held back during the renames: all done
+                exc.output_complete = True  # type: ignore[attr-defined]
+                self._release()
+                raise
             self.abort()
             raise
-        self._state = "committed"
         for path in self._scratch:
             _atomic.discard(path)
         _atomic.fsync_dir(self.out_dir)
-        return published
+        self._release()
+        return [p for p in published if p not in published_extra]
 
     def abort(self) -> None:
         """Delete every temp, keep previous final files; safe to call any number of times."""
@@ -133,11 +155,20 @@ class Sink(ABC):
         finally:
             for path in [*self._temps.values(), *self._scratch]:
                 _atomic.discard(path)
-            for folder in self._created:  # a failed run leaves no trace, not even a folder
-                try:
-                    folder.rmdir()
-                except OSError:  # not empty (another process wrote there): leave it
-                    break
+            self._release()
+            self._remove_created()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            _atomic.unlock_folder(self.out_dir, self._lock)
+            self._lock = None
+
+    def _remove_created(self) -> None:
+        for folder in self._created:  # a failed run leaves no trace, not even a folder
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another process wrote there): leave it
+                break
 
     def __enter__(self) -> Self:
         return self
