@@ -135,3 +135,30 @@ def test_a_misspelled_dataset_column_after_in_gets_did_you_mean(write_spec):
         synthdsl.load(path)
     text = err.value.render()
     assert "E319" in text and "has no column 'cty'" in text and "did you mean 'city'" in text
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ("5\n7\ninf\n", "data row 3 holds inf"),
+        ("1e308\n1e308\n1e308\n", "sums past the largest number"),
+        ("5\n\n7\n", "data row 2 holds an empty cell"),
+        ("5\nNaN\n7\n", "data row 2 holds an empty cell"),
+        ("5\n-5\n7\n", "data row 2 holds -5"),
+        ("true\nfalse\ntrue\n", "must hold numbers, but holds true/false values"),
+        ('"12"\n"x"\n"3"\n', "must hold numbers, but holds text"),
+    ],
+)
+def test_bad_weights_name_the_file_the_column_and_the_row(write_spec, weights, message):
+    rows = ["a", "b", "c"]
+    data = "label,w\n" + "".join(f"{r},{w}\n" for r, w in zip(rows, weights.splitlines()))
+    path = write_spec(
+        'dataset d = csv("d.csv")\ntable t {\n  rows 5\n'
+        "  x text ~ categorical(d.label, weights = d.w)\n}\n",
+        {"d.csv": data},
+    )
+    with pytest.raises(SpecError) as err:
+        synthdsl.load(path)
+    text = str(err.value)
+    assert "E338" in text and "'d.w' (d.csv)" in text and message in text, text
+    assert "np." not in text

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -87,17 +89,13 @@ def _categorical(comp: CompilerLike, node: ast.Call) -> Compiled:
         if wcol[0] != ds:
             comp.scope.error("E337", "weights must come from the same dataset", wnode)
             return comp.bad()
-        sub = frame[[column, wcol[1]]].dropna()
-        w = pd.to_numeric(sub[wcol[1]], errors="coerce")
-        if w.isna().any() or (w < 0).any():
-            bad = int(np.flatnonzero(w.isna().to_numpy() | (w < 0).to_numpy())[0])
-            comp.scope.error(
-                "E338",
-                f"weights column '{ds}.{wcol[1]}' must hold numbers >= 0 "
-                f"(row {bad + 1} of the data holds {sub[wcol[1]].iloc[bad]!r})",
-                wnode,
-            )
+        problem = _bad_weights(frame, column, wcol[1])
+        if problem is not None:
+            path = Path(comp.scope.datasets[ds].path).name
+            comp.scope.error("E338", f"weights column '{ds}.{wcol[1]}' ({path}) {problem}", wnode)
             return comp.bad()
+        sub = frame[[column, wcol[1]]].dropna(subset=[column])
+        w = sub[wcol[1]].astype(float)
         grouped = w.groupby(sub[column].to_numpy(), sort=False).sum()
         labels, weights = grouped.index.to_numpy(dtype=object), grouped.to_numpy(dtype=float)
     if len(labels) == 0 or weights.sum() <= 0:
@@ -105,6 +103,32 @@ def _categorical(comp: CompilerLike, node: ast.Call) -> Compiled:
         return comp.bad()
     typ = comp.scope.datasets[ds].columns[column]
     return _cat_compiled(labels, weights / weights.sum(), typ)
+
+
+def _bad_weights(frame: pd.DataFrame, column: str, weights: str) -> str | None:
+    """What is wrong with a dataset's weights column, naming the first bad row; None when fine.
+
+    Weights must be numbers (not booleans, dates or digit strings), finite, >= 0 and present on
+    every row with a label, and their sum must be finite: an ``inf`` would take every draw, a
+    missing weight would drop its row without a word."""
+    series = frame[weights]
+    if series.dtype.kind not in "iuf":
+        what = {"b": "true/false values", "M": "dates", "m": "durations"}.get(
+            series.dtype.kind, "text (digit strings too: store numbers as numbers)"
+        )
+        return f"must hold numbers, but holds {what}"
+    labelled = frame[column].notna().to_numpy()
+    w = series.to_numpy(dtype=float)
+    bad = labelled & ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        value = "an empty cell" if np.isnan(w[i]) else f"{series.iloc[i]!s}"
+        return f"must hold finite numbers >= 0: data row {i + 1} holds {value}"
+    with np.errstate(over="ignore"):
+        total = float(w[labelled].sum())
+    if not np.isfinite(total):
+        return "sums past the largest number a float holds: scale the weights down"
+    return None
 
 
 def _label_type(comp: CompilerLike, types: set[str], node: ast.Node) -> str:
