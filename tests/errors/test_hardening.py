@@ -162,3 +162,24 @@ def test_bad_weights_name_the_file_the_column_and_the_row(write_spec, weights, m
     text = str(err.value)
     assert "E338" in text and "'d.w' (d.csv)" in text and message in text, text
     assert "np." not in text
+
+
+def test_nested_and_all_empty_dataset_columns_are_check_errors(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        pa.table({"s": [{"a": 1}, {"a": 2}], "e": pa.array([None, None], pa.float64())}),
+        tmp_path / "x.parquet",
+    )
+    for body, code, words in (
+        ("x text ~ categorical(d.s)", "E345", "nested values"),
+        ("x float ~ empirical(d.e)", "E336", "every row is empty"),
+        ("x text ~ categorical(d.e)", "E336", "no categories"),
+    ):
+        (tmp_path / "s.synth").write_text(
+            f'dataset d = parquet("x.parquet")\ntable t {{\n  rows 3\n  {body}\n}}\n'
+        )
+        with pytest.raises(SpecError) as err:
+            synthdsl.load(tmp_path / "s.synth")
+        assert code in str(err.value) and words in str(err.value), str(err.value)

@@ -183,6 +183,20 @@ def _dataset_column(comp: CompilerLike, node: ast.Expr, what: str) -> tuple[str,
             did_you_mean(column, info.columns) or f"columns: {', '.join(info.columns)}",
         )
         return None
+    values = info.frame[column].dropna()
+    if (
+        values.dtype == object
+        and len(values)
+        and isinstance(values.iloc[0], dict | list | tuple | np.ndarray | bytes)
+    ):
+        comp.scope.error(
+            "E345",
+            f"'{ds}.{column}' holds nested values ({type(values.iloc[0]).__name__}s: a struct "
+            f"or list column), which cannot be labels or values",
+            node,
+            "flatten it into plain columns first, e.g. one column per struct field",
+        )
+        return None
     return ds, column
 
 
@@ -198,8 +212,9 @@ def _empirical(comp: CompilerLike, node: ast.Call) -> Compiled:
     from synthdsl.expr.datasets import series_values
 
     source = series_values(series, typ)
-    if len(source) == 0:
-        comp.scope.error("E336", f"'{ds}.{column}' is empty", node.args[0])
+    if len(source) == 0 or source.is_null().all():
+        why = "is empty" if len(source) == 0 else "has no values: every row is empty"
+        comp.scope.error("E336", f"'{ds}.{column}' {why}", node.args[0])
         return comp.bad()
 
     def fn(ctx: Ctx) -> Values:
