@@ -60,6 +60,7 @@ class Checker(RuleChecks, AggregateChecks):
         self.tables: dict[str, TableInfo] = {}
         self.seed: int | None = None
         self.locale: str | None = None
+        self.locale_span: Span | None = None
         self.untyped: set[tuple[str, str]] = set()
         self.broken: set[str] = set()  # datasets that failed to load: already reported
 
@@ -86,6 +87,7 @@ class Checker(RuleChecks, AggregateChecks):
                     if self.locale is not None:
                         self.fail("E112", "locale is set twice", st)
                     self.locale = st.value
+                    self.locale_span = st.span
             elif isinstance(st, ast.Dataset):
                 self.dataset(st, base)
             elif isinstance(st, ast.Table):
@@ -571,7 +573,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         ch.aggregate_cycles(t)
     order = ch.order_tables()
     if ch.diags:
-        raise SpecError(_dedupe(ch.diags))
+        raise SpecError(_dedupe(_locale_once(ch.diags, ch.locale_span)))
     tables = {name: ch.tables[name] for name in order}
     return CheckedSpec(
         source.path,
@@ -581,6 +583,20 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         ch.datasets,
         tables,
     )
+
+
+def _locale_once(diags: list[Diagnostic], span: Span | None) -> list[Diagnostic]:
+    """An unknown locale is one mistake, on the `locale` line: not one error per provider call."""
+    out, seen = [], set()
+    for d in diags:
+        if d.code == "E351" and d.message.startswith("unknown locale"):
+            if d.message in seen:
+                continue
+            seen.add(d.message)
+            if span is not None:
+                d = Diagnostic(d.code, d.message, span, d.hint)
+        out.append(d)
+    return out
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:

@@ -183,3 +183,14 @@ def test_nested_and_all_empty_dataset_columns_are_check_errors(tmp_path):
         with pytest.raises(SpecError) as err:
             synthdsl.load(tmp_path / "s.synth")
         assert code in str(err.value) and words in str(err.value), str(err.value)
+
+
+def test_an_unknown_locale_is_reported_once_on_its_line():
+    with pytest.raises(SpecError) as err:
+        synthdsl.loads(
+            "locale xx_YY\ntable t {\n  rows 2\n  a text = faker.name()\n  b text = faker.city()\n}\n",
+            "loc.synth",
+        )
+    diags = err.value.diagnostics
+    assert [(d.code, d.span.line) for d in diags] == [("E351", 1)]
+    assert "unknown locale 'xx_YY'" in diags[0].message
