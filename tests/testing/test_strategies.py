@@ -371,7 +371,8 @@ def test_frames_are_typed_like_generate():
 def test_every_spec_of_the_docs_draws(md, arg, code):
     """Every language construct the docs show can be drawn from (identifier fields, lookups,
     imports, aggregates, ...), and each example keeps its rows' relations."""
-    spec = synthdsl.loads(code, str(oracles.ROOT / "docs" / "example.synth"))
+    where = oracles.ROOT / (arg if arg and arg.endswith(".synth") else "docs/example.synth")
+    spec = synthdsl.loads(code, str(where))
 
     @settings(
         max_examples=10, database=None, deadline=None, suppress_health_check=list(HealthCheck)
