@@ -9,17 +9,16 @@ submission order, so the output is the same bytes as a single-process run.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import signal
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pyarrow as pa
 
 from synthdsl import errors
+from synthdsl._signals import STOP, signals_held
 from synthdsl.execute.blocks import Stats
 from synthdsl.execute.datasets import load_datasets
 from synthdsl.execute.run import ensure_materialized, run_chunk
@@ -27,7 +26,7 @@ from synthdsl.execute.runtime import Runtime
 from synthdsl.plan.model import Plan, Where
 
 _RT: Runtime | None = None
-_STOP = {signal.SIGINT, signal.SIGTERM}  # what the main process handles for the whole pool
+_STOP = set(STOP)  # what the main process handles for the whole pool
 ABORT_WAIT = 30.0  # seconds an interrupted run waits for workers to finish their chunk
 
 
@@ -109,29 +108,6 @@ class _Context(type(multiprocessing.get_context("spawn"))):
     Process = _QuietProcess
 
 
-@contextlib.contextmanager
-def _ctrl_c_held():
-    """Hold back Ctrl-C and SIGTERM while tasks are submitted (which starts the workers): raised
-    inside the pool's bookkeeping they would leave a started worker unknown to the pool, never
-    told to stop, and the run would hang at exit. They are handled once the submissions are done."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-    handlers = {sig: signal.signal(sig, lambda s, f: held.append(s)) for sig in _STOP}
-    try:
-        yield
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-    for sig in held[:1]:
-        handler = handlers[sig]
-        if callable(handler):
-            handler(sig, None)
-        elif handler == signal.SIG_DFL:
-            os.kill(os.getpid(), sig)
-
-
 class Pool:
     def __init__(self, rt: Runtime, workers: int, data: dict[str, bytes], source_for):
         self.source_for = source_for
@@ -145,7 +121,9 @@ class Pool:
         )
 
     def map(self, root: str, chunks: list[range]):
-        with _ctrl_c_held():
+        # Ctrl-C or SIGTERM inside the pool's bookkeeping (submitting starts the workers) would leave a
+        # started worker unknown to the pool, never told to stop: the run would hang at exit.
+        with signals_held():
             futures = [self.executor.submit(_task, root, ch) for ch in chunks]
         for fut in futures:
             res = fut.result()

@@ -15,8 +15,6 @@ import fcntl
 import os
 import re
 import secrets
-import signal
-import threading
 from pathlib import Path
 
 from synthdsl.errors import DataError
@@ -140,7 +138,6 @@ def atomic_write_bytes(target: Path, data: bytes) -> Path:
 
 
 LOCK_NAME = ".synthdsl.lock"
-_HELD = (signal.SIGINT, signal.SIGTERM)
 
 
 def lock_folder(out_dir: Path) -> int:
@@ -173,25 +170,3 @@ def unlock_folder(out_dir: Path, fd: int) -> None:
     with contextlib.suppress(OSError):
         os.unlink(Path(out_dir) / LOCK_NAME)  # while still holding the lock
     os.close(fd)
-
-
-@contextlib.contextmanager
-def signals_held():
-    """Hold SIGINT and SIGTERM back (main thread only) while a run renames its files into place,
-    then handle them: the folder then holds all of the new files, not some of them."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-    handlers = {sig: signal.signal(sig, lambda s, f: held.append(s)) for sig in _HELD}
-    try:
-        yield
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-    for sig in held[:1]:
-        handler = handlers[sig]
-        if callable(handler):
-            handler(sig, None)
-        elif handler == signal.SIG_DFL:
-            os.kill(os.getpid(), sig)

@@ -21,6 +21,7 @@ from typing import ClassVar, Literal, Self
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from synthdsl._signals import signals_held
 from synthdsl.errors import DataError
 from synthdsl.schema import TableSchema
 from synthdsl.sinks import _atomic
@@ -127,7 +128,7 @@ class Sink(ABC):
                 temp = self._temp(target)
                 temp.write_bytes(data)
                 published_extra.append(target)
-            with _atomic.signals_held():
+            with signals_held():
                 published = [_atomic.publish(temp, target) for target, temp in self._temps.items()]
                 self._state = "committed"
         except BaseException as exc:
