@@ -108,13 +108,7 @@ class Block:
             ctx = self.ctx(len(rows), cols, rows, related, streams)
             cols[name] = finish(raw, col, self.t.dtypes[name], self.t.name, ctx)
         steps = self.t.steps
-        phases = (
-            [i for i, s in enumerate(steps) if not s.spec.late and not s.spec.emits],
-            [i for i, s in enumerate(steps) if not s.spec.late and s.spec.emits],
-            [i for i, s in enumerate(steps) if s.spec.late and not s.spec.emits],
-            [i for i, s in enumerate(steps) if s.spec.late and s.spec.emits],
-        )
-        for phase, positions in enumerate(phases):
+        for phase, positions in enumerate(self.t.phases):
             for pos in positions:
                 step = steps[pos]
                 if set(step.spec.outputs) and set(step.spec.outputs) <= set(preset):

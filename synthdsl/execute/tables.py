@@ -7,6 +7,7 @@ redraw recomputes what depends on the redrawn steps). Nothing here names a step 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from synthdsl.dtypes import DType
@@ -42,6 +43,16 @@ class TableRun:
     @property
     def name(self) -> str:
         return self.plan.name
+
+    @functools.cached_property
+    def phases(self) -> tuple[list[int], ...]:
+        """Step positions by phase: own columns, the children this table aggregates, the late
+        steps (aggregates and what reads them), the other children."""
+        specs = [s.spec for s in self.steps]
+        return tuple(
+            [i for i, s in enumerate(specs) if s.late == late and bool(s.emits) == emits]
+            for late, emits in ((False, False), (False, True), (True, False), (True, True))
+        )
 
     def descendants(self, ids: set[str]) -> list[int]:
         """Positions of ``ids`` and of every later step reading what they fill, in plan order."""
