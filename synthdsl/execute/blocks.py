@@ -169,8 +169,12 @@ class Block:
             return
         policy = self.run.policy
         self.current = cols
+        # Per rule: rows redrawn for it, and how many of those failed it again right after. Only a
+        # rule's own redraws count, so the rule that cannot be met is the one named, not another
+        # rule whose columns its redraws keep changing.
         tried = dict.fromkeys((r.name for r in rules), 0)
         failed_again = dict.fromkeys((r.name for r in rules), 0)
+        redrawn: dict[str, np.ndarray] = {}
         touched = None
         for attempt in range(1, policy.max_attempts + 2):
             checked = len(rows) if touched is None else len(touched)
@@ -184,15 +188,23 @@ class Block:
                 rule_checks.commit_state(self, cols, rules)
                 return
             for r, mask in failing:
-                if attempt > 1:
-                    failed_again[r.name] += int(mask.sum())
+                if r.name in redrawn:
+                    failed_again[r.name] += int(mask[redrawn[r.name]].sum())
+
+            def acceptance(item) -> float:
+                name = item[0].name
+                return 1 - failed_again[name] / tried[name] if tried[name] else 1.0
+
+            for r, mask in sorted(failing, key=acceptance):  # the least met rule is named first
                 try:
                     policy.give_up(self, r, mask, attempt, tried[r.name], failed_again[r.name])
                 except SynthError as err:
                     raise err.at(r.span) from None
             touched = np.flatnonzero(np.logical_or.reduce([m for _, m in failing]))
+            redrawn = {}
             for j, (r, mask) in enumerate(failing):
                 idx = np.flatnonzero(mask)
+                redrawn[r.name] = idx
                 tried[r.name] += len(idx)
                 key = (self.t.name, r.name)
                 self.stats.redrawn[key] = self.stats.redrawn.get(key, 0) + len(idx)

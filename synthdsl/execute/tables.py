@@ -75,9 +75,14 @@ def span(where: Where | None, source_for) -> Span:
 def build_table(t: TablePlan, env: BuildEnv) -> TableRun:
     steps: list[Step] = []
     reads: list[set[str]] = []
+    # A step reading another table's row (``courses.min_age``) reads the reference that picks the row
+    # (``course_id``): redrawing the reference recomputes it.
+    via = {c.ref[0]: c.name for c in t.columns if c.ref is not None and c.ref[0] != t.parent}
     for s in t.steps:
         steps.append(_build_step(s, env))
-        reads.append({i.name for i in s.inputs if i.kind in ("column", "aggregate")})
+        read = {i.name for i in s.inputs if i.kind in ("column", "aggregate")}
+        read |= {via[i.table] for i in s.inputs if i.kind == "related" and i.table in via}
+        reads.append(read)
     rules = []
     for r in t.rules:
         compiled = None

@@ -82,14 +82,29 @@ def _ancestors(t: TableInfo, col: str, extra: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def _redraw_set(t: TableInfo, cols: tuple[str, ...], extra: dict[str, set[str]]) -> tuple[str, ...]:
-    """The random columns a failing row must redraw: the rule's columns and their random ancestors."""
+def _redraw_set(
+    t: TableInfo,
+    cols: tuple[str, ...],
+    extra: dict[str, set[str]],
+    related: frozenset[tuple[str, str]] = frozenset(),
+) -> tuple[str, ...]:
+    """The random columns a failing row must redraw: the rule's columns, their random ancestors and
+    the references through which they read another table's row (``courses.min_age`` read through
+    ``course_id``): a row whose referenced row breaks the rule gets another referenced row. The parent
+    is never redrawn: a child row belongs to its parent."""
     out: set[str] = set()
+    tables = {table for table, _ in related}
     for c in cols:
         for a in {c} | _ancestors(t, c, extra):
             info = t.columns[a]
             if info.random and not (info.kind == "ref" and info.ref and info.ref[0] == t.parent):
                 out.add(a)
+            if info.compiled is not None:
+                tables |= {table for table, _ in info.compiled.related}
+    refs = t.refs
+    for table in tables - {t.parent}:
+        if table in refs:
+            out.add(refs[table].name)
     return tuple(sorted(out))
 
 
@@ -156,7 +171,8 @@ def enforce(spec: CheckedSpec, t: TableInfo) -> Enforcement:
         ):
             by = "unique by construction"
         late = t.is_late(set(r.columns) | set(r.compiled.deps if r.compiled else ()))
-        redraw = _redraw_set(t, r.columns, extra)
+        related = r.compiled.related if r.compiled is not None else frozenset()
+        redraw = _redraw_set(t, r.columns, extra, related)
         if late:  # earlier columns are fixed by then: the child rows have read them
             redraw = tuple(c for c in redraw if c in t.late)
         enf.rules.append(RuleExec(r.name, r.kind, r.columns, r.compiled, redraw, by, late))
