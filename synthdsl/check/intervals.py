@@ -223,7 +223,7 @@ def names_in(expr: ast.Expr) -> set[str]:
                 walk(p.key)
                 walk(p.value)
             for ar in node.arrows:
-                out.add(ar.source)
+                out.add(ar.column)
             return
         if isinstance(node, ast.Node):
             for name in node.__dataclass_fields__:

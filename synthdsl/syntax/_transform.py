@@ -281,6 +281,11 @@ class _ToAst(Transformer):
         return ast.Arrow(str(items[0]), str(items[2]), span=self._meta_span(meta))
 
     @v_args(meta=True)
+    def arrow_on(self, meta, items):
+        # items: NAME EQUAL NAME ARROW NAME (the dataset's key, the row's column, the value)
+        return ast.Arrow(str(items[0]), str(items[4]), str(items[2]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
     def list_(self, meta, items):
         return ast.ListExpr(tuple(i for i in items if i is not None), span=self._meta_span(meta))
 

@@ -76,10 +76,18 @@ class Pair(Node):
 
 @dataclass(frozen=True, slots=True)
 class Arrow(Node):
-    """``key -> value`` inside a call, as in ``lookup(cities, city -> province)``."""
+    """``key -> value`` inside a call, as in ``lookup(cities, city -> province)``; with ``on``, the
+    row's column to match when it is named differently: ``lookup(branches, code = branch -> region)``
+    has source ``code``, on ``branch``."""
 
     source: str
     target: str
+    on: str | None = None
+
+    @property
+    def column(self) -> str:
+        """The row's column matched against the dataset's ``source`` column."""
+        return self.on if self.on is not None else self.source
 
 
 @dataclass(frozen=True, slots=True)

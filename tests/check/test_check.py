@@ -182,6 +182,57 @@ def test_lookup_requires_a_key(write_spec):
     assert d.code == "E357" and "does not determine" in d.message and "rows 2, 3" in d.message
 
 
+BRANCHES = {"b.csv": "code,region\nA1,North\nB2,South\nC3,East\n"}
+
+
+def test_lookup_matches_a_row_column_of_another_name(write_spec):
+    """``lookup(DS, code = branch_code -> region)``: the dataset's ``code`` against the row's
+    ``branch_code``; the functional dependency holds by construction."""
+    path = write_spec(
+        'dataset b = csv("b.csv")\n'
+        + table(
+            "branch_code text ~ categorical(b.code)\n"
+            " region text = lookup(b, code = branch_code -> region)\n"
+            " rule fd: branch_code determines region",
+            rows="rows 300",
+        ),
+        BRANCHES,
+    )
+    spec = synthdsl.load(path)
+    frame = spec.generate()["t"]
+    expected = {"A1": "North", "B2": "South", "C3": "East"}
+    assert set(frame["branch_code"]) == set(expected)
+    assert (frame["region"] == frame["branch_code"].map(expected)).all()
+    rule = next(r for r in spec.plan().tables[0].rules if r.name == "fd")
+    assert rule.by_construction and "lookup" in rule.by_construction
+    # the plan's JSON keeps the row's column, and runs the same from it
+    plan_file = path.parent / "plan.json"
+    plan_file.write_text(spec.plan().model_dump_json())
+    assert '"on":"branch_code"' in plan_file.read_text()
+    again = synthdsl.load_plan(plan_file).generate()["t"]
+    assert again.equals(frame)
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "hint"),
+    [
+        ("lookup(b, code -> region)", "E200", "lookup(b, code = COLUMN -> region)"),
+        ("lookup(b, code = brnch_code -> region)", "E200", "did you mean 'branch_code'?"),
+        ("lookup(b, cde = branch_code -> region)", "E342", "did you mean 'code'?"),
+    ],
+)
+def test_lookup_key_errors_say_how_to_match_another_name(write_spec, call, code, hint):
+    path = write_spec(
+        'dataset b = csv("b.csv")\n'
+        + table(f"branch_code text ~ categorical(b.code)\n region text = {call}"),
+        BRANCHES,
+    )
+    with pytest.raises(SpecError) as exc:
+        synthdsl.load(path)
+    (d,) = exc.value.diagnostics
+    assert d.code == code and hint in d.hint
+
+
 def test_imports_share_tables_and_datasets(write_spec, tmp_path):
     write_spec("table p {\n rows 4\n id int = serial() key\n}\n", name="base.synth")
     main = write_spec(

@@ -173,7 +173,8 @@ COVERAGE_INPUTS = [
     ' e enum("a", "b")? = -1 unique nulls 5%\n f decimal(10, -2) = [1]\n'
     " g float = if a then -b * c / d % e - f else true\n"
     " rule r: a in [1] and b not in [2] or c between 1 and 2 implies d is not null\n"
-    " rule s: a determines b\n rule u: not false and null == x.y\n}\n",
+    " rule s: a determines b\n rule u: not false and null == x.y\n"
+    " h text = lookup(d, code = branch -> region)\n}\n",
 ]
 
 

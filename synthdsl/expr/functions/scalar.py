@@ -92,7 +92,21 @@ def _lookup(comp: CompilerLike, node: ast.Call) -> Compiled:
                 did_you_mean(col, info.columns),
             )
             return comp.bad()
-    key = comp.compile(ast.Name(arrow.source, span=arrow.span))
+    if arrow.column not in comp.scope.columns:
+        comp.scope.error(
+            "E200",
+            f"unknown column '{arrow.column}' in table '{comp.scope.table}'",
+            arrow,
+            did_you_mean(arrow.column, comp.scope.columns)
+            or (
+                f"the row's column is matched by name; when it is named differently, write "
+                f"`lookup({info.name}, {arrow.source} = COLUMN -> {arrow.target})`"
+                if arrow.on is None
+                else None
+            ),
+        )
+        return comp.bad()
+    key = comp.compile(ast.Name(arrow.column, span=arrow.span))
     if key.type == "any":
         return comp.bad()
     from synthdsl.expr.datasets import lookup_table
