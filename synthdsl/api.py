@@ -13,18 +13,15 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
 from pydantic import ValidationError
 
 from synthdsl import __version__
+from synthdsl._lazy import lazy
 from synthdsl.check.checker import check
 from synthdsl.check.model import CheckedSpec
 from synthdsl.errors import OptionError, SynthError, did_you_mean
-from synthdsl.execute.datasets import load_datasets, read_bytes
-from synthdsl.execute.run import iter_batches
-from synthdsl.execute.runtime import Runtime
 from synthdsl.expr.context import DatasetInfo
 from synthdsl.plan.build import build
 from synthdsl.plan.model import Plan
@@ -32,6 +29,15 @@ from synthdsl.plan.validate import validate
 from synthdsl.source import SourceFile
 from synthdsl.streams import BLOCK_ROWS
 from synthdsl.syntax.parse import parse
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from synthdsl.execute.runtime import Runtime
+else:  # generating needs them; parsing and checking (``synthdsl check``) do not
+    pd = lazy("pandas")
+    pa = lazy("pyarrow")
 
 DEFAULT_CHUNK_ROWS = 8 * BLOCK_ROWS
 
@@ -124,6 +130,8 @@ class Spec:
             raise OptionError(
                 f"must be a whole number from 0 to 2**64 - 1, got {seed!r}", option="seed="
             )
+        from synthdsl.execute.runtime import Runtime
+
         return Runtime(plan.with_seed(seed, rows), self._datasets, self.source_for, **kw)
 
     def batches(
@@ -143,10 +151,13 @@ class Spec:
         rt = self.runtime(seed=seed, rows=rows)
         chunk_blocks = max(1, -(-chunk_size // BLOCK_ROWS))
         self.last_runtime = rt
+        from synthdsl.execute.run import iter_batches
+
         yield from iter_batches(rt, chunk_blocks, workers, progress, self._pool)
 
     def _pool(self, rt: Runtime, workers: int):
         from synthdsl.engines.local import Pool
+        from synthdsl.execute.datasets import read_bytes
 
         return Pool(rt, workers, read_bytes(rt.plan), self.source_for)
 
@@ -298,6 +309,8 @@ def load_plan(path: str | Path) -> Spec:
             f"({exc.error_count()} problem(s); make it with: synthdsl plan SPEC --json)"
         ) from None
     validate(plan)
+    from synthdsl.execute.datasets import load_datasets
+
     return Spec(None, plan, load_datasets(plan))
 
 

@@ -8,10 +8,16 @@ new sink never has to guess how a ``decimal(10,2)`` or a nullable ``date`` shoul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pyarrow as pa
+
+from synthdsl._lazy import lazy
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy("pyarrow")
 
 Kind = Literal["int", "float", "decimal", "bool", "text", "date", "datetime", "enum"]
 

@@ -8,11 +8,17 @@ object dtype. ``to_arrow`` converts once per chunk, at the edge, for the sinks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
 
+from synthdsl._lazy import lazy
 from synthdsl.dtypes import DType
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy("pyarrow")
 
 
 @dataclass(slots=True)

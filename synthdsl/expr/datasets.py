@@ -9,12 +9,18 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from synthdsl._lazy import lazy
 from synthdsl.expr.context import DatasetInfo
 from synthdsl.values import Values
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy("pandas")
 
 FORMATS = ("csv", "parquet")
 

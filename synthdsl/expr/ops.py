@@ -6,9 +6,11 @@ Each function types its operands first (recording a diagnostic on a mismatch) an
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from synthdsl._lazy import lazy
 from synthdsl.errors import did_you_mean
 from synthdsl.expr.context import (
     NUMERIC,
@@ -22,6 +24,11 @@ from synthdsl.expr.context import (
 from synthdsl.expr.protocol import CompilerLike
 from synthdsl.syntax import ast
 from synthdsl.values import Values
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy("pandas")
 
 _ARITH = {"+", "-", "*", "/", "%"}
 FLOAT_RTOL = 1e-12  # == and != on floats compare within this relative (and absolute) tolerance

@@ -11,11 +11,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import special
 
+from synthdsl._lazy import lazy
 from synthdsl.expr.distributions._common import (
     ParamValue,
     _fmt,
@@ -25,6 +25,11 @@ from synthdsl.expr.distributions._common import (
     _take,
 )
 from synthdsl.expr.distributions.base import Distribution
+
+if TYPE_CHECKING:
+    from scipy import special
+else:
+    special = lazy("scipy.special")
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import special
 
+from synthdsl._lazy import lazy
 from synthdsl.expr.distributions._common import (
     _INT_CAP,
     _TABLE_SIZE,
@@ -24,6 +25,11 @@ from synthdsl.expr.distributions._common import (
     _take,
 )
 from synthdsl.expr.distributions.base import Distribution
+
+if TYPE_CHECKING:
+    from scipy import special
+else:
+    special = lazy("scipy.special")
 
 
 def _integer_search(

@@ -5,16 +5,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from synthdsl._lazy import lazy
 from synthdsl.errors import did_you_mean
 from synthdsl.expr.context import NUMERIC, CatDraw, Compiled, Ctx, as_type, unify
 from synthdsl.expr.functions._common import WEIGHT_TOLERANCE, _arity, _join, _no_kwargs
 from synthdsl.expr.protocol import CompilerLike
 from synthdsl.syntax import ast
 from synthdsl.values import Values
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy("pandas")
 
 
 def _literal_key(comp: CompilerLike, node: ast.Expr):

@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from synthdsl._lazy import lazy
 from synthdsl.errors import did_you_mean
 from synthdsl.expr.context import NUMERIC, Compiled, Ctx, as_type, merge_null, unify
 from synthdsl.expr.functions._common import _arity, _join, _no_kwargs, _want
@@ -16,6 +17,11 @@ from synthdsl.expr.functions.text import _to_text
 from synthdsl.expr.protocol import CompilerLike
 from synthdsl.syntax import ast
 from synthdsl.values import Values
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy("pandas")
 
 
 def _serial(comp: CompilerLike, node: ast.Call) -> Compiled:

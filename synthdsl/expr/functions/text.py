@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from synthdsl._lazy import lazy
 from synthdsl.expr.context import Compiled, Ctx, merge_null
 from synthdsl.expr.functions._common import _arity, _join, _no_kwargs, _want
 from synthdsl.expr.protocol import CompilerLike
 from synthdsl.syntax import ast
 from synthdsl.values import Values
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy("pandas")
 
 
 def _to_text(data: np.ndarray, spec: str = "") -> np.ndarray:
