@@ -119,10 +119,14 @@ def test_user_agent_comes_from_fakers_templates():
 
 
 def test_plan_says_which_providers_are_vectorized():
-    text = synthdsl.loads(
-        "table t {\n  rows 5\n  a text = faker.ipv4()\n  b text = upper(faker.iban())"
-        "\n  c text = faker.pystr()\n  d text = faker.name() + faker.pytimezone()\n}\n"
-    ).plan().to_text()
+    text = (
+        synthdsl.loads(
+            "table t {\n  rows 5\n  a text = faker.ipv4()\n  b text = upper(faker.iban())"
+            "\n  c text = faker.pystr()\n  d text = faker.name() + faker.pytimezone()\n}\n"
+        )
+        .plan()
+        .to_text()
+    )
     lines = {line.split(":")[0].split()[-1]: line for line in text.splitlines() if " t." in line}
     assert "[faker.ipv4 (vectorized)]" in lines["t.a"]
     assert "[faker.iban (vectorized)]" in lines["t.b"]
