@@ -32,6 +32,7 @@ from synthdsl.expr.context import NUMERIC, Compiled, DatasetInfo, Scope
 from synthdsl.expr.datasets import FORMATS
 from synthdsl.expr.datasets import load as load_dataset
 from synthdsl.expr.functions import discrete_uniform
+from synthdsl.expr.functions.provider_call import null_diagnostic
 from synthdsl.source import SourceFile, Span
 from synthdsl.syntax import ast
 from synthdsl.syntax.parse import parse
@@ -317,6 +318,7 @@ class Checker(RuleChecks, AggregateChecks):
                 if info.dtype.kind == "int":
                     c = discrete_uniform(c)
                 info.compiled = c
+                info.providers = tuple(scope.providers.pop(info.name, ()))
                 info.kind = _kind_of(c, gen)
                 if (t.name, info.name) not in self.untyped and not _assignable(info.dtype, c.type):
                     self.fail(
@@ -326,6 +328,8 @@ class Checker(RuleChecks, AggregateChecks):
                         _type_hint(info.dtype, c.type),
                     )
                 self.enum_labels(info, c, gen.expr)
+                if (nulls := null_diagnostic(info.name, info.dtype, c, gen.expr)) is not None:
+                    self.diags.append(nulls)
             self.modifiers(t, info)
 
     def default_generator(self, t: TableInfo, info: ColumnInfo) -> None:

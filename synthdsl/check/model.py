@@ -32,6 +32,7 @@ class ColumnInfo:
     compiled: Compiled | None = None
     ref: tuple[str, str] | None = None
     clamp: tuple[float, float] | None = None
+    providers: tuple = ()  # the providers.Provider objects its expression calls (for the plan)
 
     @property
     def deps(self) -> frozenset[str]:

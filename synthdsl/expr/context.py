@@ -138,6 +138,8 @@ class Scope:
     column_name: str = ""
     draw_counter: list[int] = field(default_factory=lambda: [0])
     broken: set[str] = field(default_factory=set)  # datasets that failed to load (reported)
+    # column -> the providers its expression calls, in call order (the plan says which vectorize)
+    providers: dict[str, list[Any]] = field(default_factory=dict)
     children: dict[str, dict[str, str]] = field(default_factory=dict)  # child tables -> col types
 
     def error(self, code: str, message: str, node: ast.Node, hint: str | None = None) -> None:

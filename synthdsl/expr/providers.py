@@ -29,6 +29,7 @@ import enum
 import functools
 import inspect
 import threading
+import time
 import types
 import typing
 from abc import ABC, abstractmethod
@@ -39,12 +40,14 @@ from typing import Any
 import numpy as np
 
 from synthdsl.errors import SynthError
-from synthdsl.expr import _faker_vec, _mimesis_vec
+from synthdsl.expr import _faker_vec, _mimesis_vec, _provider_types
 
 DEFAULT_LOCALE = "en_US"
 LIBRARIES = ("faker", "mimesis")
 RESULT_KINDS = ("text", "int", "float", "bool", "date", "datetime", "decimal", "other")
-_VALIDATION_KEY = (0x5EED,)  # fixed seed for the one validating call made at resolve time
+_VALIDATION_KEY = (0x5EED,)  # fixed seed for the validating calls made at resolve time
+_PROBE_CALLS = 32  # values probed at resolve time to learn the result type (one if a call is slow)
+_SLOW_CALL_S = 0.02  # a first call slower than this (images, archives) is not repeated
 
 
 class ProviderError(SynthError):
@@ -53,9 +56,16 @@ class ProviderError(SynthError):
     Subclasses ``SynthError`` so the CLI prints it without a traceback.
     """
 
-    def __init__(self, message: str, suggestions: list[str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        suggestions: list[str] | None = None,
+        code: str = "E351",
+        hint: str | None = None,
+    ):
         self.message = message
         self.suggestions = list(suggestions or [])
+        self.code, self.hint = code, hint
         text = message
         if self.suggestions:
             text += " (did you mean " + ", ".join(f"'{s}'" for s in self.suggestions) + "?)"
@@ -112,6 +122,7 @@ class Provider(ABC):
     locale: str
     vectorized: bool
     result_kind: str
+    nullable: bool = False  # seen returning None at resolve time (a `text?` column takes it)
 
     @property
     @abstractmethod
@@ -148,13 +159,17 @@ class _GenericProvider(Provider):
     def __init__(self, qualname: str, locale: str, call: Callable[[int, int], list[Any]]):
         self.qualname, self.locale, self._call = qualname, locale, call
         self.result_kind = "other"
+        self.to_text = False  # values with a natural text form (UUID, IP address) -> str
 
     @property
     def capacity(self) -> int | None:
         return None
 
     def generate(self, key: Sequence[int], n: int) -> np.ndarray:
-        return _to_array(self._call(_seed_int(key), n), self.result_kind)
+        values = self._call(_seed_int(key), n)
+        if self.to_text:
+            values = _provider_types.as_text(values)
+        return _to_array(values, self.result_kind)
 
     def generate_unique(self, key: Sequence[int], start: int, n: int, total: int) -> np.ndarray:
         _check_rows(start, n, total)
@@ -364,9 +379,19 @@ def _call_text(qualname: str, args: tuple, kwargs: dict[str, Any]) -> str:
 
 
 def _validate(
-    qualname: str, fn: Callable, generic: _GenericProvider, args: tuple, kwargs: dict[str, Any]
+    qualname: str,
+    fn: Callable,
+    generic: _GenericProvider,
+    args: tuple,
+    kwargs: dict[str, Any],
+    names: Sequence[str] = (),
 ) -> None:
-    """One call with a fixed seed, so bad arguments fail at resolve time with a clear message."""
+    """Calls with a fixed seed, so bad arguments and unusable results fail at resolve time.
+
+    The first call checks the arguments; then ``_PROBE_CALLS`` values (one, when a call is slow)
+    tell the result kind: values no column type holds (tuples, bytes, a mix of int and text) are
+    an E370 error here, not pyarrow's message at generate, and a None marks the provider nullable.
+    """
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -379,19 +404,28 @@ def _validate(
                     f"its signature is {qualname}{_signature(fn)}",
                     _close(k, [p for p in params if p != "self"]),
                 )
+    seed = _seed_int(_VALIDATION_KEY)
     try:
-        sample = generic._call(_seed_int(_VALIDATION_KEY), 1)[0]
+        started = time.perf_counter()
+        samples = generic._call(seed, 1)
+        if time.perf_counter() - started < _SLOW_CALL_S:
+            samples = generic._call(seed, _PROBE_CALLS)
     except Exception as exc:  # the library's own check (TypeError, ValueError, ...) is the message
         raise ProviderError(
             f"bad arguments for {_call_text(qualname, args, kwargs)}: "
             f"{type(exc).__name__}: {exc}; the signature is {qualname}{_signature(fn)}"
         ) from exc
-    generic.result_kind = result_kind(sample)
+    try:
+        probe = _provider_types.classify(qualname, samples, result_kind, names)
+    except _provider_types.ProbeError as exc:
+        raise ProviderError(exc.message, code="E370", hint=exc.hint) from None
+    generic.result_kind, generic.to_text = probe.kind, probe.to_text
+    generic.nullable = probe.nullable
 
 
 def _vectorized_or(generic: _GenericProvider, build: Callable[[], _faker_vec.Node]) -> Provider:
     """The vectorized provider when one exists and yields text, else the generic one."""
-    if generic.result_kind != "text":
+    if generic.result_kind != "text" or generic.to_text or generic.nullable:
         return generic
     try:
         node = build()
@@ -427,7 +461,7 @@ def _resolve_faker(path: tuple[str, ...], args: tuple, kw: dict[str, Any], local
             return [fn(*args, **kw) for _ in range(n)]
 
     generic = _GenericProvider(qualname, loc, call)
-    _validate(qualname, getattr(fake, name), generic, args, kw)
+    _validate(qualname, getattr(fake, name), generic, args, kw, names)
     return _vectorized_or(generic, lambda: _faker_vectorizer(loc).node(name, args, kw))
 
 
@@ -465,7 +499,7 @@ def _resolve_mimesis(
             return [fn(*args, **kw) for _ in range(n)]
 
     generic = _GenericProvider(qualname, str(locale), call)
-    _validate(qualname, getattr(inst, name), generic, args, kw)
+    _validate(qualname, getattr(inst, name), generic, args, kw, methods)
     return _vectorized_or(generic, lambda: _mimesis_vec.build(inst, name, args, kw))
 
 

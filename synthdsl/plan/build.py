@@ -131,6 +131,10 @@ def _detail(info: ColumnInfo, enf: Enforcement, kind: str) -> str:
         extras.append(f"nulls {node.nulls * 100:g}%")
     if kind == "unique_provider":
         extras.append("unique by keyed permutation")
+    for qualname, vectorized in dict.fromkeys(
+        (p.qualname, p.vectorized) for p in info.providers if not isinstance(p, tuple)
+    ):
+        extras.append(f"{qualname} ({'vectorized' if vectorized else 'per row'})")
     return text + ("  [" + "; ".join(extras) + "]" if extras else "")
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from synthdsl.expr._faker_vec.handwritten import _handwritten
+from synthdsl.expr._faker_vec.identifiers import builders as identifier_builders
 from synthdsl.expr._faker_vec.nodes import (
     Choice,
     IntRange,
@@ -82,7 +83,7 @@ class FakerVectorizer:
             raise NotVectorizable("recursive format")
         self._busy.add(func)
         try:
-            hand = _handwritten().get(func)
+            hand = _handwritten().get(func) or identifier_builders().get(func)
             if hand is not None:
                 bound = inspect.signature(bm).bind(*args, **kwargs)
                 bound.apply_defaults()

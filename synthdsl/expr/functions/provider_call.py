@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthdsl.dtypes import DType
+from synthdsl.errors import Diagnostic
+from synthdsl.expr import _provider_types
 from synthdsl.expr.context import Compiled, Ctx
 from synthdsl.expr.protocol import CompilerLike
 from synthdsl.syntax import ast
@@ -48,7 +51,7 @@ def _provider(comp: CompilerLike, node: ast.Call, path: tuple[str, ...]) -> Comp
                 + (close[0] if len(close) == 1 else ", ".join(close[:-1]) + " or " + close[-1])
                 + "?"
             )
-        comp.scope.error("E351", exc.message, node.func, hint)
+        comp.scope.error(exc.code, exc.message, node.func, exc.hint or hint)
         return comp.bad()
     typ = {
         "text": "text",
@@ -60,10 +63,16 @@ def _provider(comp: CompilerLike, node: ast.Call, path: tuple[str, ...]) -> Comp
         "decimal": "float",
     }.get(prov.result_kind, "text")
     ordinal = _next_draw(comp)
+    comp.scope.providers.setdefault(comp.scope.column_name, []).append(prov)
+
+    nullable = prov.nullable
 
     def fn(ctx: Ctx) -> Values:
         raw = prov.generate(ctx.key_for("provider", ordinal), ctx.n)
-        return Values(_coerce_provider(raw, typ))
+        if not nullable:
+            return Values(_coerce_provider(raw, typ))
+        raw, null = _provider_types.fill_nulls(raw, typ)  # None -> a null, as `text?` shows it
+        return Values(_coerce_provider(raw, typ), null)
 
     return Compiled(fn, typ, random=True, provider=prov)
 
@@ -82,3 +91,21 @@ def _coerce_provider(raw: np.ndarray, typ: str) -> np.ndarray:
     if typ == "float":
         return np.asarray(raw, dtype=np.float64)
     return np.asarray(raw, dtype=bool)
+
+
+def null_diagnostic(column: str, dtype: DType, c: Compiled, node: ast.Node) -> Diagnostic | None:
+    """E371 when a column is exactly a call of a provider seen returning None but is not nullable.
+
+    (Inside a larger expression, a None is a null like any other: the row's value decides.)
+    """
+    prov = c.provider
+    if prov is None or isinstance(prov, tuple) or not getattr(prov, "nullable", False):
+        return None
+    if dtype.nullable:
+        return None
+    return Diagnostic(
+        "E371",
+        f"{prov.qualname}() can return null (None), but column '{column}' is not nullable",
+        node.span,
+        f"declare it `{column} {dtype}?` to keep the nulls, or use another provider",
+    )
