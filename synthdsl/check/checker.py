@@ -4,8 +4,9 @@ Input: the main ``ast.Module`` (imports are followed here). Output: every table 
 columns and rules, in an order where parents come first. The checker records every problem it finds and
 raises one ``SpecError`` at the end, so a user fixes a spec in one pass (a Jinja-style visitor whose
 ``fail`` records and goes on). ``Checker`` checks modules, datasets, tables and columns, and ``check``
-runs every pass in order; its rule checks (``rules.RuleChecks``) and aggregate checks
-(``aggregates.AggregateChecks``) are mixins in their own modules, to keep each file short.
+runs every pass in order; its imports and datasets (``files.FileChecks``), rule checks
+(``rules.RuleChecks``) and aggregate checks (``aggregates.AggregateChecks``) are mixins in their own
+modules, to keep each file short.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from synthdsl.check.aggregates import AggregateChecks
+from synthdsl.check.files import FileChecks
 from synthdsl.check.model import (
     DEFAULT_LOCALE,
     DEFAULT_SEED,
@@ -29,13 +31,10 @@ from synthdsl.errors import Diagnostic, SpecError, did_you_mean
 from synthdsl.expr import aggregate
 from synthdsl.expr.compile import Compiler
 from synthdsl.expr.context import NUMERIC, Compiled, DatasetInfo, Scope
-from synthdsl.expr.datasets import FORMATS
-from synthdsl.expr.datasets import load as load_dataset
 from synthdsl.expr.functions import discrete_uniform
 from synthdsl.expr.functions.provider_call import null_diagnostic
 from synthdsl.source import SourceFile, Span
 from synthdsl.syntax import ast
-from synthdsl.syntax.parse import parse
 
 
 def _assignable(dtype: DType, typ: str) -> bool:
@@ -53,7 +52,7 @@ def _assignable(dtype: DType, typ: str) -> bool:
     return typ == k
 
 
-class Checker(RuleChecks, AggregateChecks):
+class Checker(FileChecks, RuleChecks, AggregateChecks):
     def __init__(self) -> None:
         self.diags: list[Diagnostic] = []
         self.sources: dict[str, str] = {}
@@ -104,72 +103,6 @@ class Checker(RuleChecks, AggregateChecks):
                     )
                 else:
                     self.tables[st.name] = TableInfo(st.name, st)
-
-    def import_(self, st: ast.Import, base: Path, stack: tuple[str, ...]) -> None:
-        path = (base / st.path).resolve()
-        if str(path) in stack:
-            chain = " -> ".join(Path(p).name for p in (*stack, str(path)))
-            self.fail("E113", f"import cycle: {chain}", st)
-            return
-        if str(path) in self.sources:
-            return
-        if not path.is_file():
-            self.fail("E114", f"cannot import '{st.path}': no such file ({path})", st)
-            return
-        rel = _display_path(path)
-        source = SourceFile(rel, path.read_text(encoding="utf-8"))
-        self.sources[str(path)] = source.text
-        try:
-            module = parse(source)
-        except SpecError as err:
-            self.diags.extend(err.diagnostics)
-            return
-        self.load_module(module, (*stack, str(path)), main=False)
-
-    def dataset(self, st: ast.Dataset, base: Path) -> None:
-        if st.name in self.datasets:
-            self.fail("E130", f"dataset '{st.name}' is declared twice", st)
-            return
-        self.broken.add(st.name)  # until it loads
-        if st.format not in FORMATS:
-            self.fail(
-                "E131",
-                f"unknown dataset format '{st.format}'",
-                st,
-                did_you_mean(st.format, FORMATS)
-                or 'use csv("file.csv") or parquet("file.parquet")',
-            )
-            return
-        if not st.path:
-            self.fail(
-                "E132", f'{st.format}() needs a file path string: {st.format}("data.csv")', st
-            )
-            return
-        options: dict[str, object] = {}
-        for k in st.options:
-            if k.name not in ("sep", "na"):
-                self.fail("E133", f"unknown dataset option '{k.name}'", k, "options: sep, na")
-                continue
-            if not isinstance(k.value, ast.String):
-                self.fail("E133", f"dataset option '{k.name}' must be a string", k)
-                continue
-            options[k.name] = k.value.value
-        path = (base / st.path).resolve()
-        if not path.is_file():
-            what = _not_a_file(path)
-            self.fail(
-                "E134",
-                f"dataset file not found: '{st.path}' (looked in {path.parent})"
-                if what is None
-                else f"dataset '{st.path}' is {what}, not a data file",
-                st.args[0] if st.args else st,
-            )
-            return
-        try:
-            self.datasets[st.name] = load_dataset(st.name, st.format, path, options)
-            self.broken.discard(st.name)
-        except ValueError as exc:
-            self.fail("E135", str(exc), st.args[0] if st.args else st)
 
     # ---- tables
     def declare_columns(self, t: TableInfo) -> None:
@@ -504,15 +437,6 @@ class Checker(RuleChecks, AggregateChecks):
         return order
 
 
-def _not_a_file(path: Path) -> str | None:
-    """What a path that is no regular file is (None when nothing is there)."""
-    if path.is_dir():
-        return "a directory"
-    if path.exists():  # a FIFO, a socket, a device: reading it could block forever
-        return "not a regular file (a pipe, socket or device)"
-    return None
-
-
 def _file_name_ok(name: str) -> bool:
     """Table names become file names (``TABLE.csv``): none may leave the output folder or hide."""
     return (
@@ -547,13 +471,6 @@ def _type_hint(dtype: DType, typ: str) -> str | None:
     if dtype.kind in ("int", "float", "decimal") and typ == "duration":
         return "use days_between(a, b) for a number of days"
     return None
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def check(module: ast.Module, source: SourceFile) -> CheckedSpec:

@@ -1,0 +1,104 @@
+"""File checks for the checker: ``import "x.synth"`` and ``dataset NAME = csv("path")``.
+
+Input: the statement and the folder of the file that names it. Output: the imported module loaded into
+the checker (tables and datasets shared), or the dataset read and typed; problems recorded through
+``Checker.fail``. Kept apart from ``checker.py`` only for size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from synthdsl.errors import SpecError, did_you_mean
+from synthdsl.expr.datasets import FORMATS
+from synthdsl.expr.datasets import load as load_dataset
+from synthdsl.source import SourceFile
+from synthdsl.syntax import ast
+from synthdsl.syntax.parse import parse
+
+
+class FileChecks:
+    """Mixin of ``Checker``: uses its ``fail``, ``sources``, ``datasets``, ``broken``, ``diags`` and
+    ``load_module``."""
+
+    def import_(self, st: ast.Import, base: Path, stack: tuple[str, ...]) -> None:
+        path = (base / st.path).resolve()
+        if str(path) in stack:
+            chain = " -> ".join(Path(p).name for p in (*stack, str(path)))
+            self.fail("E113", f"import cycle: {chain}", st)
+            return
+        if str(path) in self.sources:
+            return
+        if not path.is_file():
+            self.fail("E114", f"cannot import '{st.path}': no such file ({path})", st)
+            return
+        rel = _display_path(path)
+        source = SourceFile(rel, path.read_text(encoding="utf-8"))
+        self.sources[str(path)] = source.text
+        try:
+            module = parse(source)
+        except SpecError as err:
+            self.diags.extend(err.diagnostics)
+            return
+        self.load_module(module, (*stack, str(path)), main=False)
+
+    def dataset(self, st: ast.Dataset, base: Path) -> None:
+        if st.name in self.datasets:
+            self.fail("E130", f"dataset '{st.name}' is declared twice", st)
+            return
+        self.broken.add(st.name)  # until it loads
+        if st.format not in FORMATS:
+            self.fail(
+                "E131",
+                f"unknown dataset format '{st.format}'",
+                st,
+                did_you_mean(st.format, FORMATS)
+                or 'use csv("file.csv") or parquet("file.parquet")',
+            )
+            return
+        if not st.path:
+            self.fail(
+                "E132", f'{st.format}() needs a file path string: {st.format}("data.csv")', st
+            )
+            return
+        options: dict[str, object] = {}
+        for k in st.options:
+            if k.name not in ("sep", "na"):
+                self.fail("E133", f"unknown dataset option '{k.name}'", k, "options: sep, na")
+                continue
+            if not isinstance(k.value, ast.String):
+                self.fail("E133", f"dataset option '{k.name}' must be a string", k)
+                continue
+            options[k.name] = k.value.value
+        path = (base / st.path).resolve()
+        if not path.is_file():
+            what = _not_a_file(path)
+            self.fail(
+                "E134",
+                f"dataset file not found: '{st.path}' (looked in {path.parent})"
+                if what is None
+                else f"dataset '{st.path}' is {what}, not a data file",
+                st.args[0] if st.args else st,
+            )
+            return
+        try:
+            self.datasets[st.name] = load_dataset(st.name, st.format, path, options)
+            self.broken.discard(st.name)
+        except ValueError as exc:
+            self.fail("E135", str(exc), st.args[0] if st.args else st)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """What a path that is no regular file is (None when nothing is there)."""
+    if path.is_dir():
+        return "a directory"
+    if path.exists():  # a FIFO, a socket, a device: reading it could block forever
+        return "not a regular file (a pipe, socket or device)"
+    return None
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
