@@ -22,12 +22,12 @@ from tests.fuzz.driver import (
     FAILURES,
     OUTCOMES,
     TIME_LIMIT,
-    Case,
     Result,
-    base_specs,
     cases,
     make_case,
+    printable,
     run_case,
+    warm_up,
 )
 from tests.fuzz.mutators import MUTATORS
 
@@ -78,16 +78,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.classes or len(args.classes) != 1:
             ap.error("--case needs exactly one --class")
         case = make_case(args.seed, args.classes[0], args.case)
-        print(f"--- {case.base} ({case.path}), format {case.format} ---\n{case.text}\n---")
+        print(f"--- {case.base} ({case.path}), format {case.format} ---")
+        print(printable(case.text) + "\n---")
         result = run_case(case, args.time_limit)
-        print(f"{result.outcome} in {result.seconds:.2f}s\n{result.detail}")
+        print(printable(f"{result.outcome} in {result.seconds:.2f}s\n{result.detail}"))
         return 1 if result.outcome in FAILURES else 0
     classes = args.classes or list(MUTATORS)
     per_class = max(1, -(-args.n // len(classes)))
     results: list[Result] = []
     log = args.log.open("a", encoding="utf-8") if args.log else None
-    for base in base_specs():  # warm up: imports and first-call costs are not a mutant's time
-        run_case(Case(args.seed, "base", 0, base.name, base.text, base.path, "csv"), 60)
+    warm_up()
     start = time.perf_counter()
     for case in cases(args.seed, per_class, classes):
         if log:  # before running, so a hang leaves its case as the last line

@@ -151,12 +151,17 @@ class Result:
         text = self.case.text
         if len(text) > max_text:
             text = text[:max_text] + f"\n... ({len(self.case.text) - max_text} more characters)"
-        return (
+        return printable(
             f"{self.outcome} in {self.seconds:.2f}s: seed={self.case.seed} class={self.case.cls} "
             f"case={self.case.number} base={self.case.base} format={self.case.format}\n"
             f"reproduce: {self.case.reproduce()}\n{self.detail}\n"
             f"--- mutant ({self.case.path}) ---\n{text}"
         )
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates escaped, so a mutant holding one can be printed."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def make_case(seed: int, cls: str, number: int, bases: list[Base] | None = None) -> Case:
@@ -177,6 +182,22 @@ def cases(seed: int, per_class: int, classes: list[str] | None = None) -> Iterat
     for number in range(per_class):
         for cls in names:
             yield make_case(seed, cls, number, bases)
+
+
+def warm_up(work: Path | None = None) -> None:
+    """Run every base spec, in every format, with no alarm: imports and first calls happen here.
+
+    An alarm that lands inside a module's first import leaves the module half initialized and
+    every later case failing; and import time is not a mutant's time.
+    """
+    for i, b in enumerate(base_specs()):
+        fmt = FORMATS[-1 - i % 4]
+        tmp = Path(tempfile.mkdtemp(prefix="fzwarm", dir=work))
+        try:
+            spec = synthdsl.loads(b.text, path=b.path)
+            spec.write(tmp / "out", format=fmt, rows=root_rows(spec), seed=1)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class _Timeout(BaseException):
@@ -251,7 +272,7 @@ def root_rows(spec: synthdsl.Spec) -> dict[str, int] | None:
     return out
 
 
-def _check_spec_error(err: SpecError, path: str) -> str:
+def _check_spec_error(err: SpecError) -> str:
     """Why a SpecError is a bad message ('' when it is fine): every diagnostic has a code and a place."""
     if not err.diagnostics:
         return "a SpecError without diagnostics"
@@ -275,7 +296,7 @@ def _run(case: Case, out_dir: Path) -> tuple[str, str]:
     try:
         spec = synthdsl.loads(case.text, path=case.path)
     except SpecError as err:
-        bad = _check_spec_error(err, case.path)
+        bad = _check_spec_error(err)
         return ("bad message", bad) if bad else ("spec error", err.render()[:500])
     except SynthError as err:
         return "run error", "at load: " + err.render()[:500]
@@ -328,4 +349,4 @@ def run_case(case: Case, time_limit: float = TIME_LIMIT, work: Path | None = Non
 def _short_traceback(frames: int = 8) -> str:
     """The innermost frames: enough to find the bug without flooding a report."""
     lines = traceback.format_exc().splitlines()
-    return "\n".join(lines[-2 * frames - 1 :])
+    return "\n".join(line[:300] for line in lines[-2 * frames - 1 :])
