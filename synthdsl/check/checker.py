@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from synthdsl.check.aggregates import AggregateChecks
+from synthdsl.check.files import NOT_FOUND, file_problem
 from synthdsl.check.model import (
     DEFAULT_LOCALE,
     DEFAULT_SEED,
@@ -23,6 +24,7 @@ from synthdsl.check.model import (
     parse_type,
     toposort,
 )
+from synthdsl.check.names import unwritable_names
 from synthdsl.check.rules import RuleChecks
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, SpecError, did_you_mean
@@ -112,7 +114,7 @@ class Checker(RuleChecks, AggregateChecks):
             return
         if str(path) in self.sources:
             return
-        if not path.is_file():
+        if file_problem(path) is not None:
             self.fail("E114", f"cannot import '{st.path}': no such file ({path})", st)
             return
         rel = _display_path(path)
@@ -154,12 +156,12 @@ class Checker(RuleChecks, AggregateChecks):
                 continue
             options[k.name] = k.value.value
         path = (base / st.path).resolve()
-        if not path.is_file():
-            what = _not_a_file(path)
+        what = file_problem(path)
+        if what is not None:
             self.fail(
                 "E134",
                 f"dataset file not found: '{st.path}' (looked in {path.parent})"
-                if what is None
+                if what == NOT_FOUND
                 else f"dataset '{st.path}' is {what}, not a data file",
                 st.args[0] if st.args else st,
             )
@@ -500,15 +502,6 @@ class Checker(RuleChecks, AggregateChecks):
         return order
 
 
-def _not_a_file(path: Path) -> str | None:
-    """What a path that is no regular file is (None when nothing is there)."""
-    if path.is_dir():
-        return "a directory"
-    if path.exists():  # a FIFO, a socket, a device: reading it could block forever
-        return "not a regular file (a pipe, socket or device)"
-    return None
-
-
 def _file_name_ok(name: str) -> bool:
     """Table names become file names (``TABLE.csv``): none may leave the output folder or hide."""
     return (
@@ -558,6 +551,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
     main_key = str(Path(source.path).resolve()) if source.path != "<string>" else "<string>"
     ch.sources[main_key] = source.text
     ch.load_module(module, (main_key,), main=True)
+    ch.diags += unwritable_names(module)
     for t in ch.tables.values():
         ch.declare_columns(t)
     for t in ch.tables.values():
