@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import synthdsl
-from synthdsl.errors import SpecError
+from synthdsl.errors import DataError, SpecError
 
 
 def _codes(text: str, path: str = "spec.synth") -> list[tuple[str, int]]:
@@ -50,3 +50,19 @@ def test_an_import_path_too_long_for_the_file_system_is_e114() -> None:
 def test_nulls_past_the_float_range_is_e180() -> None:
     text = "table t {\n  rows 2\n  x int? ~ poisson(3) nulls 1" + "0" * 400 + "%\n}\n"
     assert _codes(text) == [("E180", 3)]
+
+
+@pytest.mark.parametrize("bounds", ["0, 1e308", "-1e308, 1e308", "0, 1e19"])
+def test_an_int_uniform_past_the_int64_range_is_a_data_error(bounds: str) -> None:
+    # before: every row was -9223372036854775808 (numpy's invalid cast), with a RuntimeWarning
+    spec = synthdsl.loads(f"table t {{\n  rows 5\n  x int ~ uniform({bounds})\n}}\n")
+    with pytest.raises(DataError, match="must fit a 64-bit integer") as err:
+        spec.generate()
+    assert err.value.column == "x"
+
+
+def test_an_int_uniform_over_the_whole_int64_range_still_draws() -> None:
+    lo, hi = -(2**63), 2**63 - 1
+    x = synthdsl.loads(f"table t {{\n  rows 50\n  x int ~ uniform({lo}, {hi})\n}}\n").generate()
+    values = x["t"].x
+    assert (values >= lo).all() and (values <= hi).all() and values.nunique() == 50
