@@ -66,3 +66,15 @@ def test_an_int_uniform_over_the_whole_int64_range_still_draws() -> None:
     x = synthdsl.loads(f"table t {{\n  rows 50\n  x int ~ uniform({lo}, {hi})\n}}\n").generate()
     values = x["t"].x
     assert (values >= lo).all() and (values <= hi).all() and values.nunique() == 50
+
+
+@pytest.mark.parametrize("arg", ["1e308", "-1e19"])
+def test_round_to_an_int_past_the_int64_range_is_a_data_error(arg: str) -> None:
+    # before: every row was -9223372036854775808, with a numpy warning
+    spec = synthdsl.loads(f"table t {{\n  rows 3\n  x int = round({arg})\n}}\n")
+    with pytest.raises(DataError, match="beyond the 64-bit integer range") as err:
+        spec.generate()
+    assert err.value.column == "x"
+    assert synthdsl.loads("table t {\n  rows 2\n  x int = round(2.6)\n}\n").generate()[
+        "t"
+    ].x.tolist() == [3, 3]
