@@ -25,6 +25,7 @@ from synthdsl.check.model import (
     parse_type,
     toposort,
 )
+from synthdsl.check.names import unwritable_names
 from synthdsl.check.rules import RuleChecks
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, SpecError, did_you_mean
@@ -479,6 +480,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
     main_key = str(Path(source.path).resolve()) if source.path != "<string>" else "<string>"
     ch.sources[main_key] = source.text
     ch.load_module(module, (main_key,), main=True)
+    ch.diags += unwritable_names(module)
     for t in ch.tables.values():
         ch.declare_columns(t)
     for t in ch.tables.values():

@@ -29,7 +29,7 @@ class FileChecks:
             return
         if str(path) in self.sources:
             return
-        if not path.is_file():
+        if file_problem(path) is not None:
             self.fail("E114", f"cannot import '{st.path}': no such file ({path})", st)
             return
         rel = _display_path(path)
@@ -71,12 +71,12 @@ class FileChecks:
                 continue
             options[k.name] = k.value.value
         path = (base / st.path).resolve()
-        if not path.is_file():
-            what = _not_a_file(path)
+        what = file_problem(path)
+        if what is not None:
             self.fail(
                 "E134",
                 f"dataset file not found: '{st.path}' (looked in {path.parent})"
-                if what is None
+                if what == NOT_FOUND
                 else f"dataset '{st.path}' is {what}, not a data file",
                 st.args[0] if st.args else st,
             )
@@ -88,13 +88,25 @@ class FileChecks:
             self.fail("E135", str(exc), st.args[0] if st.args else st)
 
 
-def _not_a_file(path: Path) -> str | None:
-    """What a path that is no regular file is (None when nothing is there)."""
-    if path.is_dir():
-        return "a directory"
-    if path.exists():  # a FIFO, a socket, a device: reading it could block forever
-        return "not a regular file (a pipe, socket or device)"
-    return None
+NOT_FOUND = "not found"
+
+
+def file_problem(path: Path) -> str | None:
+    """None for a regular file; else what the path is: ``NOT_FOUND``, a directory, ...
+
+    ``Path.is_file`` raises on some paths instead of answering (a name longer than the file system
+    allows raises ``OSError: File name too long``), and a FIFO would block a reader forever.
+    """
+    try:
+        if path.is_file():
+            return None
+        if path.is_dir():
+            return "a directory"
+        if path.exists():  # a FIFO, a socket, a device: reading it could block forever
+            return "not a regular file (a pipe, socket or device)"
+    except OSError as exc:
+        return f"a path the system refuses ({exc.strerror or exc})"
+    return NOT_FOUND
 
 
 def _display_path(path: Path) -> str:

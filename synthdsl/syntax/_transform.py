@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from lark import Token, Transformer, v_args
 
 from synthdsl.source import SourceFile, Span
@@ -167,7 +169,11 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def nulls(self, meta, items):
-        return ("nulls", _number(items[0]) / 100.0, self._meta_span(meta))
+        try:
+            share = _number(items[0]) / 100.0
+        except OverflowError:  # an int past the float range: the checker says E180 (0% to 100%)
+            share = math.inf
+        return ("nulls", share, self._meta_span(meta))
 
     @v_args(meta=True)
     def clamp(self, meta, items):

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 else:
     special = lazy("scipy.special")
 
+_INT64_RANGE = "must fit a 64-bit integer (-9223372036854775808 to 9223372036854775807)"
+
 
 def _integer_search(
     pred: Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -416,6 +418,12 @@ class _UniformInt(_Discrete):
                 ("high",),
                 lambda v: np.floor(v) == v,
                 lambda v: "must be a whole number",
+            ),
+            # past the int64 range the float arithmetic below overflows (uniform(0, 1e308) gave
+            # -9223372036854775808 in every row, with a numpy warning)
+            *(
+                _Rule(name, (name,), lambda v: np.abs(v) <= 2.0**63, lambda v: _INT64_RANGE)
+                for name in ("low", "high")
             ),
         )
 

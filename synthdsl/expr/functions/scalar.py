@@ -179,7 +179,16 @@ def _round(comp: CompilerLike, node: ast.Call) -> Compiled:
     def fn(ctx: Ctx) -> Values:
         v = c.fn(ctx)
         data = np.round(np.asarray(v.data, dtype=np.float64), digits)
-        return Values(data.astype(np.int64) if typ == "int" else data, v.null)
+        if typ == "int":  # a cast past int64 gives -2**63 silently (round(1e308) did, every row)
+            fits = np.abs(data) < 2.0**63  # False for NaN too
+            bad = ~fits if v.null is None else ~fits & ~v.null
+            if bad.any():
+                raise ValueError(
+                    f"round() of {data[np.flatnonzero(bad)[0]]:.3g} is beyond the 64-bit integer "
+                    "range; clamp its argument"
+                )
+            data = np.where(fits, data, 0.0).astype(np.int64)
+        return Values(data, v.null)
 
     return Compiled(fn, typ, **_join([c]))
 

@@ -1,0 +1,80 @@
+"""Inputs the spec-mutation fuzzer (tests/fuzz) found: each is a check error with its caret, never a
+traceback. One test per finding, named after what the user typed."""
+
+from __future__ import annotations
+
+import pytest
+
+import synthdsl
+from synthdsl.errors import DataError, SpecError
+
+
+def _codes(text: str, path: str = "spec.synth") -> list[tuple[str, int]]:
+    with pytest.raises(SpecError) as err:
+        synthdsl.loads(text, path)
+    err.value.render()  # renders without an error of its own
+    return [(d.code, d.span.line) for d in err.value.diagnostics]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("table `t\ud800` {\n  rows 2\n  x int = 1\n}\n", 1),  # os.open's UnicodeEncodeError
+        ("table t {\n  rows 2\n  `a\udfff` int = 1\n}\n", 3),  # pyarrow's UnicodeEncodeError
+        ("table t {\n  rows 2\n  x int = 1\n  rule `r\ud800`: x > 0\n}\n", 4),  # the card's
+    ],
+    ids=["table", "column", "rule"],
+)
+def test_a_name_with_a_lone_surrogate_is_e146(text: str, line: int) -> None:
+    assert _codes(text) == [("E146", line)]
+
+
+def test_a_valid_unicode_name_is_fine() -> None:
+    spec = synthdsl.loads("table `été` {\n  rows 2\n  `naïve✓` int = 1\n}\n")
+    assert list(spec.generate()["été"].columns) == ["naïve✓"]
+
+
+def test_a_dataset_path_too_long_for_the_file_system_is_e134() -> None:
+    text = 'dataset d = csv("' + "a" * 5000 + '")\ntable t {\n  rows 2\n  x int = 1\n}\n'
+    with pytest.raises(SpecError) as err:
+        synthdsl.loads(text, "spec.synth")
+    assert [d.code for d in err.value.diagnostics] == ["E134"]
+    assert "File name too long" in str(err.value)
+
+
+def test_an_import_path_too_long_for_the_file_system_is_e114() -> None:
+    text = 'import "' + "a" * 5000 + '.synth"\ntable t {\n  rows 2\n  x int = 1\n}\n'
+    assert _codes(text) == [("E114", 1)]
+
+
+def test_nulls_past_the_float_range_is_e180() -> None:
+    text = "table t {\n  rows 2\n  x int? ~ poisson(3) nulls 1" + "0" * 400 + "%\n}\n"
+    assert _codes(text) == [("E180", 3)]
+
+
+@pytest.mark.parametrize("bounds", ["0, 1e308", "-1e308, 1e308", "0, 1e19"])
+def test_an_int_uniform_past_the_int64_range_is_a_data_error(bounds: str) -> None:
+    # before: every row was -9223372036854775808 (numpy's invalid cast), with a RuntimeWarning
+    spec = synthdsl.loads(f"table t {{\n  rows 5\n  x int ~ uniform({bounds})\n}}\n")
+    with pytest.raises(DataError, match="must fit a 64-bit integer") as err:
+        spec.generate()
+    assert err.value.column == "x"
+
+
+def test_an_int_uniform_over_the_whole_int64_range_still_draws() -> None:
+    lo, hi = -(2**63), 2**63 - 1
+    x = synthdsl.loads(f"table t {{\n  rows 50\n  x int ~ uniform({lo}, {hi})\n}}\n").generate()
+    values = x["t"].x
+    assert (values >= lo).all() and (values <= hi).all() and values.nunique() == 50
+
+
+@pytest.mark.parametrize("arg", ["1e308", "-1e19"])
+def test_round_to_an_int_past_the_int64_range_is_a_data_error(arg: str) -> None:
+    # before: every row was -9223372036854775808, with a numpy warning
+    spec = synthdsl.loads(f"table t {{\n  rows 3\n  x int = round({arg})\n}}\n")
+    with pytest.raises(DataError, match="beyond the 64-bit integer range") as err:
+        spec.generate()
+    assert err.value.column == "x"
+    assert synthdsl.loads("table t {\n  rows 2\n  x int = round(2.6)\n}\n").generate()[
+        "t"
+    ].x.tolist() == [3, 3]
