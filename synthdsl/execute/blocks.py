@@ -123,11 +123,15 @@ class Block:
     def step(self, step, n: int, cols, rows, related, streams: Streams) -> StepOutput:
         ctx = self.ctx(n, cols, rows, related, streams)
         try:
-            out = step.run(ctx)
-            for name, raw in out.columns.items():
-                col = self.t.columns.get(name)
-                if col is not None:
-                    out.columns[name] = finish(raw, col, self.t.dtypes[name], self.t.name, ctx)
+            # numpy's overflow and invalid-value warnings never reach the user: what they flag
+            # (an infinite float, a value out of range) is refused by name when the column is
+            # finished, or is the documented result
+            with np.errstate(all="ignore"):
+                out = step.run(ctx)
+                for name, raw in out.columns.items():
+                    col = self.t.columns.get(name)
+                    if col is not None:
+                        out.columns[name] = finish(raw, col, self.t.dtypes[name], self.t.name, ctx)
         except InvalidParameter as exc:
             err = DataError(f"table '{self.t.name}': {exc}", column=self._column(step))
             raise err.at(self._span(step)) from None

@@ -75,7 +75,8 @@ class Runtime:
         self.policy = policy
         self.source_for = source_for
         env = BuildEnv(plan, datasets, source_for)
-        self.tables: dict[str, TableRun] = {t.name: build_table(t, env) for t in plan.tables}
+        with np.errstate(all="ignore"):  # constant folding: an overflow is reported by name later
+            self.tables: dict[str, TableRun] = {t.name: build_table(t, env) for t in plan.tables}
         self.rows = {t.name: t.rows for t in plan.tables if t.rows is not None}
         self.children: dict[str, list[str]] = {t.name: [] for t in plan.tables}
         self.roots: list[str] = []

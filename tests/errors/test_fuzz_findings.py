@@ -78,3 +78,34 @@ def test_round_to_an_int_past_the_int64_range_is_a_data_error(arg: str) -> None:
     assert synthdsl.loads("table t {\n  rows 2\n  x int = round(2.6)\n}\n").generate()[
         "t"
     ].x.tolist() == [3, 3]
+
+
+def _generate_stderr(tmp_path, text: str) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    spec = tmp_path / "spec.synth"
+    spec.write_text(text)
+    r = subprocess.run(
+        [sys.executable, "-m", "synthdsl", "generate", str(spec), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return r.returncode, r.stderr
+
+
+def test_a_date_plus_an_enormous_duration_says_so_without_numpy_warnings(tmp_path) -> None:
+    code, err = _generate_stderr(
+        tmp_path, 'table t {\n  rows 3\n  x date = date("2020-01-01") + days(1e308)\n}\n'
+    )
+    assert code == 1
+    assert "days(1e+308) spans more than the 10,000 years" in err and "spec.synth:3:" in err
+    assert "Warning" not in err and "Traceback" not in err
+
+
+def test_a_float_overflow_is_named_without_numpy_warnings(tmp_path) -> None:
+    code, err = _generate_stderr(tmp_path, "table t {\n  rows 3\n  x float = 1e308 * 10\n}\n")
+    assert code == 1
+    assert "column 'x' overflows to infinity" in err
+    assert "Warning" not in err and "Traceback" not in err

@@ -35,6 +35,9 @@ def _parse_date(comp: CompilerLike, node: ast.Call, typ: str) -> Compiled:
     return Compiled(const_values(value, typ), typ, const=value)
 
 
+_SPAN_DAYS = 3_653_000  # a little over 10,000 years: from year 1 to year 9999 and then some
+
+
 def _duration(unit: str) -> Callable[[CompilerLike, ast.Call], Compiled]:
     name = {"D": "days", "W": "weeks", "h": "hours", "m": "minutes", "s": "seconds"}[unit]
 
@@ -46,9 +49,17 @@ def _duration(unit: str) -> Callable[[CompilerLike, ast.Call], Compiled]:
         target = "timedelta64[D]" if unit in "DW" else "timedelta64[us]"
         scale = {"D": 1, "W": 7, "h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000}[unit]
 
+        limit = _SPAN_DAYS * (1 if unit in "DW" else 86_400_000_000)
+
         def fn(ctx: Ctx) -> Values:
             v = c.fn(ctx)
-            whole = np.floor(np.asarray(v.data, dtype=np.float64) * scale)
+            with np.errstate(all="ignore"):
+                whole = np.floor(np.asarray(v.data, dtype=np.float64) * scale)
+            bad = ~(np.abs(whole) <= limit) & ~v.is_null()
+            if bad.any():  # would wrap around in int64 (or be NaT): no date is that far apart
+                first = float(v.data[np.flatnonzero(bad)[0]])
+                raise ValueError(f"{name}({first:g}) spans more than the 10,000 years dates can")
+            whole[~np.isfinite(whole)] = 0
             return Values(whole.astype(np.int64).astype(target), v.null)
 
         return Compiled(fn, "duration", **_join([c]))
