@@ -24,9 +24,10 @@ from synthdsl.check.model import (
     toposort,
 )
 from synthdsl.check.rules import RuleChecks
+from synthdsl.check.settings import today_setting
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, SpecError, did_you_mean
-from synthdsl.expr import aggregate
+from synthdsl.expr import aggregate, clock
 from synthdsl.expr.compile import Compiler
 from synthdsl.expr.context import NUMERIC, Compiled, DatasetInfo, Scope
 from synthdsl.expr.datasets import FORMATS
@@ -61,6 +62,7 @@ class Checker(RuleChecks, AggregateChecks):
         self.seed: int | None = None
         self.locale: str | None = None
         self.locale_span: Span | None = None
+        self.today: str | None = None
         self.untyped: set[tuple[str, str]] = set()
         self.broken: set[str] = set()  # datasets that failed to load: already reported
 
@@ -88,6 +90,8 @@ class Checker(RuleChecks, AggregateChecks):
                         self.fail("E112", "locale is set twice", st)
                     self.locale = st.value
                     self.locale_span = st.span
+            elif isinstance(st, ast.Today) and main:
+                self.today = today_setting(st, self.today, self.fail)
             elif isinstance(st, ast.Dataset):
                 self.dataset(st, base)
             elif isinstance(st, ast.Table):
@@ -296,6 +300,7 @@ class Checker(RuleChecks, AggregateChecks):
             self.datasets,
             self.locale or DEFAULT_LOCALE,
             self.diags,
+            today=self.today or clock.DEFAULT_TODAY,
             broken=self.broken,
             children=children,
         )
@@ -582,6 +587,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         ch.locale or DEFAULT_LOCALE,
         ch.datasets,
         tables,
+        today=ch.today or clock.DEFAULT_TODAY,
     )
 
 

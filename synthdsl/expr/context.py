@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from synthdsl.errors import Diagnostic
+from synthdsl.expr.clock import DEFAULT_TODAY
 from synthdsl.syntax import ast
 from synthdsl.values import Values
 
@@ -139,6 +140,7 @@ class Scope:
     draw_counter: list[int] = field(default_factory=lambda: [0])
     broken: set[str] = field(default_factory=set)  # datasets that failed to load (reported)
     children: dict[str, dict[str, str]] = field(default_factory=dict)  # child tables -> col types
+    today: str = DEFAULT_TODAY  # the providers' clock (``today`` setting), YYYY-MM-DD
 
     def error(self, code: str, message: str, node: ast.Node, hint: str | None = None) -> None:
         self.diags.append(Diagnostic(code, message, node.span, hint))

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from synthdsl.errors import SynthError
-from synthdsl.expr import _faker_vec, _mimesis_vec
+from synthdsl.expr import _faker_vec, _mimesis_vec, clock
 
 DEFAULT_LOCALE = "en_US"
 LIBRARIES = ("faker", "mimesis")
@@ -327,22 +327,26 @@ def resolve(
     args: tuple = (),
     kwargs: Mapping | None = None,
     locale: str = DEFAULT_LOCALE,
+    today: str = clock.DEFAULT_TODAY,
 ) -> Provider:
     """The provider for ``library.path(*args, **kwargs)`` in ``locale``; raises ProviderError.
+
+    ``today`` (``YYYY-MM-DD``) is the library's clock during every call (``clock.frozen``), so
+    providers such as ``faker.past_date`` never depend on the machine's date.
 
     The provider is called once with a fixed seed to validate the arguments and to learn its result
     kind; then the vectorized path is used when one exists for these arguments. Results are cached.
     """
     path, args, kw = tuple(path), tuple(args), dict(kwargs or {})
-    cache_key = repr((library, path, args, sorted(kw.items()), locale))
+    cache_key = repr((library, path, args, sorted(kw.items()), locale, today))
     with _RESOLVED_LOCK:
         hit = _RESOLVED.get(cache_key)
     if hit is not None:
         return hit
     if library == "faker":
-        prov = _resolve_faker(path, args, kw, locale)
+        prov = _resolve_faker(path, args, kw, locale, today)
     elif library == "mimesis":
-        prov = _resolve_mimesis(path, args, kw, locale)
+        prov = _resolve_mimesis(path, args, kw, locale, today)
     else:
         raise ProviderError(
             f"unknown provider library '{library}'", _close(str(library), LIBRARIES)
@@ -404,7 +408,9 @@ def _vectorized_or(generic: _GenericProvider, build: Callable[[], _faker_vec.Nod
     return vec
 
 
-def _resolve_faker(path: tuple[str, ...], args: tuple, kw: dict[str, Any], locale: str) -> Provider:
+def _resolve_faker(
+    path: tuple[str, ...], args: tuple, kw: dict[str, Any], locale: str, today: str
+) -> Provider:
     loc = _faker_locale(locale)
     names = _faker_names(loc)
     if len(path) != 1:
@@ -419,12 +425,13 @@ def _resolve_faker(path: tuple[str, ...], args: tuple, kw: dict[str, Any], local
             f"unknown faker provider '{name}' for locale {loc}", _close(name, names)
         )
     fake, lock = _faker(loc)
+    full_kw = {**kw, **_clock_defaults(getattr(fake, name), args, kw, today)}
 
     def call(seed: int, n: int) -> list[Any]:
-        with lock:
+        with lock, clock.frozen(today):
             fake.seed_instance(seed)
             fn = getattr(fake, name)
-            return [fn(*args, **kw) for _ in range(n)]
+            return [fn(*args, **full_kw) for _ in range(n)]
 
     generic = _GenericProvider(qualname, loc, call)
     _validate(qualname, getattr(fake, name), generic, args, kw)
@@ -432,7 +439,7 @@ def _resolve_faker(path: tuple[str, ...], args: tuple, kw: dict[str, Any], local
 
 
 def _resolve_mimesis(
-    path: tuple[str, ...], args: tuple, kw: dict[str, Any], locale: str
+    path: tuple[str, ...], args: tuple, kw: dict[str, Any], locale: str, today: str
 ) -> Provider:
     groups = _mimesis_groups()
     if len(path) != 2:
@@ -457,16 +464,26 @@ def _resolve_mimesis(
     inst, lock = _mimesis(mloc, group)
     qualname = f"mimesis.{group}.{name}"
     args, kw = _coerce_enums(getattr(inst, name), args, kw)
+    full_kw = {**kw, **_clock_defaults(getattr(inst, name), args, kw, today)}
 
     def call(seed: int, n: int) -> list[Any]:
-        with lock:
+        with lock, clock.frozen(today):
             inst.reseed(seed)
             fn = getattr(inst, name)
-            return [fn(*args, **kw) for _ in range(n)]
+            return [fn(*args, **full_kw) for _ in range(n)]
 
     generic = _GenericProvider(qualname, str(locale), call)
     _validate(qualname, getattr(inst, name), generic, args, kw)
     return _vectorized_or(generic, lambda: _mimesis_vec.build(inst, name, args, kw))
+
+
+def _clock_defaults(fn: Callable, args: tuple, kw: dict[str, Any], today: str) -> dict[str, Any]:
+    """Defaults the library read from the clock at import, recomputed for ``today``."""
+    try:
+        given = set(inspect.signature(fn).bind_partial(*args, **kw).arguments)
+    except (TypeError, ValueError):  # a binding error: the validating call reports it
+        return {}
+    return clock.clock_defaults(fn, today, given)
 
 
 def _coerce_enums(fn: Callable, args: tuple, kw: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:

@@ -96,7 +96,9 @@ def _redraw_set(t: TableInfo, cols: tuple[str, ...], extra: dict[str, set[str]])
 def _const_of(spec: CheckedSpec, t: TableInfo):
     def const_of(e: ast.Expr):
         quiet: list = []
-        c = Compiler(Scope(t.name, {}, {}, spec.datasets, spec.locale, quiet)).compile(e)
+        c = Compiler(
+            Scope(t.name, {}, {}, spec.datasets, spec.locale, quiet, today=spec.today)
+        ).compile(e)
         if not c.is_const or quiet:
             raise LookupError
         return c.const

@@ -38,7 +38,9 @@ def _provider(comp: CompilerLike, node: ast.Call, path: tuple[str, ...]) -> Comp
             return comp.bad()
         kwargs[k.name] = c.const
     try:
-        prov = providers.resolve(path[0], tuple(path[1:]), tuple(args), kwargs, comp.scope.locale)
+        prov = providers.resolve(
+            path[0], tuple(path[1:]), tuple(args), kwargs, comp.scope.locale, comp.scope.today
+        )
     except providers.ProviderError as exc:
         hint = None
         if exc.suggestions:
