@@ -16,14 +16,15 @@ real ones, so the libraries behave exactly as before outside our calls.
 The reference instant is midnight UTC of ``today``; a naive ``now()`` is that instant in UTC (the
 libraries turn naive datetimes into timestamps as UTC). Clock values the libraries computed at
 import time (default arguments such as Mimesis' ``maximum=_CURRENT_YEAR``, Faker's
-``passport_dates(birthday=date.today())``) cannot be reached that way; ``clock_defaults`` gives
-their values for the reference date so callers pass them explicitly.
+``passport_dates(birthday=date.today())``) cannot be reached that way; ``shadow_defaults`` wraps
+those methods on our own provider instances so the defaults follow the reference date.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import inspect
 import sys
 import threading
@@ -36,10 +37,19 @@ from typing import Any
 DEFAULT_TODAY = "2025-01-01"  # documented in docs/language.md; changing it changes output bytes
 MIN_YEAR, MAX_YEAR = 1900, 2199  # libraries add and subtract up to ~115 years around "now"
 
-_REAL_DATE = _dt.date
-_REAL_DATETIME = _dt.datetime
-_REAL_TIME = _time.time
-_REAL_TIME_NS = _time.time_ns
+
+def _builtin(cls: type, name: str) -> type:
+    """The C class behind ``cls``: a test clock (freezegun and the like) may have put a subclass
+    in the ``datetime`` module, and a subclass of that would bring its metaclass along."""
+    return next(c for c in reversed(cls.__mro__) if c.__name__ == name)
+
+
+# What the module held at import (maybe a test's fake clock: used outside ``frozen()``, so we
+# change nothing there) and the C classes the stand-ins derive from.
+_ORIG_DATE, _ORIG_DATETIME = _dt.date, _dt.datetime
+_ORIG_TIME, _ORIG_TIME_NS = _time.time, _time.time_ns
+_REAL_DATE = _builtin(_dt.date, "date")
+_REAL_DATETIME = _builtin(_dt.datetime, "datetime")
 _LIBRARIES = ("faker", "mimesis")
 
 _REF: ContextVar[_dt.datetime | None] = ContextVar("synthdsl_today", default=None)
@@ -95,7 +105,7 @@ class ClockDate(_REAL_DATE, metaclass=_DateMeta):
     @classmethod
     def today(cls) -> Any:
         ref = _instant()
-        return _REAL_DATE.today() if ref is None else ref.date()
+        return _ORIG_DATE.today() if ref is None else ref.date()
 
 
 class ClockDatetime(_REAL_DATETIME, metaclass=_DatetimeMeta):
@@ -108,7 +118,7 @@ class ClockDatetime(_REAL_DATETIME, metaclass=_DatetimeMeta):
     def now(cls, tz: _dt.tzinfo | None = None) -> Any:
         ref = _instant()
         if ref is None:
-            return _REAL_DATETIME.now(tz)
+            return _ORIG_DATETIME.now(tz)
         if tz is None:
             return ref
         return ref.replace(tzinfo=_dt.UTC).astimezone(tz)
@@ -116,21 +126,21 @@ class ClockDatetime(_REAL_DATETIME, metaclass=_DatetimeMeta):
     @classmethod
     def utcnow(cls) -> Any:
         ref = _instant()
-        return _REAL_DATETIME.now(_dt.UTC).replace(tzinfo=None) if ref is None else ref
+        return _ORIG_DATETIME.now(_dt.UTC).replace(tzinfo=None) if ref is None else ref
 
     @classmethod
     def today(cls) -> Any:
         return cls.now()
 
 
-def _time() -> float:
+def _clock_time() -> float:
     ref = _instant()
-    return _REAL_TIME() if ref is None else ref.replace(tzinfo=_dt.UTC).timestamp()
+    return _ORIG_TIME() if ref is None else ref.replace(tzinfo=_dt.UTC).timestamp()
 
 
-def _time_ns() -> int:
+def _clock_time_ns() -> int:
     ref = _instant()
-    return _REAL_TIME_NS() if ref is None else int(_time()) * 1_000_000_000
+    return _ORIG_TIME_NS() if ref is None else int(_clock_time()) * 1_000_000_000
 
 
 class _ModuleProxy(types.ModuleType):
@@ -146,14 +156,16 @@ class _ModuleProxy(types.ModuleType):
 
 
 _DATETIME_MODULE = _ModuleProxy(_dt, {"date": ClockDate, "datetime": ClockDatetime})
-_TIME_MODULE = _ModuleProxy(_time, {"time": _time, "time_ns": _time_ns})
+_TIME_MODULE = _ModuleProxy(_time, {"time": _clock_time, "time_ns": _clock_time_ns})
 _SWAPS: dict[int, Any] = {
     id(_REAL_DATE): ClockDate,
+    id(_ORIG_DATE): ClockDate,
     id(_REAL_DATETIME): ClockDatetime,
+    id(_ORIG_DATETIME): ClockDatetime,
     id(_dt): _DATETIME_MODULE,
     id(_time): _TIME_MODULE,
-    id(_REAL_TIME): _time,
-    id(_REAL_TIME_NS): _time_ns,
+    id(_ORIG_TIME): _clock_time,
+    id(_ORIG_TIME_NS): _clock_time_ns,
 }
 _swept: set[str] = set()
 _seen_modules = -1
@@ -196,31 +208,61 @@ def frozen(today: str) -> Iterator[None]:
         _REF.reset(token)
 
 
-def clock_defaults(fn: Callable[..., Any], today: str, given: set[str]) -> dict[str, Any]:
-    """Arguments to pass explicitly because their defaults were read from the clock at import.
+def shadow_defaults(obj: Any, also: Any = None) -> None:
+    """Give ``obj`` (a provider instance of our own) methods that take their clock-derived
+    defaults from the reference date inside ``frozen()``.
 
-    Two kinds exist in the libraries: an int default equal to the provider's ``_CURRENT_YEAR``
-    (Mimesis' ``Datetime``) and a ``date`` default equal to the machine's today (Faker's
-    ``passport_dates``). ``given``: names the call already passes (those are left alone).
+    Two kinds exist in the libraries, both computed at import: an int default equal to the
+    provider's ``_CURRENT_YEAR`` (Mimesis' ``Datetime.year``, ``.date``, ``.datetime``, ...) and a
+    ``date`` default equal to the machine's today (Faker's ``passport_dates``). The wrapper is set
+    on the instance, so the library's own nested calls (``formatted_date`` -> ``self.date()``) see
+    it too; ``also`` (Faker's generator, which holds its own bound methods) gets it as well.
+    Instances elsewhere in the user's process are untouched.
     """
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return {}
-    day = _REAL_DATE.fromisoformat(today)
-    current_year = getattr(getattr(fn, "__self__", None), "_CURRENT_YEAR", None)
-    machine_today = _REAL_DATE.today()
-    out: dict[str, Any] = {}
-    for name, p in params.items():
-        if name in given or p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+    current_year = getattr(obj, "_CURRENT_YEAR", None)
+    machine_today = _ORIG_DATE.today()
+    for name, fn in inspect.getmembers(type(obj), inspect.isfunction):
+        if name.startswith("_"):
             continue
-        d = p.default
-        if isinstance(d, int) and not isinstance(d, bool) and d == current_year:
-            out[name] = day.year
-        elif (
-            isinstance(d, _REAL_DATE)
-            and not isinstance(d, _REAL_DATETIME)
-            and abs((d - machine_today).days) <= 1
-        ):
-            out[name] = day
-    return out
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            continue
+        years, days = [], []
+        for pname, p in params.items():
+            d = p.default
+            if isinstance(d, int) and not isinstance(d, bool) and d == current_year:
+                years.append(pname)
+            elif (
+                isinstance(d, _REAL_DATE)
+                and not isinstance(d, _REAL_DATETIME)
+                and abs((d - machine_today).days) <= 1
+            ):
+                days.append(pname)
+        if not years and not days:
+            continue
+        bound = getattr(obj, name)
+        wrapper = _with_reference_defaults(bound, tuple(years), tuple(days))
+        if also is not None and getattr(getattr(also, name, None), "__func__", None) is fn:
+            setattr(also, name, wrapper)
+        setattr(obj, name, wrapper)
+
+
+def _with_reference_defaults(
+    bound: Callable[..., Any], years: tuple[str, ...], days: tuple[str, ...]
+) -> Callable[..., Any]:
+    sig = inspect.signature(bound)
+
+    @functools.wraps(bound)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        ref = _instant()
+        if ref is not None:
+            try:
+                given = sig.bind_partial(*args, **kwargs).arguments
+            except TypeError:  # the library's own call reports it
+                return bound(*args, **kwargs)
+            kwargs.update({n: ref.year for n in years if n not in given})
+            kwargs.update({n: ref.date() for n in days if n not in given})
+        return bound(*args, **kwargs)
+
+    return call

@@ -249,7 +249,11 @@ def _mimesis_locale(locale: str) -> str:
 def _faker(locale: str) -> tuple[Any, threading.Lock]:
     from faker import Faker
 
-    return Faker(locale), threading.Lock()
+    fake = Faker(locale)
+    gen = fake.factories[0]
+    for p in gen.providers:  # defaults read from the clock at import follow `today` instead
+        clock.shadow_defaults(p, also=gen)
+    return fake, threading.Lock()
 
 
 @functools.cache
@@ -300,9 +304,9 @@ def _mimesis(mlocale: str, group: str) -> tuple[Any, threading.Lock]:
     from mimesis.providers.base import BaseDataProvider
 
     cls = _mimesis_groups()[group]
-    if issubclass(cls, BaseDataProvider):
-        return cls(locale=Locale(mlocale), seed=0), threading.Lock()
-    return cls(seed=0), threading.Lock()
+    inst = cls(locale=Locale(mlocale), seed=0) if issubclass(cls, BaseDataProvider) else cls(seed=0)
+    clock.shadow_defaults(inst)  # defaults read from the clock at import follow `today` instead
+    return inst, threading.Lock()
 
 
 def available(library: str, locale: str = DEFAULT_LOCALE) -> list[str]:
@@ -425,13 +429,12 @@ def _resolve_faker(
             f"unknown faker provider '{name}' for locale {loc}", _close(name, names)
         )
     fake, lock = _faker(loc)
-    full_kw = {**kw, **_clock_defaults(getattr(fake, name), args, kw, today)}
 
     def call(seed: int, n: int) -> list[Any]:
         with lock, clock.frozen(today):
             fake.seed_instance(seed)
             fn = getattr(fake, name)
-            return [fn(*args, **full_kw) for _ in range(n)]
+            return [fn(*args, **kw) for _ in range(n)]
 
     generic = _GenericProvider(qualname, loc, call)
     _validate(qualname, getattr(fake, name), generic, args, kw)
@@ -464,26 +467,16 @@ def _resolve_mimesis(
     inst, lock = _mimesis(mloc, group)
     qualname = f"mimesis.{group}.{name}"
     args, kw = _coerce_enums(getattr(inst, name), args, kw)
-    full_kw = {**kw, **_clock_defaults(getattr(inst, name), args, kw, today)}
 
     def call(seed: int, n: int) -> list[Any]:
         with lock, clock.frozen(today):
             inst.reseed(seed)
             fn = getattr(inst, name)
-            return [fn(*args, **full_kw) for _ in range(n)]
+            return [fn(*args, **kw) for _ in range(n)]
 
     generic = _GenericProvider(qualname, str(locale), call)
     _validate(qualname, getattr(inst, name), generic, args, kw)
     return _vectorized_or(generic, lambda: _mimesis_vec.build(inst, name, args, kw))
-
-
-def _clock_defaults(fn: Callable, args: tuple, kw: dict[str, Any], today: str) -> dict[str, Any]:
-    """Defaults the library read from the clock at import, recomputed for ``today``."""
-    try:
-        given = set(inspect.signature(fn).bind_partial(*args, **kw).arguments)
-    except (TypeError, ValueError):  # a binding error: the validating call reports it
-        return {}
-    return clock.clock_defaults(fn, today, given)
 
 
 def _coerce_enums(fn: Callable, args: tuple, kw: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
