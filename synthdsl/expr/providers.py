@@ -218,6 +218,33 @@ class _VectorProvider(Provider):
         return fitting[0].draw(key, start, n)
 
 
+class _DateProvider(Provider):
+    """Faker's date_time family as one uniform numpy draw relative to ``today`` (``dates``)."""
+
+    vectorized = True
+
+    def __init__(self, qualname: str, locale: str, span: _faker_vec.DateSpan):
+        self.qualname, self.locale, self._span = qualname, locale, span
+        self.result_kind = span.result_kind
+
+    @property
+    def capacity(self) -> int | None:
+        return self._span.capacity
+
+    def generate(self, key: Sequence[int], n: int) -> np.ndarray:
+        return self._span.sample(_rng(key), n)
+
+    def generate_unique(self, key: Sequence[int], start: int, n: int, total: int) -> np.ndarray:
+        _check_rows(start, n, total)
+        if total > self._span.capacity:
+            raise ProviderError(
+                f"{self.qualname} can produce only {self._span.capacity:,} distinct values; the "
+                f"table needs {total:,} unique rows. Widen its range, lower the row count, or "
+                "drop `unique`"
+            )
+        return self._span.unique(key, start, n)
+
+
 # --- locales and cached library instances ---------------------------------------------------------
 
 
@@ -438,6 +465,13 @@ def _resolve_faker(
 
     generic = _GenericProvider(qualname, loc, call)
     _validate(qualname, getattr(fake, name), generic, args, kw)
+    if generic.result_kind in ("date", "datetime"):
+        try:
+            span = _faker_vec.date_span(getattr(fake, name), args, kw, today)
+            if span.result_kind == generic.result_kind:
+                return _DateProvider(qualname, loc, span)
+        except _faker_vec.NotVectorizable:
+            pass
     return _vectorized_or(generic, lambda: _faker_vectorizer(loc).node(name, args, kw))
 
 

@@ -75,6 +75,8 @@ def _coerce_provider(raw: np.ndarray, typ: str) -> np.ndarray:
         if raw.dtype == object:
             return raw
         return raw.astype(str).astype(object)
+    if typ in ("date", "datetime") and raw.dtype.kind == "M":  # vectorized: already datetime64
+        return raw.astype("datetime64[D]" if typ == "date" else "datetime64[us]")
     if typ == "date":
         return np.array(raw.tolist(), dtype="datetime64[D]")
     if typ == "datetime":
