@@ -168,7 +168,13 @@ def test_today_setting_moves_the_dates_and_is_in_the_card(tmp_path: Path) -> Non
     synthdsl.load(spec).write(out, format="csv")
     assert json.loads((out / "card.json").read_text())["today"] == "2031-06-15"
     assert "Reference date (today): 2031-06-15" in (out / "card.md").read_text()
-    assert json.loads(synthdsl.load(spec).plan().model_dump_json())["today"] == "2031-06-15"
+    plan = json.loads(synthdsl.load(spec).plan().model_dump_json())
+    assert plan["today"] == "2031-06-15"
+    # `generate --plan` runs with the plan's date: an edited plan moves the dates
+    plan["today"] = "2001-06-15"
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    edited = synthdsl.load_plan(tmp_path / "plan.json").generate()["t"]
+    assert edited["d"].astype("datetime64[ns]").max() < dt.datetime(2001, 6, 15)
 
 
 @pytest.mark.parametrize(
