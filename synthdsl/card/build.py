@@ -89,6 +89,7 @@ def build_card(
         spec_sha256=plan.spec_sha256,
         spec_path=plan.spec_path,
         seed=rt.seed,
+        today=plan.today,
         format=fmt,
         chunk_size=chunk_size,
         tables=tables,

@@ -337,6 +337,7 @@ def _provenance(card: Card) -> list[str]:
         f"- Spec: {spec}, sha256 {_code(card.spec_sha256)}",
         f"- Engine: synthdsl {card.synthdsl_version}",
         f"- Seed: {card.seed}",
+        *([f"- Reference date (today): {card.today}"] if card.today else []),
         f"- Format: {card.format}",
         "",
     ]

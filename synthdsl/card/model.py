@@ -147,6 +147,12 @@ class Card(_Model):
     spec_sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the spec's bytes.")
     spec_path: str | None = Field(description="The spec's path as given, or null for inline text.")
     seed: int
+    today: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="The reference date clock-reading providers used as today (the spec's "
+        "`today` setting or its default); null only in cards written before the setting existed.",
+    )
     format: str = Field(description="Output format: csv, jsonl, parquet or sqlite.")
     chunk_size: int | None = Field(default=None, ge=1, description="Rows per chunk, if set.")
     tables: list[TableReport]

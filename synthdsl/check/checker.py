@@ -27,9 +27,10 @@ from synthdsl.check.model import (
 )
 from synthdsl.check.names import unwritable_names
 from synthdsl.check.rules import RuleChecks
+from synthdsl.check.settings import today_setting
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, SpecError, did_you_mean
-from synthdsl.expr import aggregate
+from synthdsl.expr import aggregate, clock
 from synthdsl.expr.compile import Compiler
 from synthdsl.expr.context import NUMERIC, Compiled, DatasetInfo, Scope
 from synthdsl.expr.functions import discrete_uniform
@@ -62,6 +63,7 @@ class Checker(FileChecks, RuleChecks, AggregateChecks):
         self.seed: int | None = None
         self.locale: str | None = None
         self.locale_span: Span | None = None
+        self.today: str | None = None
         self.untyped: set[tuple[str, str]] = set()
         self.broken: set[str] = set()  # datasets that failed to load: already reported
 
@@ -89,6 +91,8 @@ class Checker(FileChecks, RuleChecks, AggregateChecks):
                         self.fail("E112", "locale is set twice", st)
                     self.locale = st.value
                     self.locale_span = st.span
+            elif isinstance(st, ast.Today) and main:
+                self.today = today_setting(st, self.today, self.fail)
             elif isinstance(st, ast.Dataset):
                 self.dataset(st, base)
             elif isinstance(st, ast.Table):
@@ -231,6 +235,7 @@ class Checker(FileChecks, RuleChecks, AggregateChecks):
             self.datasets,
             self.locale or DEFAULT_LOCALE,
             self.diags,
+            today=self.today or clock.DEFAULT_TODAY,
             broken=self.broken,
             children=children,
         )
@@ -505,6 +510,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         ch.locale or DEFAULT_LOCALE,
         ch.datasets,
         tables,
+        today=ch.today or clock.DEFAULT_TODAY,
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from synthdsl.check.intervals import Interval
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, did_you_mean
+from synthdsl.expr import clock
 from synthdsl.expr.context import Compiled, DatasetInfo
 from synthdsl.syntax import ast
 
@@ -21,6 +22,7 @@ TYPE_NAMES = ("int", "float", "decimal", "bool", "text", "date", "datetime", "en
 COUNT_DISTRIBUTIONS = ("poisson", "binomial", "geometric", "zipf", "uniform", "categorical")
 DEFAULT_LOCALE = "en_US"
 DEFAULT_SEED = 0
+DEFAULT_TODAY = clock.DEFAULT_TODAY
 
 
 @dataclass
@@ -101,6 +103,7 @@ class CheckedSpec:
     locale: str
     datasets: dict[str, DatasetInfo]
     tables: dict[str, TableInfo]  # parents and referenced tables first
+    today: str = DEFAULT_TODAY  # the providers' reference date, YYYY-MM-DD
 
     @property
     def sha256(self) -> str:

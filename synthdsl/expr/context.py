@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from synthdsl.errors import Diagnostic
+from synthdsl.expr.clock import DEFAULT_TODAY
 from synthdsl.syntax import ast
 from synthdsl.values import Values
 
@@ -141,6 +142,7 @@ class Scope:
     # column -> the providers its expression calls, in call order (the plan says which vectorize)
     providers: dict[str, list[Any]] = field(default_factory=dict)
     children: dict[str, dict[str, str]] = field(default_factory=dict)  # child tables -> col types
+    today: str = DEFAULT_TODAY  # the providers' clock (``today`` setting), YYYY-MM-DD
 
     def error(self, code: str, message: str, node: ast.Node, hint: str | None = None) -> None:
         self.diags.append(Diagnostic(code, message, node.span, hint))

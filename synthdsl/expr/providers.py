@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from synthdsl.errors import SynthError
-from synthdsl.expr import _faker_vec, _mimesis_vec, _provider_types
+from synthdsl.expr import _faker_vec, _mimesis_vec, _provider_types, clock
 
 DEFAULT_LOCALE = "en_US"
 LIBRARIES = ("faker", "mimesis")
@@ -233,6 +233,33 @@ class _VectorProvider(Provider):
         return fitting[0].draw(key, start, n)
 
 
+class _DateProvider(Provider):
+    """Faker's date_time family as one uniform numpy draw relative to ``today`` (``dates``)."""
+
+    vectorized = True
+
+    def __init__(self, qualname: str, locale: str, span: _faker_vec.DateSpan):
+        self.qualname, self.locale, self._span = qualname, locale, span
+        self.result_kind = span.result_kind
+
+    @property
+    def capacity(self) -> int | None:
+        return self._span.capacity
+
+    def generate(self, key: Sequence[int], n: int) -> np.ndarray:
+        return self._span.sample(_rng(key), n)
+
+    def generate_unique(self, key: Sequence[int], start: int, n: int, total: int) -> np.ndarray:
+        _check_rows(start, n, total)
+        if total > self._span.capacity:
+            raise ProviderError(
+                f"{self.qualname} can produce only {self._span.capacity:,} distinct values; the "
+                f"table needs {total:,} unique rows. Widen its range, lower the row count, or "
+                "drop `unique`"
+            )
+        return self._span.unique(key, start, n)
+
+
 # --- locales and cached library instances ---------------------------------------------------------
 
 
@@ -264,7 +291,11 @@ def _mimesis_locale(locale: str) -> str:
 def _faker(locale: str) -> tuple[Any, threading.Lock]:
     from faker import Faker
 
-    return Faker(locale), threading.Lock()
+    fake = Faker(locale)
+    gen = fake.factories[0]
+    for p in gen.providers:  # defaults read from the clock at import follow `today` instead
+        clock.shadow_defaults(p, also=gen)
+    return fake, threading.Lock()
 
 
 @functools.cache
@@ -315,9 +346,9 @@ def _mimesis(mlocale: str, group: str) -> tuple[Any, threading.Lock]:
     from mimesis.providers.base import BaseDataProvider
 
     cls = _mimesis_groups()[group]
-    if issubclass(cls, BaseDataProvider):
-        return cls(locale=Locale(mlocale), seed=0), threading.Lock()
-    return cls(seed=0), threading.Lock()
+    inst = cls(locale=Locale(mlocale), seed=0) if issubclass(cls, BaseDataProvider) else cls(seed=0)
+    clock.shadow_defaults(inst)  # defaults read from the clock at import follow `today` instead
+    return inst, threading.Lock()
 
 
 def available(library: str, locale: str = DEFAULT_LOCALE) -> list[str]:
@@ -342,22 +373,26 @@ def resolve(
     args: tuple = (),
     kwargs: Mapping | None = None,
     locale: str = DEFAULT_LOCALE,
+    today: str = clock.DEFAULT_TODAY,
 ) -> Provider:
     """The provider for ``library.path(*args, **kwargs)`` in ``locale``; raises ProviderError.
+
+    ``today`` (``YYYY-MM-DD``) is the library's clock during every call (``clock.frozen``), so
+    providers such as ``faker.past_date`` never depend on the machine's date.
 
     The provider is called once with a fixed seed to validate the arguments and to learn its result
     kind; then the vectorized path is used when one exists for these arguments. Results are cached.
     """
     path, args, kw = tuple(path), tuple(args), dict(kwargs or {})
-    cache_key = repr((library, path, args, sorted(kw.items()), locale))
+    cache_key = repr((library, path, args, sorted(kw.items()), locale, today))
     with _RESOLVED_LOCK:
         hit = _RESOLVED.get(cache_key)
     if hit is not None:
         return hit
     if library == "faker":
-        prov = _resolve_faker(path, args, kw, locale)
+        prov = _resolve_faker(path, args, kw, locale, today)
     elif library == "mimesis":
-        prov = _resolve_mimesis(path, args, kw, locale)
+        prov = _resolve_mimesis(path, args, kw, locale, today)
     else:
         raise ProviderError(
             f"unknown provider library '{library}'", _close(str(library), LIBRARIES)
@@ -438,7 +473,9 @@ def _vectorized_or(generic: _GenericProvider, build: Callable[[], _faker_vec.Nod
     return vec
 
 
-def _resolve_faker(path: tuple[str, ...], args: tuple, kw: dict[str, Any], locale: str) -> Provider:
+def _resolve_faker(
+    path: tuple[str, ...], args: tuple, kw: dict[str, Any], locale: str, today: str
+) -> Provider:
     loc = _faker_locale(locale)
     names = _faker_names(loc)
     if len(path) != 1:
@@ -455,18 +492,25 @@ def _resolve_faker(path: tuple[str, ...], args: tuple, kw: dict[str, Any], local
     fake, lock = _faker(loc)
 
     def call(seed: int, n: int) -> list[Any]:
-        with lock:
+        with lock, clock.frozen(today):
             fake.seed_instance(seed)
             fn = getattr(fake, name)
             return [fn(*args, **kw) for _ in range(n)]
 
     generic = _GenericProvider(qualname, loc, call)
     _validate(qualname, getattr(fake, name), generic, args, kw, names)
+    if generic.result_kind in ("date", "datetime"):
+        try:
+            span = _faker_vec.date_span(getattr(fake, name), args, kw, today)
+            if span.result_kind == generic.result_kind:
+                return _DateProvider(qualname, loc, span)
+        except _faker_vec.NotVectorizable:
+            pass
     return _vectorized_or(generic, lambda: _faker_vectorizer(loc).node(name, args, kw))
 
 
 def _resolve_mimesis(
-    path: tuple[str, ...], args: tuple, kw: dict[str, Any], locale: str
+    path: tuple[str, ...], args: tuple, kw: dict[str, Any], locale: str, today: str
 ) -> Provider:
     groups = _mimesis_groups()
     if len(path) != 2:
@@ -493,7 +537,7 @@ def _resolve_mimesis(
     args, kw = _coerce_enums(getattr(inst, name), args, kw)
 
     def call(seed: int, n: int) -> list[Any]:
-        with lock:
+        with lock, clock.frozen(today):
             inst.reseed(seed)
             fn = getattr(inst, name)
             return [fn(*args, **kw) for _ in range(n)]

@@ -388,6 +388,7 @@ def _build(spec: CheckedSpec) -> Plan:
         spec_dir=None if spec.path == "<string>" else str(Path(spec.path).resolve().parent),
         seed=spec.seed,
         locale=spec.locale,
+        today=spec.today,
         block_rows=BLOCK_ROWS,
         datasets=_datasets(spec),
         tables=tuple(_table(spec, t, children[n]) for n, t in spec.tables.items()),

@@ -111,7 +111,9 @@ def _redraw_set(
 def _const_of(spec: CheckedSpec, t: TableInfo):
     def const_of(e: ast.Expr):
         quiet: list = []
-        c = Compiler(Scope(t.name, {}, {}, spec.datasets, spec.locale, quiet)).compile(e)
+        c = Compiler(
+            Scope(t.name, {}, {}, spec.datasets, spec.locale, quiet, today=spec.today)
+        ).compile(e)
         if not c.is_const or quiet:
             raise LookupError
         return c.const

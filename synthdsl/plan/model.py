@@ -157,6 +157,8 @@ class Plan(_Frozen):
     spec_dir: str | None = None  # the spec's folder (absolute): where messages find its text
     seed: int = Field(ge=0, lt=2**64)
     locale: str
+    # The reference date clock-reading providers use (the spec's `today`), never the machine's.
+    today: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     block_rows: int = Field(ge=1)
     datasets: tuple[DatasetRef, ...] = ()
     tables: tuple[TablePlan, ...]

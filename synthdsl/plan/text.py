@@ -19,7 +19,9 @@ def _input(i) -> str:  # a plan.model.Input (model imports this module)
 
 def plan_text(plan) -> str:
     """``plan`` (a ``plan.model.Plan``) as text."""
-    out = [f"plan  seed={plan.seed}  locale={plan.locale}  block={plan.block_rows} rows"]
+    out = [
+        f"plan  seed={plan.seed}  locale={plan.locale}  today={plan.today}  block={plan.block_rows} rows"
+    ]
     for d in plan.datasets:
         out.append(f"dataset {d.name}  {d.display}  ({d.rows} rows, sha256 {d.sha256[:12]})")
     for t in plan.tables:

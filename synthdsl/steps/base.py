@@ -153,7 +153,9 @@ class BuildEnv:
         t = self._tables[table]
         if bare:  # a child table's row count: nothing of the row, the parent only for messages
             related = {t.parent: self.types(t.parent)} if t.parent else {}
-            return Scope(table, {}, related, self.datasets, self.plan.locale, [])
+            return Scope(
+                table, {}, related, self.datasets, self.plan.locale, [], today=self.plan.today
+            )
         related = {}
         names = {t.parent} if t.parent else set()
         names |= {c.ref[0] for c in t.columns if c.ref is not None}
@@ -168,6 +170,7 @@ class BuildEnv:
             self.plan.locale,
             [],
             children=children,
+            today=self.plan.today,
         )
         scope.column_name = column
         return scope

@@ -149,6 +149,8 @@ class ReferenceStep(_One):
         super().__init__(spec, env)
         self.table, self.column = spec.params["table"], spec.params["column"]
         self.parent = spec.params["parent"]
+        if all(c.name != self.column for c in env.table(self.table).columns):  # a hand-edited plan
+            raise ValueError(f"table '{self.table}' has no column '{self.column}'")
 
     def run(self, ctx: Ctx) -> StepOutput:
         if self.parent:

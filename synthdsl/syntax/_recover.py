@@ -44,6 +44,7 @@ _DISPLAY = {
     "NAME": "a name",
     "NUMBER": "a number",
     "STRING": "a string",
+    "DATE": "a date YYYY-MM-DD",
     "_NL": "end of line",
     "COMP_OP": "a comparison",
     "$END": "end of file",

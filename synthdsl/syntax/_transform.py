@@ -74,6 +74,12 @@ class _ToAst(Transformer):
         return ast.Locale(value, span=self._meta_span(meta))
 
     @v_args(meta=True)
+    def today(self, meta, items):
+        tok = items[0]
+        value = _unquote(tok) if tok.type == "STRING" else str(tok)
+        return ast.Today(value, span=self._meta_span(meta))
+
+    @v_args(meta=True)
     def dataset(self, meta, items):
         name, fmt, args = items[0], items[1], items[2]
         positional: list[ast.Expr] = []

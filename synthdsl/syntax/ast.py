@@ -275,11 +275,18 @@ class Locale(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Today(Node):
+    """``today 2026-01-01``: the date clock-reading providers treat as today (text as written)."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class Import(Node):
     path: str
 
 
-Statement = Seed | Locale | Dataset | Import | Table
+Statement = Seed | Locale | Today | Dataset | Import | Table
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,7 +167,7 @@ def test_missing_type_has_a_hint():
 # ---- grammar coverage: every rule and alias of the grammar is produced by some test input
 COVERAGE_INPUTS = [
     (EXAMPLES / "taste.synth").read_text(),
-    'import "x.synth"\nseed 1\nlocale "en_US"\ndataset d = parquet("d.parquet", sep = ";")\n',
+    'import "x.synth"\nseed 1\nlocale "en_US"\ntoday 2026-01-01\ndataset d = parquet("d.parquet", sep = ";")\n',
     "table t {\n rows per p ~ poisson(2) clamp(1, 9)\n (a, `b-1`) ~ m given c\n"
     " k int = ref p.`the id` key\n"
     ' e enum("a", "b")? = -1 unique nulls 5%\n f decimal(10, -2) = [1]\n'

@@ -324,11 +324,18 @@ def test_generic_faker_iban():
 
 
 def test_generic_faker_date_of_birth_is_a_date():
-    p = resolve("faker", ("date_of_birth",), kwargs={"minimum_age": 18}, locale="en_US")
-    assert p.result_kind == "date"
+    p = resolve("faker", ("passport_dob",), locale="en_US")  # a date provider on the generic path
+    assert p.result_kind == "date" and not p.vectorized
     values = p.generate(KEY, 200)
-    latest = dt.date.today().replace(year=dt.date.today().year - 18)
-    assert all(isinstance(v, dt.date) and v <= latest for v in values)
+    assert all(isinstance(v, dt.date) and v <= dt.date(2025, 1, 1) for v in values)  # `today`
+
+
+def test_vectorized_faker_date_of_birth_is_a_date_before_the_reference_date():
+    p = resolve("faker", ("date_of_birth",), kwargs={"minimum_age": 18}, locale="en_US")
+    assert p.result_kind == "date" and p.vectorized
+    values = p.generate(KEY, 200)
+    assert values.dtype == np.dtype("datetime64[D]")
+    assert values.max() < np.datetime64("2007-01-01")  # 18 years before today 2025-01-01
 
 
 def test_generic_int_results_fit_an_int_array():

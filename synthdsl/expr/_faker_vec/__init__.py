@@ -26,9 +26,11 @@ format family at a time and treat optional digits (``!``, ``@``) as always prese
 The package, one job per module: ``nodes`` (the node tree and how a block is drawn), ``space``
 (the value spaces of nodes, for unique draws), ``unique`` (a keyed bijection over such a space),
 ``shapes`` (recognizing provider methods by their source), ``handwritten`` (builders for the
-base-class methods with more logic) and ``vectorizer`` (a Faker provider -> its node).
+base-class methods with more logic), ``vectorizer`` (a Faker provider -> its node) and ``dates``
+(Faker's date_time family as uniform draws relative to the spec's reference date).
 """
 
+from synthdsl.expr._faker_vec.dates import DateSpan, date_span
 from synthdsl.expr._faker_vec.handwritten import first_word
 from synthdsl.expr._faker_vec.nodes import (
     FAKER_NUMERIFY,
@@ -54,6 +56,7 @@ __all__ = [
     "Atom",
     "Candidate",
     "Choice",
+    "DateSpan",
     "Domain",
     "FakerVectorizer",
     "IntRange",
@@ -65,6 +68,7 @@ __all__ = [
     "Template",
     "TextFn",
     "UniqueSpace",
+    "date_span",
     "feistel_permute",
     "first_word",
     "method_body",

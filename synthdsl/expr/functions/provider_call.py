@@ -41,7 +41,9 @@ def _provider(comp: CompilerLike, node: ast.Call, path: tuple[str, ...]) -> Comp
             return comp.bad()
         kwargs[k.name] = c.const
     try:
-        prov = providers.resolve(path[0], tuple(path[1:]), tuple(args), kwargs, comp.scope.locale)
+        prov = providers.resolve(
+            path[0], tuple(path[1:]), tuple(args), kwargs, comp.scope.locale, comp.scope.today
+        )
     except providers.ProviderError as exc:
         hint = None
         if exc.suggestions:
@@ -82,6 +84,8 @@ def _coerce_provider(raw: np.ndarray, typ: str) -> np.ndarray:
         if raw.dtype == object:
             return raw
         return raw.astype(str).astype(object)
+    if typ in ("date", "datetime") and raw.dtype.kind == "M":  # vectorized: already datetime64
+        return raw.astype("datetime64[D]" if typ == "date" else "datetime64[us]")
     if typ == "date":
         return np.array(raw.tolist(), dtype="datetime64[D]")
     if typ == "datetime":
