@@ -412,8 +412,18 @@ class HypothesisSource(EngineSource):
         span = domain and _span(_capped(domain, cap), whole, dist)
         if span is None:
             return EMPTY
+        if guided is not None and _capped(guided, cap) != guided:
+            # the values the distribution commonly gives do not fit the type: the engine fails
+            # on them (a decimal's message, from finishing), and so does the strategy
+            if whole:  # an int: the values could not even be held until finishing
+                bad = guided.hi if abs(guided.hi) >= abs(guided.lo) else guided.lo
+                raise ValueError(
+                    f"a value ({bad:.3g}) is beyond the 64-bit integer range; clamp the column"
+                )
+            near = _span(guided, whole, dist)
+            return EMPTY if near is None else _values(near)
         base = _values(span)
-        near = guided and _span(_capped(guided, cap), whole, dist)
+        near = guided and _span(guided, whole, dist)
         if near is not None and near != span:
             base = _guided(_values(near), [_values(t) for t in _tails(span, near)])
         return self._edge(base, self._ends(table, col.name)(span[0], span[1]))
@@ -458,6 +468,7 @@ def _type_range(col: ColumnSpec) -> tuple[float, float]:
 
 
 def _capped(iv: Interval, cap: tuple[float, float]) -> Interval:
+    """``iv`` within the type's range ``cap`` (an end moved onto the cap is included)."""
     lo, hi = min(max(iv.lo, cap[0]), cap[1]), max(min(iv.hi, cap[1]), cap[0])
     return Interval(lo, hi, iv.lo_excl and lo == iv.lo, iv.hi_excl and hi == iv.hi)
 

@@ -93,6 +93,30 @@ def test_an_int_column_stays_in_its_type_range():
     assert min(seen) == 1 and max(seen) > 2**62 and max(seen) < 2**63
 
 
+def test_a_decimal_open_tail_stops_at_the_type_range():
+    """lognormal(1, 0.5)'s far tail (164) passes what decimal(4, 2) holds: 99.99 is its end."""
+    spec = _spec("table t {\n rows 10\n x decimal(4, 2) ~ lognormal(1, 0.5)\n}\n")
+    seen = [r["x"] for r in _collect(rows(spec, "t", edge_cases=True), 100)]
+    assert str(max(seen)) == "99.99" and min(seen) > 0
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        ("x int ~ normal(1e20, 1)", "beyond the 64-bit integer range"),
+        ("x decimal(4, 2) ~ normal(500, 1)", r"decimal\(4,2\), which holds values below 100"),
+    ],
+)
+def test_values_the_type_cannot_hold_fail_as_the_engine_fails(column, message):
+    """Where the distribution's common values do not fit the type, the strategy does not quietly
+    cap them: the test fails with the engine's message."""
+    spec = _spec(f"table t {{\n rows 10\n {column}\n}}\n")
+    with pytest.raises(synthdsl.DataError, match=message):
+        spec.generate(rows={"t": 100})
+    with pytest.raises(synthdsl.DataError, match=message):
+        _collect(rows(spec, "t"), 5)
+
+
 def test_a_decimal_reaches_its_clamp_to_the_cent():
     spec = _spec(
         "table t {\n rows 10\n cost decimal(8, 2) ~ lognormal(4.5, 0.6) clamp(10, 5000) round(2)\n}\n"
