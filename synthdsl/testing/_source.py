@@ -9,10 +9,13 @@ and cannot disagree with it. Only *how values are drawn* changes:
 
 - a column drawn from one distribution (``value`` for a plain draw, ``truncated`` for one the plan
   truncates with a rule's bounds, like ``age >= 18`` or ``visit_date >= birth_date``) becomes
-  ``st.integers``/``st.floats`` over its central range (``_ranges``: all but 10⁻⁶ of the mass at each
-  end of the truncated distribution, then ``clamp``ed), keeping the exact ends the mass reaches
-  (uniform's, a rule's), so failures shrink onto them; a uniform date draw becomes
-  ``st.dates``/``st.datetimes``;
+  ``st.integers``/``st.floats`` over its *domain* (``_ranges``: every value the spec allows, to the
+  clamp, the rules' bounds and the type's range, as far as the engine's draw goes where none is
+  declared), half the time from its central range (all but 10⁻⁶ of the mass at each end), where
+  its shape guides the search, and half the time from the rest, each side as often: the shape
+  guides but never bounds (issue 10: ``lognormal(3.25, 0.15) clamp(12, 60)`` reaches 12 and 60).
+  Exact ends are kept (a clamp's, uniform's, a rule's), so failures shrink onto them; a uniform date
+  draw becomes ``st.dates``/``st.datetimes``;
 - an inline ``categorical`` (``value``, and ``categorical`` for a conditional one) becomes
   ``st.sampled_from`` over its labels of positive weight, minus those a rule forbids given the row
   (shrinking to the first label written);
@@ -48,13 +51,17 @@ from synthdsl.expr.context import CatDraw, Compiled, Ctx, DistDraw
 from synthdsl.plan.model import ColumnSpec, Plan, StepSpec
 from synthdsl.steps.source import EngineSource
 from synthdsl.testing._random import MAX_NATIVE, HypothesisRandom
-from synthdsl.testing._ranges import central, snap
+from synthdsl.testing._ranges import REACH, TAIL, Interval, central, interval
 from synthdsl.values import Values
 
 EMPTY = st.nothing()  # a row's range holds no value: the example is rejected
 ATTEMPTS = 25  # checks of a rule (the first, then after each redraw) before the example is rejected
 RARE_SHARE = 0.05  # a category below this share of the weight counts as rare for edge cases
 _MOSTLY_NULL = st.sampled_from([True, True, True, False])  # edge cases: 3 rows in 4 null
+# A drawn value leaves its distribution's central range for the rest of its domain one time in
+# BEYOND (shrinking to the central range): the values the distribution rarely gives are where bugs are
+BEYOND = 2
+_BEYOND = st.sampled_from([False] * (BEYOND - 1) + [True])
 
 
 class RuleUnmet(Exception):
@@ -387,8 +394,11 @@ class HypothesisSource(EngineSource):
         raise RuleUnmet(rule, step.table)
 
     def _range_strategy(self, table, col: ColumnSpec, dist, p, low, high, li, hi_inc, whole):
-        """A strategy over the draw's central range (see ``_ranges``), ``EMPTY`` when this row's
-        interval holds nothing."""
+        """A strategy over the draw's domain (see ``_ranges``), guided by its central range: one
+        value in ``BEYOND`` from the domain's parts outside it, each side as often however narrow
+        (lognormal's 12 to 12.6 as often as its 52.6 to 60), plus the domain's ends with edge cases;
+        ``EMPTY`` when this row's interval holds nothing. A failure shrinks to a common value where
+        one fails, and otherwise onto the edge of the failing region (``bmi >= 59`` to 59.0)."""
         if dist.kind == "bool":
             chance = p.get("p", 0.5)
             can_true = chance > 0 and (high is None or high >= 1)
@@ -396,49 +406,27 @@ class HypothesisSource(EngineSource):
             if can_true and can_false:
                 return st.booleans()
             return st.just(can_true) if can_true or can_false else EMPTY
-        cut = central(dist, p, low, high, li, hi_inc)
-        if cut is None:
+        cap = _type_range(col)
+        domain = interval(dist, p, low, high, li, hi_inc, col.clamp, REACH)
+        guided = interval(dist, p, low, high, li, hi_inc, col.clamp, TAIL)
+        span = domain and _span(_capped(domain, cap), whole, dist)
+        if span is None:
             return EMPTY
-        lo, hi = cut
-        lo_excl = hi_excl = False
-        if dist.kind == "continuous":
-            s_lo, s_hi = dist.support(p)
-            own = dist.name == "uniform"  # the only continuous draw whose ends have mass
-            # a rule's bound is an end only inside the support (``x > 0`` on an exponential is not)
-            lo_ends = [(low, not li)] if low is not None and low > s_lo else []
-            hi_ends = [(high, not hi_inc)] if high is not None and high < s_hi else []
-            lo_ends += [(s_lo, False)] if own else []
-            hi_ends += [(s_hi, bool(getattr(dist, "_open_high", False)))] if own else []
-            lo, lo_excl = snap(lo, lo_ends, hi - lo)
-            hi, hi_excl = snap(hi, hi_ends, hi - lo)
-        if col.clamp is not None:  # values beyond the clamp are clipped onto it
-            c_lo, c_hi = col.clamp
-            new_lo, new_hi = min(max(lo, c_lo), c_hi), max(min(hi, c_hi), c_lo)
-            lo_excl = lo_excl and new_lo == lo
-            hi_excl = hi_excl and new_hi == hi
-            lo, hi = new_lo, new_hi
-        ends = self._ends(table, col.name)
-        if whole and dist.kind == "continuous":  # the engine rounds a continuous draw (half even)
-            a, b = int(np.round(lo)), int(np.round(hi))
-        elif whole:
-            a = math.floor(lo) + 1 if lo_excl and float(lo).is_integer() else math.ceil(lo)
-            b = math.ceil(hi) - 1 if hi_excl and float(hi).is_integer() else math.floor(hi)
-        if whole:
-            if max(abs(a), abs(b)) >= 2**63:
+        if guided is not None and _capped(guided, cap) != guided:
+            # the values the distribution commonly gives do not fit the type: the engine fails
+            # on them (a decimal's message, from finishing), and so does the strategy
+            if whole:  # an int: the values could not even be held until finishing
+                bad = guided.hi if abs(guided.hi) >= abs(guided.lo) else guided.lo
                 raise ValueError(
-                    f"a value ({b if abs(b) >= abs(a) else a:.3g}) is beyond the 64-bit integer "
-                    "range; clamp the column"
+                    f"a value ({bad:.3g}) is beyond the 64-bit integer range; clamp the column"
                 )
-            return self._edge(st.integers(a, b), ends(a, b)) if a <= b else EMPTY
-        a = float(np.nextafter(lo, math.inf)) if lo_excl else lo
-        b = float(np.nextafter(hi, -math.inf)) if hi_excl else hi
-        if not a <= b:
-            return EMPTY
-        if a == b:
-            return st.just(a)
-        tiny = max(abs(a), abs(b)) < sys.float_info.min  # only subnormal floats in between
-        values = st.floats(a, b, allow_nan=False, allow_subnormal=tiny)
-        return self._edge(values, ends(a, b))
+            near = _span(guided, whole, dist)
+            return EMPTY if near is None else _values(near)
+        base = _values(span)
+        near = guided and _span(guided, whole, dist)
+        if near is not None and near != span:
+            base = _guided(_values(near), [_values(t) for t in _tails(span, near)])
+        return self._edge(base, self._ends(table, col.name)(span[0], span[1]))
 
     def _ends(self, table: str, column: str):
         """The range ends the edge cases favour: both, but for the end that squeezes another."""
@@ -464,6 +452,70 @@ class HypothesisSource(EngineSource):
         if self.edge_cases and choices[0] == 0 and child != self.target:
             strategy = st.one_of(st.just(0), strategy)  # empty child sets (not in a child's frame)
         return self._per_row(strategy, ctx.n, np.int64)
+
+
+def _type_range(col: ColumnSpec) -> tuple[float, float]:
+    """The values the column's type holds: a decimal's digits, int64, finite floats. The engine
+    rejects a value beyond them (a decimal that does not fit, an int that would wrap around)."""
+    t = col.dtype
+    if t.kind == "decimal":
+        scale = t.scale or 0
+        top = 10.0 ** ((t.precision or 18) - scale) - 10.0**-scale
+        return -top, top
+    if t.kind == "int":
+        return -(2.0**63) + 1024, 2.0**63 - 1024  # the largest floats that cast into int64
+    return -sys.float_info.max, sys.float_info.max
+
+
+def _capped(iv: Interval, cap: tuple[float, float]) -> Interval:
+    """``iv`` within the type's range ``cap`` (an end moved onto the cap is included)."""
+    lo, hi = min(max(iv.lo, cap[0]), cap[1]), max(min(iv.hi, cap[1]), cap[0])
+    return Interval(lo, hi, iv.lo_excl and lo == iv.lo, iv.hi_excl and hi == iv.hi)
+
+
+def _span(iv: Interval, whole: bool, dist) -> tuple | None:
+    """``(a, b, whole)``: the closed range of values an interval holds, None when it holds none."""
+    lo, hi = iv.lo, iv.hi
+    if whole and dist.kind == "continuous":  # the engine rounds a continuous draw (half even)
+        a, b = int(np.round(lo)), int(np.round(hi))
+    elif whole:
+        a = math.floor(lo) + 1 if iv.lo_excl and float(lo).is_integer() else math.ceil(lo)
+        b = math.ceil(hi) - 1 if iv.hi_excl and float(hi).is_integer() else math.floor(hi)
+    else:
+        a = float(np.nextafter(lo, math.inf)) if iv.lo_excl else float(lo)
+        b = float(np.nextafter(hi, -math.inf)) if iv.hi_excl else float(hi)
+    return (a, b, whole) if a <= b else None
+
+
+def _tails(span: tuple, near: tuple) -> list[tuple]:
+    """The parts of a domain's ``span`` outside the central range ``near`` (inside it)."""
+    (a, b, whole), (c, d, _) = span, near
+    step = 1 if whole else 0  # floats share the cut; integers start past it
+    parts = [(a, c - step, whole), (d + step, b, whole)]
+    return [(x, y, w) for x, y, w in parts if x <= y and (x, y) != (c, d)]
+
+
+def _guided(near, beyond: list):
+    """``near`` but one time in ``BEYOND``, a value from one of ``beyond`` (each as often);
+    shrinks to ``near``."""
+    elsewhere = st.one_of(*beyond)
+
+    @st.composite
+    def guided(draw):
+        return draw(elsewhere) if draw(_BEYOND) else draw(near)
+
+    return guided()
+
+
+def _values(span: tuple):
+    """Hypothesis's integers or floats over a span from ``_span``."""
+    a, b, whole = span
+    if whole:
+        return st.integers(a, b)
+    if a == b:
+        return st.just(a)
+    tiny = max(abs(a), abs(b)) < sys.float_info.min  # only subnormal floats in between
+    return st.floats(a, b, allow_nan=False, allow_subnormal=tiny)
 
 
 def _side(bound, i: int, open_end: float) -> float | None:
