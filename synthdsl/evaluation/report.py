@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import MissingExtraError
-from synthdsl.evaluation._report_format import _d, _human, num, pct, value
+from synthdsl.evaluation._report_format import _d, _human, num, pct, value, withheld
 from synthdsl.evaluation.report_privacy import _privacy
 from synthdsl.sinks._atomic import atomic_write_bytes
 
@@ -141,7 +141,7 @@ def _cards(fid: dict, util: dict, priv: dict) -> list[dict]:
             util.get("score"),
             "How well models trained on synthetic data predict real data, compared with models "
             "trained on real data (1 = just as well).",
-            util.get("note") or "not measured (no --target)",
+            _utility_missing(util),
         ),
         card(
             "privacy",
@@ -281,10 +281,21 @@ def _detection_reading(auc: Any, rows: Any) -> str:
 # ---------------------------------------------------------------------------- utility
 
 
+def _utility_missing(util: dict) -> str:
+    """What the utility card says instead of a score."""
+    why = _d(util.get("withheld")).get("score")
+    if why:
+        return withheld(why)
+    return util.get("note") or "not measured (no --target)"
+
+
 def _utility(util: dict) -> dict:
     models = _d(util.get("models"))
+    why = _d(util.get("withheld")).get("score")
+    if why:
+        return {"skipped": None, "withheld": withheld(why), "notes": []}
     if util.get("score") is None and not models:
-        return {"skipped": util.get("skipped") or "not measured"}
+        return {"skipped": util.get("skipped") or "not measured", "withheld": None, "notes": []}
     metrics: list[str] = []
     for res in models.values():
         for side in _d(res).values():
@@ -327,6 +338,8 @@ def _utility(util: dict) -> dict:
     agreement = util.get("feature_importance_agreement")
     return {
         "skipped": None,
+        "withheld": None,
+        "notes": [str(n) for n in util.get("notes") or ()],
         "note": util.get("note"),
         "score": util.get("score"),
         "task": util.get("task"),

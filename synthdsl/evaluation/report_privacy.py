@@ -7,7 +7,7 @@ rows (``privacy.withheld``) reads ``withheld: <reason>`` instead of a number.
 
 from __future__ import annotations
 
-from synthdsl.evaluation._report_format import _d, _human, num, pct, value
+from synthdsl.evaluation._report_format import _d, _human, num, pct, value, withheld
 
 ATTACK_NAMES = {
     "singling_out": "Singling out",
@@ -58,11 +58,14 @@ def _privacy(priv: dict) -> dict:
 
 def _privacy_figure(key: str, priv: dict) -> tuple[str, str]:
     x = priv.get(key)
+    why = _d(priv.get("withheld"))
     if key == "score":
         return "Privacy score", num(x)
     if key == "exact_match_rate":
         return "Exact-match rate", pct(x)
     if key == "membership_inference_auc":
+        if x is None and why.get(key):
+            return "Membership-inference ROC AUC", withheld(why[key])
         return "Membership-inference ROC AUC", num(x) if x is not None else "not measured"
     if key == "dcr":
         dcr = _d(x)
@@ -71,6 +74,8 @@ def _privacy_figure(key: str, priv: dict) -> tuple[str, str]:
             parts.append(f"holdout {num(dcr['holdout_to_real_median'])}")
         if dcr.get("share_closer_than_holdout") is not None:
             parts.append(f"{pct(dcr['share_closer_than_holdout'])} closer")
+        elif why.get("dcr.share_closer_than_holdout"):
+            parts.append(f"holdout comparison {withheld(why['dcr.share_closer_than_holdout'])}")
         return "Distance to closest record", " · ".join(parts)
     if key == "identity_disclosure":
         share = _d(x).get("share_synthetic_unique_matching_real_unique")
@@ -92,10 +97,17 @@ def _privacy_figure(key: str, priv: dict) -> tuple[str, str]:
 
 
 def _is_attack(entry: dict) -> bool:
-    return "risk" in entry or "skipped" in entry
+    return "risk" in entry or "skipped" in entry or "withheld" in entry
 
 
 def _attack_row(name: str, entry: dict) -> dict:
+    if "withheld" in entry:
+        return {
+            "name": name,
+            "skipped": True,
+            "cells": [withheld("too few rows")] + ["—"] * 4,
+            "reading": f"{withheld(entry['withheld']).capitalize()}.",
+        }
     if "skipped" in entry:
         return {
             "name": name,
