@@ -111,7 +111,11 @@ def evaluate(
             progress,
         )
     seen = sorted(
-        {f"{w.category.__name__}: {str(w.message).strip().splitlines()[0]}" for w in caught}
+        {
+            f"{w.category.__name__}: {str(w.message).strip().splitlines()[0]}"
+            for w in caught
+            if not issubclass(w.category, FOR_DEVELOPERS) and str(w.message).strip()
+        }
     )
     if seen:
         result.settings["library_warnings"] = seen[:MAX_WARNINGS]
@@ -119,6 +123,8 @@ def evaluate(
 
 
 MAX_WARNINGS = 20  # distinct library warnings kept in settings.library_warnings
+# About code, not the data (a library's API changing): recorded nowhere, they would only confuse.
+FOR_DEVELOPERS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 
 
 def _evaluate(
