@@ -283,12 +283,18 @@ def evaluate(
     seed: Annotated[int, typer.Option(min=0, help="Seed for sampling and models.")] = 0,
 ) -> None:
     """Measure fidelity, utility and privacy of a synthetic table against the real one."""
+    import warnings
+
     from synthdsl.evaluation import evaluate as run_evaluation
+    from synthdsl.evaluation import withheld
     from synthdsl.sinks._atomic import atomic_write_bytes
 
     kinds = _parse_kinds(kind or [])
     try:
-        with _stages() as step:
+        # The evaluation records library warnings itself; this also keeps the report's and the
+        # card's (matplotlib, pandas) off the terminal.
+        with _stages() as step, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             result = run_evaluation(
                 real,
                 synthetic,
@@ -316,6 +322,13 @@ def evaluate(
     except SynthError as err:
         _fail(err)
     typer.echo(_summary_line(result))
+    for note in [*(result.settings.get("notes") or ()), *(result.utility.get("notes") or ())]:
+        typer.echo(f"note: {note}")
+    by_reason: dict[str, list[str]] = {}
+    for figure, reason in withheld(result):
+        by_reason.setdefault(reason, []).append(figure)
+    for reason, figures in by_reason.items():
+        typer.echo(f"withheld {', '.join(figures)}: {reason}")
     for path, what in (
         (json_out, "JSON"),
         (report, "report"),
@@ -326,16 +339,17 @@ def evaluate(
 
 
 def _summary_line(result) -> str:
-    util = result.utility.get("score")
     priv = result.privacy
     parts = [
         f"fidelity {result.fidelity['score']:.3f}",
-        "utility n/a (no --target)" if util is None else f"utility {util:.3f}",
+        _utility_part(result),
         f"privacy {priv['score']:.3f}",
         f"exact matches {priv['exact_match_rate']:.2%}",
     ]
     if priv.get("membership_inference_auc") is not None:
         parts.append(f"membership AUC {priv['membership_inference_auc']:.3f}")
+    elif "membership_inference_auc" in (priv.get("withheld") or {}):
+        parts.append("membership AUC withheld")
     for key, label in (
         ("singling_out_risk", "singling out"),
         ("linkability_risk", "linkability"),
@@ -344,6 +358,15 @@ def _summary_line(result) -> str:
         if priv.get(key) is not None:
             parts.append(f"{label} risk {priv[key]:.3f}")
     return "  ".join(parts)
+
+
+def _utility_part(result) -> str:
+    util = result.utility.get("score")
+    if result.utility.get("withheld"):
+        return "utility withheld"
+    if util is None:
+        return "utility n/a" + (" (no --target)" if result.settings.get("target") is None else "")
+    return f"utility {util:.3f}"
 
 
 def _attach(card_path: Path, result, real: Path, report: Path | None, json_out: Path | None):

@@ -86,9 +86,8 @@ class DType:
     def sql_type(self) -> str:
         """The declared SQL type (SQLite affinity names that other databases also accept)."""
         if self.kind == "decimal":
-            # SQLite stores NUMERIC as a 64-bit float or integer: past 15 digits keep the exact text.
-            if (self.precision or 18) > 15:
-                return "TEXT"
+            # NUMERIC at every precision: SQLite then compares and adds the values as numbers. The
+            # SQLite sink refuses a value its 64-bit INTEGER/REAL cannot hold exactly.
             return f"NUMERIC({self.precision},{self.scale})"
         return {
             "int": "INTEGER",

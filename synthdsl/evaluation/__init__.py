@@ -5,23 +5,32 @@ contract other tools gate on: ``fidelity.score``, ``utility.score``, ``privacy.s
 ``privacy.exact_match_rate`` and ``privacy.membership_inference_auc`` (null without a holdout), scores
 in [0, 1], higher is better (for privacy: safer). Metrics live in ``fidelity.py``, ``utility.py`` and
 ``privacy.py``; this module loads, aligns and assembles.
+
+Figures computed on too few rows are withheld: ``None``, with the reason under the part's
+``withheld`` map (``utility.withheld.score``, ``privacy.withheld.membership_inference_auc``, ...).
+Library warnings (scikit-learn, numpy, pandas) never reach the terminal: the evaluation runs with
+warnings recorded and numpy's floating-point errors silenced; what a user needs to know is said in
+our words (``settings.notes``, ``utility.notes``), and the rest is listed, one line per kind, under
+``settings.library_warnings``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from synthdsl import __version__
 from synthdsl._optional import import_optional
 from synthdsl.errors import DataError, did_you_mean
-from synthdsl.evaluation._load import align, json_ready, read_table
+from synthdsl.evaluation._load import ROLES, align, json_ready, read_table
 
 Source = str | Path | pd.DataFrame
 
@@ -85,6 +94,54 @@ def evaluate(
         progress: called with the name of each stage as it starts.
     """
     _check_options(subgroups, quasi_identifiers, sensitive)
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        result = _evaluate(
+            real,
+            synthetic,
+            holdout,
+            target,
+            subgroups,
+            quasi_identifiers,
+            sensitive,
+            kinds,
+            card,
+            attacks,
+            seed,
+            progress,
+        )
+    seen = sorted(
+        {
+            f"{w.category.__name__}: {str(w.message).strip().splitlines()[0]}"
+            for w in caught
+            if not issubclass(w.category, FOR_DEVELOPERS) and str(w.message).strip()
+        }
+    )
+    if seen:
+        result.settings["library_warnings"] = seen[:MAX_WARNINGS]
+    return result
+
+
+MAX_WARNINGS = 20  # distinct library warnings kept in settings.library_warnings
+# About code, not the data (a library's API changing): recorded nowhere, they would only confuse.
+FOR_DEVELOPERS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+def _evaluate(
+    real: Source,
+    synthetic: Source,
+    holdout: Source | None,
+    target: str | None,
+    subgroups: Sequence[str],
+    quasi_identifiers: Sequence[str],
+    sensitive: Sequence[str],
+    kinds: Mapping[str, str] | None,
+    card: str | Path | None,
+    attacks: bool,
+    seed: int,
+    progress: Callable[[str], None] | None,
+) -> Evaluation:
+    """``evaluate`` without its warning capture (see there)."""
     import_optional("sklearn", "synthdsl evaluate")
     if attacks:
         from synthdsl.evaluation.attacks import load_anonymeter
@@ -99,7 +156,9 @@ def evaluate(
     r = read_table(real, "real")
     s = read_table(synthetic, "synthetic")
     h = read_table(holdout, "holdout") if holdout is not None else None
-    r, s, h, kind_map = align(r, s, h, kinds)
+    notes: list[str] = []
+    names = [_table_name(role, src) for role, src in zip(ROLES, (real, synthetic, holdout))]
+    r, s, h, kind_map = align(r, s, h, kinds, names=names, notes=notes)
     for name, cols in (
         ("--subgroups", subgroups),
         ("--quasi-identifiers", quasi_identifiers),
@@ -168,7 +227,25 @@ def evaluate(
         "seed": seed,
         "sampling": _sampling_notes(fid, priv),
     }
+    if notes:
+        settings["notes"] = notes
     return Evaluation(fidelity=fid, utility=util, privacy=priv, settings=settings)
+
+
+def _table_name(role: str, source: Source | None) -> str:
+    """How errors name a table: "synthetic table out/adult.csv", or "synthetic table" for a frame."""
+    if isinstance(source, str | Path):
+        return f"{role} table {source}"
+    return f"{role} table"
+
+
+def withheld(result: Evaluation) -> list[tuple[str, str]]:
+    """``(figure, reason)`` for every figure withheld for too few rows, for a one-line note each."""
+    out = []
+    for part in ("utility", "privacy"):
+        for key, reason in (getattr(result, part).get("withheld") or {}).items():
+            out.append((f"{part}.{key}", str(reason)))
+    return out
 
 
 def _check_options(*groups: Sequence[str]) -> None:
@@ -249,4 +326,4 @@ def _sampling_notes(fid: Mapping[str, Any], priv: Mapping[str, Any]) -> list[str
     return notes
 
 
-__all__ = ["Evaluation", "differential_privacy", "evaluate"]
+__all__ = ["Evaluation", "differential_privacy", "evaluate", "withheld"]

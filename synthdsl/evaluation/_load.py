@@ -3,12 +3,19 @@
 Input: paths (CSV or Parquet) or DataFrames. Output: aligned DataFrames with the same columns and a
 ``kinds`` map (``numeric`` or ``categorical``); dates become numeric day numbers so every metric sees
 numbers or labels only. A table that cannot be compared raises ``DataError`` naming the column.
+
+Numbers the metrics can use: an infinite value (``inf``, ``-inf``) in a numeric column is a
+``DataError`` naming the table, the column and the first such data row (1-based), since no distance,
+model or quantile has a meaning for it. A finite value beyond ``MAX_MAGNITUDE`` (``1e308`` say) is
+evaluated as ``±MAX_MAGNITUDE`` and said so in a note: scikit-learn's forests compute in float32
+(largest 3.4e38) and squared distances overflow float64 past 1e154, so such values would end in
+overflow warnings or a traceback; 1e30 is far beyond any measured quantity yet squares safely.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +25,8 @@ import pandas as pd
 from synthdsl.errors import DataError
 
 KINDS = ("numeric", "categorical")
+ROLES = ("real", "synthetic", "holdout")
+MAX_MAGNITUDE = 1e30  # larger finite values are evaluated as +-MAX_MAGNITUDE (see above)
 MISSING_LABEL = "\0missing"  # a label no real category can have
 
 
@@ -98,12 +107,16 @@ def align(
     synthetic: pd.DataFrame,
     holdout: pd.DataFrame | None,
     kinds: Mapping[str, str] | None = None,
+    names: Sequence[str] = ROLES,
+    notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
     """Check the tables share a schema and bring them to comparable dtypes.
 
     Kinds are inferred from all the tables together (a column that is whole numbers in one file
     and decimals in another is still one kind), and categorical numbers get one canonical label
-    (``1`` and ``1.0`` are the same category).
+    (``1`` and ``1.0`` are the same category). ``names`` says each table in errors ("the synthetic
+    table out/adult.csv"); a note for each column whose values were limited to ``MAX_MAGNITUDE``
+    is appended to ``notes``.
     """
     for role, frame in (("synthetic", synthetic), ("holdout", holdout)):
         if frame is None:
@@ -138,13 +151,15 @@ def align(
             given = infer_kind(seen)
         out_kinds[col] = given
     frames = [
-        _coerce(f[list(real.columns)], out_kinds) if f is not None else None
-        for f in (real, synthetic, holdout)
+        _coerce(f[list(real.columns)], out_kinds, name, notes) if f is not None else None
+        for f, name in zip((real, synthetic, holdout), names, strict=True)
     ]
     return frames[0], frames[1], frames[2], out_kinds
 
 
-def _coerce(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
+def _coerce(
+    frame: pd.DataFrame, kinds: Mapping[str, str], name: str, notes: list[str] | None
+) -> pd.DataFrame:
     out = {}
     for col, kind in kinds.items():
         s = frame[col]
@@ -158,14 +173,38 @@ def _coerce(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
                 if bad.any():
                     row = int(np.flatnonzero(bad.to_numpy())[0])
                     raise DataError(
-                        f"column '{col}' is numeric but holds {s.iloc[row]!r}",
+                        f"the {name}: column '{col}' is numeric but holds {s.iloc[row]!r}",
                         column=col,
                         row=row + 1,
                     )
-            out[col] = values.astype("float64")
+            out[col] = _finite(values.astype("float64"), col, name, notes)
         else:
             out[col] = _labels(s)
     return pd.DataFrame(out)
+
+
+def _finite(values: pd.Series, col: str, name: str, notes: list[str] | None) -> pd.Series:
+    """``values`` with infinities refused and huge finite values limited (module docstring)."""
+    x = values.to_numpy()
+    infinite = np.isinf(x)
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise DataError(
+            f"the {name}: column '{col}' holds {x[row]}, which no metric can compare; "
+            "remove the row or leave the cell empty (missing)",
+            column=col,
+            row=row + 1,
+        )
+    huge = np.abs(np.nan_to_num(x)) > MAX_MAGNITUDE
+    if not huge.any():
+        return values
+    if notes is not None:
+        notes.append(
+            f"the {name}: column '{col}' has {int(huge.sum()):,} value(s) beyond "
+            f"±{MAX_MAGNITUDE:g} (first: data row {int(np.flatnonzero(huge)[0]) + 1}), "
+            f"evaluated as ±{MAX_MAGNITUDE:g}"
+        )
+    return values.clip(-MAX_MAGNITUDE, MAX_MAGNITUDE)
 
 
 def _same_family(a: pd.Series, b: pd.Series) -> bool:

@@ -5,7 +5,9 @@ dict ``{"singling_out": …, "linkability": …, "inference": {column: …}}``. 
 risk (the attack's success rate in excess of the control attack on unseen holdout rows, the measure
 of Giomi et al., "A Unified Framework for Quantifying Privacy Risk in Synthetic Data", PETS 2023),
 its 95 % confidence interval, the attack, baseline and control success rates, and a plain-language
-reading. An attack that cannot run says why under ``skipped``.
+reading. An attack that cannot run says why under ``skipped``; with fewer than ``MIN_ATTACK_ROWS``
+rows in the real, synthetic or holdout table none runs, and each entry says why under ``withheld``
+(a risk from a handful of attacks is a coin flip with a confidence interval as wide as the scale).
 
 Why anonymeter and not our own code: it is the reference implementation of the three criteria of the
 Article 29 Working Party's opinion on anonymisation, and regulators' reviewers know it. Its release
@@ -38,6 +40,7 @@ N_ATTACKS = 500  # attacks per criterion; anonymeter's default, CI half-width ab
 MAX_ROWS = 5_000  # rows per table the attacks see (sampled with the seed)
 N_NEIGHBORS = 1  # linkability: a link counts when both halves point at the same synthetic row
 MAX_SECRETS = 10  # inference: sensitive columns attacked
+MIN_ATTACK_ROWS = 50  # rows per table below which the attacks' risks are withheld
 
 
 def load_anonymeter() -> Any:
@@ -75,6 +78,18 @@ def attacks(
     if holdout is None:
         why = "needs a holdout (--holdout): the risk is the excess over an attack on unseen rows"
         return {"singling_out": {"skipped": why}, "linkability": {"skipped": why}, "inference": {}}
+    fewest = min(len(real), len(synthetic), len(holdout))
+    if fewest < MIN_ATTACK_ROWS:
+        why = {
+            "withheld": f"the real, synthetic and holdout tables have {len(real):,}, "
+            f"{len(synthetic):,} and {len(holdout):,} rows; the attacks need at least "
+            f"{MIN_ATTACK_ROWS} in each"
+        }
+        return {
+            "singling_out": dict(why),
+            "linkability": dict(why),
+            "inference": {col: dict(why) for col in list(sensitive)[:MAX_SECRETS]},
+        }
     rng = np.random.default_rng(seed)
     ori, syn, control = (_prepare(_sample(f, rng), kinds) for f in (real, synthetic, holdout))
     n_attacks = int(min(N_ATTACKS, len(ori), len(control)))

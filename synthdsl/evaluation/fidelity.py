@@ -425,16 +425,20 @@ def _detection(columns, kinds, numeric, cat_codes, seed: int) -> dict:
     with threadpool_limits(limits=1, user_api="openmp"):
         for k in range(3):
             train, test = folds != k, folds == k
-            if len(np.unique(y[train])) < 2 or not test.any():
+            # A column with no value in the training rows tells nothing apart, and scikit-learn's
+            # binning fails on it ("window shape cannot be larger..."): leave it out of this fold.
+            used = ~np.isnan(x[train]).all(axis=0)
+            if len(np.unique(y[train])) < 2 or not test.any() or not used.any():
                 continue
+            cats = np.array(is_cat)[used]
             model = HistGradientBoostingClassifier(
                 max_iter=100,
-                categorical_features=np.array(is_cat) if any(is_cat) else None,
+                categorical_features=cats if cats.any() else None,
                 early_stopping=bool(train.sum() >= 1_000),  # needs a validation split
                 random_state=seed,
             )
-            model.fit(x[train], y[train])
-            proba[test] = model.predict_proba(x[test])[:, 1]
+            model.fit(x[train][:, used], y[train])
+            proba[test] = model.predict_proba(x[test][:, used])[:, 1]
     auc = float(roc_auc_score(y, proba))
     return {"auc": auc, "score": float(np.clip(1 - 2 * abs(auc - 0.5), 0, 1)), "rows_used": n}
 

@@ -16,6 +16,11 @@
   and the share of synthetic rows that are unique on the quasi-identifiers and whose
   quasi-identifier values belong to a row that is unique in the real data.
 
+Minimum sample sizes: the figures that compare with the holdout (membership-inference AUC, the
+holdout's distances, its exact-match baseline) need at least ``MIN_HOLDOUT_ROWS`` rows in both the
+real and the holdout table; with fewer (a one-row holdout gives an AUC of 0 or 1) they are ``None``,
+``withheld`` maps each to the reason, and the rest is computed as without a holdout.
+
 Quadratic parts (nearest-neighbour queries) use at most ``max_rows`` query rows per side, drawn with
 ``seed``; ``sampled`` says whether that happened.
 """
@@ -36,6 +41,14 @@ from synthdsl.evaluation.attacks import max_risk
 
 MAX_CATEGORIES = 20
 DEFAULT_MAX_ROWS = 5_000  # query rows per table in the nearest-neighbour parts
+MIN_HOLDOUT_ROWS = 30  # rows per side below which holdout comparisons are withheld
+HOLDOUT_FIGURES = (
+    "membership_inference_auc",
+    "exact_match_rate_holdout",
+    "dcr.holdout_to_real_median",
+    "dcr.share_closer_than_holdout",
+)
+RISKS = ("singling_out", "linkability", "inference")
 _SQRT_HALF = float(np.sqrt(0.5))
 
 
@@ -67,6 +80,14 @@ def privacy(
     columns = list(real.columns)
     _check(real, synthetic, holdout, kinds, quasi_identifiers)
     rng = np.random.default_rng(seed)
+    withheld: dict[str, str] = {}
+    if holdout is not None and min(len(real), len(holdout)) < MIN_HOLDOUT_ROWS:
+        reason = (
+            f"the real table has {len(real):,} rows and the holdout {len(holdout):,}; a "
+            f"comparison with the holdout needs at least {MIN_HOLDOUT_ROWS} in each"
+        )
+        withheld = dict.fromkeys(HOLDOUT_FIGURES, reason)
+        holdout = None
 
     exact = _exact_match_rate(real, synthetic, columns)
     # Unseen people can match a real row exactly by chance (few, coarse columns): their rate is
@@ -125,6 +146,12 @@ def privacy(
     if identity is not None:
         parts["identity_disclosure"] = 1.0 - identity["share_synthetic_unique_matching_real_unique"]
     risks = max_risk(attacks) if attacks is not None else {}
+    for name in RISKS:
+        entry = (attacks or {}).get(name) or {}
+        entries = entry.values() if name == "inference" else [entry]
+        why = [e["withheld"] for e in entries if isinstance(e, dict) and "withheld" in e]
+        if why and risks.get(name) is None:
+            withheld[f"{name}_risk"] = why[0]
     for name, risk in risks.items():
         if risk is not None:
             parts[name] = 1.0 - float(risk)
@@ -137,7 +164,7 @@ def privacy(
         "holdout_to_real_median": hold_median,
         "share_closer_than_holdout": share_closer,
     }
-    return {
+    out = {
         "score": score,
         "exact_match_rate": exact,
         "exact_match_rate_holdout": exact_holdout,
@@ -152,6 +179,13 @@ def privacy(
         "readings": _readings(score, exact, exact_holdout, dcr, auc, identity, parts),
         "sampled": sampled,
     }
+    if withheld:
+        out["withheld"] = withheld
+        if "membership_inference_auc" in withheld:
+            out["readings"]["membership_inference_auc"] = (
+                f"Membership inference was withheld: {withheld['membership_inference_auc']}."
+            )
+    return out
 
 
 def _check(real, synthetic, holdout, kinds, qi) -> None:

@@ -12,12 +12,13 @@ and category labels come from the data. ``write_report`` publishes the page atom
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from synthdsl.errors import MissingExtraError
+from synthdsl.evaluation._report_format import _d, _human, num, pct, value, withheld
+from synthdsl.evaluation.report_privacy import _privacy
 from synthdsl.sinks._atomic import atomic_write_bytes
 
 MODEL_NAMES = {
@@ -31,11 +32,6 @@ METRIC_NAMES = {
     "accuracy": "Accuracy",
     "r2": "R²",
     "mae": "MAE",
-}
-ATTACK_NAMES = {
-    "singling_out": "Singling out",
-    "linkability": "Linkability",
-    "inference": "Inference",
 }
 SETTING_NAMES = {
     "quasi_identifiers": "Quasi-identifiers",
@@ -76,34 +72,6 @@ def write_report(path: str | Path, result: Any) -> None:
     atomic_write_bytes(Path(path), render_report(result).encode("utf-8"))
 
 
-# ---------------------------------------------------------------------------- formatting
-
-
-def num(x: Any, digits: int = 3) -> str:
-    """A metric with ``digits`` decimals; an em dash when missing."""
-    if x is None or isinstance(x, bool) or not isinstance(x, int | float) or math.isnan(x):
-        return "—"
-    text = f"{x:.{digits}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # no "-0.000"
-
-
-def pct(x: Any, digits: int = 1) -> str:
-    """A rate in [0, 1] as a percentage."""
-    if x is None or isinstance(x, bool) or not isinstance(x, int | float) or math.isnan(x):
-        return "—"
-    text = f"{100 * x:.{digits}f}"
-    return (text[1:] if text.startswith("-") and not text.strip("-0.") else text) + " %"
-
-
-def value(x: Any) -> str:
-    """A data value (min, max): integers whole with thousands separators, else 3 decimals."""
-    if x is None or isinstance(x, bool) or not isinstance(x, int | float) or math.isnan(x):
-        return "—"
-    if float(x).is_integer() and abs(x) < 1e15:
-        return f"{int(x):,}"
-    return f"{x:,.3f}"
-
-
 def _as_json(result: Any) -> dict:
     """A plain JSON dict, whatever came in: rendering from the object or its JSON is the same."""
     if hasattr(result, "to_json"):
@@ -117,14 +85,6 @@ def _as_json(result: Any) -> dict:
         if not isinstance(data.get(part), dict):
             raise ValueError(f"the evaluation has no '{part}' section")
     return data
-
-
-def _d(x: Any) -> dict:
-    return x if isinstance(x, dict) else {}
-
-
-def _human(key: str) -> str:
-    return str(key).replace("_", " ").capitalize()
 
 
 # ---------------------------------------------------------------------------- the view
@@ -181,7 +141,7 @@ def _cards(fid: dict, util: dict, priv: dict) -> list[dict]:
             util.get("score"),
             "How well models trained on synthetic data predict real data, compared with models "
             "trained on real data (1 = just as well).",
-            util.get("note") or "not measured (no --target)",
+            _utility_missing(util),
         ),
         card(
             "privacy",
@@ -321,10 +281,21 @@ def _detection_reading(auc: Any, rows: Any) -> str:
 # ---------------------------------------------------------------------------- utility
 
 
+def _utility_missing(util: dict) -> str:
+    """What the utility card says instead of a score."""
+    why = _d(util.get("withheld")).get("score")
+    if why:
+        return withheld(why)
+    return util.get("note") or "not measured (no --target)"
+
+
 def _utility(util: dict) -> dict:
     models = _d(util.get("models"))
+    why = _d(util.get("withheld")).get("score")
+    if why:
+        return {"skipped": None, "withheld": withheld(why), "notes": []}
     if util.get("score") is None and not models:
-        return {"skipped": util.get("skipped") or "not measured"}
+        return {"skipped": util.get("skipped") or "not measured", "withheld": None, "notes": []}
     metrics: list[str] = []
     for res in models.values():
         for side in _d(res).values():
@@ -367,6 +338,8 @@ def _utility(util: dict) -> dict:
     agreement = util.get("feature_importance_agreement")
     return {
         "skipped": None,
+        "withheld": None,
+        "notes": [str(n) for n in util.get("notes") or ()],
         "note": util.get("note"),
         "score": util.get("score"),
         "task": util.get("task"),
@@ -384,112 +357,6 @@ def _utility(util: dict) -> dict:
             else "Spearman correlation of the permutation importances of the random forests trained "
             "on real and on synthetic data: 1 = the same features matter in the same order."
         ),
-    }
-
-
-# ---------------------------------------------------------------------------- privacy
-
-
-def _privacy(priv: dict) -> dict:
-    readings = _d(priv.get("readings"))
-    rows = []
-    for key, reading in readings.items():
-        label, shown = _privacy_figure(key, priv)
-        rows.append({"key": key, "label": label, "value": shown, "reading": str(reading)})
-    attacks = _d(priv.get("attacks"))
-    attack_rows = []
-    for key, entry in attacks.items():
-        if key == "settings" or not isinstance(entry, dict):
-            continue
-        name = ATTACK_NAMES.get(key, _human(key))
-        if _is_attack(entry):
-            attack_rows.append(_attack_row(name, entry))
-        elif entry:
-            attack_rows.extend(_attack_row(f"{name}: {sub}", _d(res)) for sub, res in entry.items())
-        else:
-            attack_rows.append(
-                _attack_row(name, {"skipped": "no sensitive column given (--sensitive)"})
-            )
-    att_settings = _d(attacks.get("settings"))
-    att_rows = _d(att_settings.get("rows"))
-    attack_note = None
-    if att_settings:
-        attack_note = f"{value(att_settings.get('n_attacks'))} attacks per criterion" + (
-            ", on " + ", ".join(f"{value(v)} {k} rows" for k, v in att_rows.items())
-            if att_rows
-            else ""
-        )
-    dp = priv.get("differential_privacy")
-    return {
-        "score": priv.get("score"),
-        "rows": rows,
-        "attacks": attack_rows,
-        "has_attacks": "attacks" in priv and priv.get("attacks") is not None,
-        "attack_note": attack_note,
-        "dp": _d(dp) if dp else None,
-    }
-
-
-def _privacy_figure(key: str, priv: dict) -> tuple[str, str]:
-    x = priv.get(key)
-    if key == "score":
-        return "Privacy score", num(x)
-    if key == "exact_match_rate":
-        return "Exact-match rate", pct(x)
-    if key == "membership_inference_auc":
-        return "Membership-inference ROC AUC", num(x) if x is not None else "not measured"
-    if key == "dcr":
-        dcr = _d(x)
-        parts = [f"median {num(dcr.get('synthetic_to_real_median'))}"]
-        if dcr.get("holdout_to_real_median") is not None:
-            parts.append(f"holdout {num(dcr['holdout_to_real_median'])}")
-        if dcr.get("share_closer_than_holdout") is not None:
-            parts.append(f"{pct(dcr['share_closer_than_holdout'])} closer")
-        return "Distance to closest record", " · ".join(parts)
-    if key == "identity_disclosure":
-        share = _d(x).get("share_synthetic_unique_matching_real_unique")
-        return "Identity disclosure", pct(share) if share is not None else "not measured"
-    if key == "differential_privacy":
-        dp = _d(x)
-        if dp.get("epsilon") is None:
-            return "Differential privacy", "none"
-        shown = f"ε = {dp['epsilon']:g}"
-        if dp.get("delta"):
-            shown += f", δ = {dp['delta']:g}"
-        return "Differential privacy", shown
-    if isinstance(x, int | float) and not isinstance(x, bool):
-        return _human(key), num(x)
-    risk = priv.get(f"{key}_risk")
-    if x is None and isinstance(risk, int | float):
-        return f"{ATTACK_NAMES.get(key, _human(key))} risk", pct(risk)
-    return _human(key), "—" if x is None else ""
-
-
-def _is_attack(entry: dict) -> bool:
-    return "risk" in entry or "skipped" in entry
-
-
-def _attack_row(name: str, entry: dict) -> dict:
-    if "skipped" in entry:
-        return {
-            "name": name,
-            "skipped": True,
-            "cells": ["—"] * 5,
-            "reading": f"Not run: {entry['skipped']}.",
-        }
-    ci = entry.get("ci") or [None, None]
-    ci_text = f"{pct(ci[0])} – {pct(ci[1])}" if len(ci) == 2 and None not in ci else "—"
-    return {
-        "name": name,
-        "skipped": False,
-        "cells": [
-            pct(entry.get("risk")),
-            ci_text,
-            pct(entry.get("attack_rate")),
-            pct(entry.get("control_rate")),
-            pct(entry.get("baseline_rate")),
-        ],
-        "reading": str(entry.get("reading") or ""),
     }
 
 

@@ -10,10 +10,16 @@ column (values with at least 20 test rows), and the permutation importances of t
 are compared by Spearman correlation.
 
 Training sets are capped at ``MAX_TRAIN`` rows (drawn with ``seed``) so 50,000-row tables stay fast.
+
+Minimum sample sizes: a score on a handful of rows is noise that reads like a finding (a one-row
+holdout scores 1.000). Below ``MIN_TEST_ROWS`` test rows or ``MIN_TRAIN_ROWS`` rows in either
+training set, or with one class in the test set, the score is ``None`` and ``withheld["score"]``
+says why; nothing is fitted.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -40,7 +46,9 @@ from synthdsl.evaluation._load import MISSING_LABEL, missing_as_label
 MAX_TRAIN = 20_000
 MODELS = ("linear", "random_forest", "hist_gradient_boosting")
 MIN_SUBGROUP_ROWS = 20
-MIN_SPLIT_ROWS = 10  # without a holdout, fewer real rows cannot be split into train and test
+MIN_TEST_ROWS = 20  # real test rows (holdout, or the 30 % split) below which no score is given
+MIN_TRAIN_ROWS = 20  # rows per training set (synthetic; real) below which no score is given
+TEST_SHARE = 0.3  # without a holdout, the share of real rows split off as the test set
 MAX_SUBGROUP_VALUES = 50
 IMPORTANCE_ROWS = 2_000
 IMPORTANCE_REPEATS = 2
@@ -117,28 +125,59 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
         x_tr, y_tr = x_real, y_real
         test_set = "holdout"
     else:
-        if len(y_real) < MIN_SPLIT_ROWS:
-            raise DataError(
-                f"utility needs at least {MIN_SPLIT_ROWS} real rows with a '{target}' value to "
-                f"split off a test set, found {len(y_real)}: give --holdout, or more rows",
-                column=target,
+        test_set = "split of real (30%)"
+        n_test = math.ceil(TEST_SHARE * len(y_real))  # what train_test_split takes
+        if n_test < MIN_TEST_ROWS:
+            return _withheld(
+                task,
+                target,
+                test_set,
+                f"a 30% test split of {len(y_real)} real rows with a '{target}' value gives "
+                f"{n_test}, and a score needs at least {MIN_TEST_ROWS} test rows: give --holdout, "
+                "or more rows",
             )
         strat = y_real if task == "classification" and _splittable(y_real) else None
         idx_tr, idx_te = train_test_split(
-            np.arange(len(y_real)), test_size=0.3, random_state=seed, stratify=strat
+            np.arange(len(y_real)), test_size=TEST_SHARE, random_state=seed, stratify=strat
         )
         x_tr, y_tr = x_real.iloc[idx_tr], y_real[idx_tr]
         x_test, y_test = x_real.iloc[idx_te], y_real[idx_te]
         groups_test = {c: g.to_numpy()[idx_te] for c, g in groups_real.items()}
-        test_set = "split of real (30%)"
     if len(y_test) == 0 or len(y_tr) == 0 or len(y_syn) == 0:
         raise DataError(f"target '{target}' has no usable values", column=target)
+    where = "real training data" if holdout is not None else "real training split (70%)"
+    for name, y, least in (
+        ("test set (" + test_set + ")", y_test, MIN_TEST_ROWS),
+        (where, y_tr, MIN_TRAIN_ROWS),
+        ("synthetic data", y_syn, MIN_TRAIN_ROWS),
+    ):
+        if len(y) < least:
+            return _withheld(
+                task,
+                target,
+                test_set,
+                f"the {name} has {len(y)} row(s) with a '{target}' value, and a score needs "
+                f"at least {least}",
+            )
     if task == "classification":
-        where = "real training data" if holdout is not None else "real training split (70%)"
         for name, y in ((where, y_tr), ("synthetic data", y_syn)):
             if len(np.unique(y)) < 2:
                 raise DataError(f"target '{target}' has one class in the {name}", column=target)
+        if len(np.unique(y_test)) < 2:
+            return _withheld(
+                task,
+                target,
+                test_set,
+                f"the test set ({test_set}) holds one class of '{target}': no model can be "
+                "scored against chance on it",
+            )
 
+    notes = [
+        f"'{c}' has no value in the {name}: the models trained on it cannot use it"
+        for name, x in (("synthetic data", x_syn), (where, x_tr))
+        for c in num
+        if x[c].isna().all()
+    ]
     x_tr, y_tr = _cap(x_tr, y_tr, rng)
     x_syn, y_syn = _cap(x_syn, y_syn, rng)
 
@@ -193,6 +232,8 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
         "subgroups": subgroup_out,
         "feature_importance_agreement": agreement,
     }
+    if notes:
+        out["notes"] = notes
     if at_chance:
         out["at_chance_on_real"] = at_chance
         out["note"] = (
@@ -201,6 +242,20 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
             + ("they are left out of the score." if ratios else "utility cannot be measured.")
         )
     return out
+
+
+def _withheld(task: str, target: str, test_set: str, reason: str) -> dict:
+    """The result when there are too few rows to score: no figures, and why."""
+    return {
+        "score": None,
+        "task": task,
+        "target": target,
+        "test_set": test_set,
+        "models": {},
+        "subgroups": {},
+        "feature_importance_agreement": None,
+        "withheld": {"score": reason},
+    }
 
 
 def _encode_labels(frames: list[pd.DataFrame | None], cat: list[str]) -> None:
@@ -242,7 +297,10 @@ def _cap(x: pd.DataFrame, y: np.ndarray, rng: np.random.Generator):
 
 def _model(name: str, task: str, num: list[str], cat: list[str], seed: int) -> Pipeline:
     scale = name == "linear"
-    num_steps = [SimpleImputer(strategy="median", add_indicator=True)]
+    # keep_empty_features: a column with no value in one training set (all null in the synthetic
+    # data, say) stays as a constant instead of being dropped with a scikit-learn warning; the
+    # utility result says so in its own words (``notes``).
+    num_steps = [SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)]
     if scale:
         num_steps.append(StandardScaler())
     onehot = OneHotEncoder(

@@ -245,7 +245,7 @@ class Sink(ABC):
                 raise DataError(
                     f"table '{schema.name}': null in non-nullable column",
                     column=col.name,
-                    row=self._rows[schema.name] + first,
+                    row=self._rows[schema.name] + first + 1,  # 1-based, as in every message
                 )
         target = self._arrow[schema.name]
         if batch.schema.equals(target, check_metadata=True):

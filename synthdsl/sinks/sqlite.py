@@ -5,9 +5,14 @@ the order given (parents first) with declared types (``DType.sql_type()``), ``NO
 non-nullable columns, ``PRIMARY KEY`` on the key column, ``UNIQUE`` on unique columns and ``FOREIGN
 KEY (col) REFERENCES parent(key)`` for refs. Values: ints and floats as numbers, booleans as 0/1,
 text as text, dates as ``YYYY-MM-DD`` and datetimes as ``YYYY-MM-DD HH:MM:SS.ffffff`` (SQLite's own
-date-function format), decimals inserted as their exact digits (``'12.30'``). SQLite has no
-decimal type: the ``NUMERIC`` affinity stores them as INTEGER when integral, else REAL, which is
-exact to 15 significant digits; wider decimals lose digits here (Parquet, CSV, JSONL keep them).
+date-function format), decimals as numbers in a ``NUMERIC(p,s)`` column, so ``max``, ``sum`` and
+``ORDER BY`` treat them as numbers. SQLite has no decimal type: it stores a number as a 64-bit
+INTEGER or REAL. A decimal of precision 15 or less is inserted as its exact digits (``'12.30'``) and
+the ``NUMERIC`` affinity stores it as INTEGER when whole, else REAL, which holds 15 significant
+digits exactly. A wider decimal is checked value by value (``_exact_numbers``): a whole number that
+fits 64 bits becomes an INTEGER, any other value a REAL only when that REAL reads back as the same
+decimal at the column's scale; a value neither can hold is a ``DataError`` naming the table, column
+and row, and nothing is written (Parquet, CSV and JSON Lines keep every digit).
 
 Why two files: the page layout of a SQLite file depends on the order rows arrive, and the engine
 interleaves tables differently for different chunk sizes. So batches are first appended to an
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from decimal import Context, Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,7 @@ from synthdsl.sinks.base import Sink
 FILE_NAME = "data.sqlite"
 PAGE_SIZE = 4096  # pinned: the compile-time default differs between builds
 INSERT_ROWS = 65_536  # rows converted to Python at once
+MAX_REAL_DIGITS = 15  # significant digits a 64-bit float holds exactly, whatever they are
 
 
 class SqliteSink(Sink):
@@ -62,7 +69,7 @@ class SqliteSink(Sink):
         schema = self._schemas[table]
         marks = ", ".join("?" * len(schema.columns))
         sql = f"INSERT INTO {_q(table)} VALUES ({marks})"
-        self._stage.executemany(sql, _python_rows(batch, schema))
+        self._stage.executemany(sql, _python_rows(batch, schema, self._rows[table]))
 
     def _finish(self) -> None:
         assert self._stage is not None
@@ -134,19 +141,61 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _python_rows(batch: pa.Table, schema: TableSchema) -> Iterator[tuple[Any, ...]]:
-    """Rows as tuples of values sqlite3 binds natively (dates, datetimes, decimals become text)."""
+def _python_rows(batch: pa.Table, schema: TableSchema, first_row: int) -> Iterator[tuple[Any, ...]]:
+    """Rows as tuples of values sqlite3 binds natively (dates, datetimes, decimals become text).
+
+    ``first_row`` is the table's row index of the batch's first row, for errors.
+    """
     for start in range(0, batch.num_rows, INSERT_ROWS):
         part = batch.slice(start, INSERT_ROWS)
-        columns = [_python_values(part.column(c.name), c) for c in schema.columns]
+        columns = [
+            _python_values(part.column(c.name), schema.name, c, first_row + start)
+            for c in schema.columns
+        ]
         yield from zip(*columns)
 
 
-def _python_values(data: pa.ChunkedArray, column: ColumnSchema) -> list[Any]:
+def _python_values(
+    data: pa.ChunkedArray, table: str, column: ColumnSchema, first_row: int
+) -> list[Any]:
+    if column.dtype.kind == "decimal" and (column.dtype.precision or 18) > MAX_REAL_DIGITS:
+        return _exact_numbers(data.to_pylist(), table, column, first_row)
     if column.dtype.kind in ("date", "datetime", "decimal"):
         # date32 -> 2024-01-02, timestamp[us] -> 2024-01-02 03:04:05.000006, decimal -> 12.30
         data = pc.cast(data, pa.string())
     return data.to_pylist()
+
+
+def _exact_numbers(
+    values: list[Decimal | None], table: str, column: ColumnSchema, first_row: int
+) -> list[Any]:
+    """Decimals wider than 15 digits as the int or float that holds each exactly, or a DataError.
+
+    Why not the text, as for narrower decimals: SQLite's NUMERIC affinity converts text through a
+    double and rounds past 15 digits without a word (``'12345678901234567.00'`` reads back as
+    ``...568``), and a TEXT column would sort ``'9970.48'`` above ``'35151.18'``. The engine computes
+    decimals in float64, so nearly every value passes; one that cannot is refused, not rounded.
+    """
+    quantum = Decimal(1).scaleb(-(column.dtype.scale or 0))
+    out: list[Any] = []
+    with localcontext(Context(prec=80)):
+        for i, d in enumerate(values):
+            if d is None:
+                out.append(None)
+            elif d == d.to_integral_value() and -(2**63) <= d < 2**63:
+                out.append(int(d))
+            elif d.is_finite() and Decimal(float(d)).quantize(quantum) == d:
+                out.append(float(d))
+            else:
+                raise DataError(
+                    f"table '{table}': decimal value {d} cannot be stored exactly in "
+                    f"SQLite, which keeps numbers as 64-bit integers or floats (exact to 15 "
+                    f"significant digits); declare {column.name} with a precision of at most "
+                    f"{MAX_REAL_DIGITS}, or write csv or parquet, which keep every digit",
+                    column=column.name,
+                    row=first_row + i + 1,  # 1-based, as every message counts rows
+                )
+    return out
 
 
 def _check_refs(schemas: dict[str, TableSchema]) -> None:
@@ -173,7 +222,8 @@ def _check_refs(schemas: dict[str, TableSchema]) -> None:
 
 
 def _row_index(conn: sqlite3.Connection, table: str, rowid: int, schema: str = "main") -> int:
-    """0-based position of a row in insertion order (rowids grow in insertion order here)."""
+    """0-based position of a row in insertion order (rowids grow in insertion order here); messages
+    add 1, as they count rows from 1."""
     sql = f"SELECT count(*) FROM {schema}.{_q(table)} WHERE rowid < ?"
     return int(conn.execute(sql, (rowid,)).fetchone()[0])
 
@@ -192,7 +242,7 @@ def _check_foreign_keys(conn: sqlite3.Connection, schemas: dict[str, TableSchema
         f"table '{table}': foreign key {column} = {value.fetchone()[0]!r} "
         f"has no matching row in {parent}.{key} ({len(bad)} broken reference(s))",
         column=column,
-        row=_row_index(conn, table, rowid),
+        row=_row_index(conn, table, rowid) + 1,
     )
 
 
@@ -211,6 +261,6 @@ def _integrity_error(
             f"WHERE {col} IS NOT NULL) WHERE n = 2 ORDER BY rid LIMIT 1"
         ).fetchone()
         if first is not None:
-            row = _row_index(conn, schema.name, first[0], schema="stage")
+            row = _row_index(conn, schema.name, first[0], schema="stage") + 1
             return DataError(f"{message}: value {first[1]!r} repeats", column=c.name, row=row)
     return DataError(message)

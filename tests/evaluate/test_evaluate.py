@@ -138,8 +138,13 @@ def test_tiny_tables_give_results_or_clear_errors():
 
     result = evaluate(tiny(3), tiny(3), holdout=tiny(3), target="a", sensitive=["b"])
     assert 0 <= result.fidelity["score"] <= 1
-    with pytest.raises(DataError, match="one class"):
-        evaluate(tiny(1), tiny(1), holdout=tiny(1), target="b", attacks=False)
+    # Too few rows to score: withheld with the reason, not a figure that reads like a finding.
+    assert result.utility["score"] is None and "at least 20" in result.utility["withheld"]["score"]
+    assert result.privacy["membership_inference_auc"] is None
+    assert "at least 30" in result.privacy["withheld"]["membership_inference_auc"]
+    assert "at least 50" in result.privacy["withheld"]["inference_risk"]
+    one = evaluate(tiny(1), tiny(1), holdout=tiny(1), target="b", attacks=False)
+    assert one.utility["score"] is None and "1 row(s)" in one.utility["withheld"]["score"]
 
 
 def test_differential_privacy_comes_from_the_card(tmp_path):

@@ -551,7 +551,7 @@ def test_dangling_foreign_key_fails_the_sqlite_commit(tmp_path: Path, fmt: str) 
         return
     with pytest.raises(DataError, match=r"table 'orders'.*99.*customers\.id") as err:
         write_all(fmt, tmp_path, plan, [PARENT, CHILD])
-    assert err.value.column == "customer_id" and err.value.row == 7
+    assert err.value.column == "customer_id" and err.value.row == 8
     assert list(tmp_path.iterdir()) == []
 
 
@@ -568,7 +568,7 @@ def test_sqlite_duplicate_key_is_a_data_error(tmp_path: Path) -> None:
     dup = batch(PARENT, {"id": [1, 2, 3, 2], "name": ["a", "b", "c", "d"]})
     with pytest.raises(DataError, match="customers") as err:
         write_all("sqlite", tmp_path, [("customers", dup)], [PARENT])
-    assert err.value.column == "id" and err.value.row == 3
+    assert err.value.column == "id" and err.value.row == 4
     assert list(tmp_path.iterdir()) == []
 
 
@@ -579,7 +579,7 @@ def test_null_in_non_nullable_column_names_column_and_row(tmp_path: Path, fmt: s
         bad = pa.table({"id": [3, 4], "customer_id": [1, None], "total": [None, None]})
         with pytest.raises(DataError, match="non-nullable") as err:
             sink.write("orders", bad)
-    assert (err.value.column, err.value.row) == ("customer_id", 3)
+    assert (err.value.column, err.value.row) == ("customer_id", 4)
     assert list(tmp_path.iterdir()) == []
 
 
