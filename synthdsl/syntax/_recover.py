@@ -246,13 +246,15 @@ class Recovery:
         if tok is not None and tok.start_pos is not None:
             pos = tok.start_pos
             action = ps.parse_conf.states[states[-1]].get(tok.type)
-            if tok.type != "_NL" and action is not None and action[0] is Shift:
-                if pos > self._restarted_at:  # never twice at the same place
-                    self._restarted_at = pos
-                    self._move(ip.lexer_thread.state, pos)
-                    return
+            shifts = tok.type != "_NL" and action is not None and action[0] is Shift
+            if shifts and pos > self._restarted_at:  # never twice at the same place
+                self._restarted_at = pos
+                self._move(ip.lexer_thread.state, pos)
+                return
         i = bisect.bisect_right(self.starts, pos if pos is not None else len(self.text))
-        self._move(ip.lexer_thread.state, self.starts[i] if i < len(self.starts) else len(self.text))
+        self._move(
+            ip.lexer_thread.state, self.starts[i] if i < len(self.starts) else len(self.text)
+        )
 
     def _move(self, state: LexerState, pos: int) -> None:
         """Put the lexer at offset ``pos`` (a fresh line counter: line and column there)."""

@@ -165,7 +165,9 @@ def _scanner() -> tuple[re.Pattern[str], dict[str, str]]:
     )
     keywords = {t.pattern.value: t.name for t in terms if t.pattern.type == "str"}
     keywords = {k: v for k, v in keywords.items() if k.isidentifier()}
-    parts = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms if t.pattern.value not in keywords]
+    parts = [
+        f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms if t.pattern.value not in keywords
+    ]
     return re.compile("|".join([*parts, "(?P<_BAD>.)"]), re.S), keywords
 
 
