@@ -244,8 +244,12 @@ class _Statements:
     def _step(self, tok: Token, nxt: Token | None) -> None:
         if tok.type == "_NL":
             self.line_start = True
-            if not self.opened and (self.prev is None or self.prev.type not in _CONTINUE_AFTER):
-                self.at_start = True
+            prev = self.prev
+            cut_off = bool(self.cut) and (
+                prev is None or prev.start_pos < self.cut[-1] < tok.start_pos
+            )
+            if not self.opened and (prev is None or prev.type not in _CONTINUE_AFTER or cut_off):
+                self.at_start = True  # (a line whose end was cut off ends its statement)
             self.prev = tok
             return
         if self.opened and (
