@@ -120,6 +120,8 @@ def _syntax_diagnostic(err: UnexpectedInput, source: SourceFile, parser: Lark) -
         if tok.type == "$END":
             line = source.text.count("\n") + 1
             column = len(source.line(line)) + 1
+        if tok.type == "LBRACE" and hint is None and source.line(line).lstrip().startswith("table"):
+            hint = "the table before this one is missing its '}'"  # `table` read as a column
         width = max(1, len(str(tok))) if tok.type not in ("_NL", "$END") else 1
         span = Span(source, line, column, line, column + width)
         shown = ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")
@@ -208,9 +210,10 @@ class Recovery:
             self._record(err)
 
     def result(self) -> list[Diagnostic]:
-        """Every diagnostic, in file order, at most ``limit``."""
+        """The diagnostics in file order, the first of each line, at most ``limit``."""
         found = sorted(self.scanned + self.parsed, key=lambda d: (d.span.line, d.span.column))
-        return found[: self.limit]
+        firsts = [d for i, d in enumerate(found) if i == 0 or found[i - 1].span.line != d.span.line]
+        return firsts[: self.limit]
 
     def _record(self, err: UnexpectedInput) -> bool:
         tok: Token | None = getattr(err, "token", None)

@@ -6,7 +6,9 @@ letters is one error with the backtick hint, and recovery stays linear on a mega
 
 from __future__ import annotations
 
+import random
 import time
+from pathlib import Path
 
 import pytest
 
@@ -217,3 +219,59 @@ def test_continuation_lines_after_blank_lines_still_continue():
         table("x int = 1", "rule r: x > 0", "", "   ", "  and x < 5", "", "  or x == 9")
     )
     assert mod.statements[0].rules[0].expr.op == "or"
+
+
+def test_one_error_per_line_even_when_the_scan_finds_two():
+    text = table("x int = 1", "y int = größe(x + 1")
+    diags = errors(text)
+    assert where(diags) == [("E001", 4, 11)]
+
+
+# ---- invariants over mutated example specs
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.synth"))
+PIECES = [*"(){}[]\"'`$&,.:=~\n ", "größe", "名前", "table ", "rule r: ", "rows ", "\n  and "]
+
+
+def _mutants(n: int) -> list[str]:
+    rng = random.Random(10)
+    texts = [p.read_text(encoding="utf-8") for p in EXAMPLES]
+    out = []
+    for _ in range(n):
+        t = rng.choice(texts)
+        for _ in range(rng.randint(1, 6)):
+            i = rng.randrange(len(t) + 1)
+            if rng.random() < 0.5:
+                t = t[:i] + rng.choice(PIECES) + t[i:]
+            else:
+                t = t[:i] + t[i + rng.randint(1, 8) :]
+        out.append(t)
+    return out
+
+
+def test_messages_of_mutated_specs_point_at_what_they_name():
+    checked = 0
+    for text in _mutants(200):
+        try:
+            parse_text(text, "m.synth")
+            continue
+        except SpecError as exc:
+            diags = exc.diagnostics
+        lines = text.split("\n")
+        keys = [(d.span.line, d.span.column) for d in diags]
+        assert keys == sorted(keys) and len({k[0] for k in keys}) == len(keys), text
+        for d in diags:
+            at = lines[d.span.line - 1][d.span.column - 1 : d.span.column]
+            if d.code == "E003":
+                assert at in ("(", "["), text
+            elif d.message.startswith("unexpected character '") and "in the name" not in d.message:
+                assert d.message == f"unexpected character '{at}'", text
+        checked += 1
+    assert checked > 100  # most mutants are broken
+
+
+def test_a_table_missing_its_closing_brace_is_named_at_the_next_table():
+    text = "table a {\n  rows 10\n  x int = 1\n\ntable b {\n  rows 5\n  y int = 1 +* 2\n}\n"
+    diags = errors(text)
+    assert where(diags) == [("E002", 5, 9), ("E002", 7, 14)]
+    assert diags[0].hint == "the table before this one is missing its '}'"
