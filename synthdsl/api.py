@@ -22,7 +22,7 @@ from synthdsl import __version__
 from synthdsl._lazy import lazy
 from synthdsl.check.checker import check
 from synthdsl.check.model import CheckedSpec
-from synthdsl.errors import OptionError, SynthError, did_you_mean
+from synthdsl.errors import DataError, OptionError, SynthError, did_you_mean
 from synthdsl.expr.context import DatasetInfo
 from synthdsl.plan.build import build
 from synthdsl.plan.model import Plan
@@ -220,7 +220,11 @@ class Spec:
             for table, batch in self.batches(
                 seed=seed, rows=rows, chunk_size=chunk_size, workers=workers, progress=progress
             ):
-                sink.write(table, batch)
+                try:
+                    sink.write(table, batch)
+                except DataError as err:  # a value the format cannot hold: point at its column
+                    spans = self.last_runtime.tables[table].spans
+                    raise err.at(spans.get(err.column) if err.column else None) from None
             sink.commit(card_files)
         return cards[0]
 

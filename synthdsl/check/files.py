@@ -22,7 +22,10 @@ class FileChecks:
     ``load_module``."""
 
     def import_(self, st: ast.Import, base: Path, stack: tuple[str, ...]) -> None:
-        path = (base / st.path).resolve()
+        path = _resolve(base, st.path)
+        if isinstance(path, str):
+            self.fail("E114", f"cannot import '{printable(st.path)}': {path}", st)
+            return
         if str(path) in stack:
             chain = " -> ".join(Path(p).name for p in (*stack, str(path)))
             self.fail("E113", f"import cycle: {chain}", st)
@@ -70,7 +73,12 @@ class FileChecks:
                 self.fail("E133", f"dataset option '{k.name}' must be a string", k)
                 continue
             options[k.name] = k.value.value
-        path = (base / st.path).resolve()
+        path = _resolve(base, st.path)
+        if isinstance(path, str):
+            self.fail(
+                "E134", f"dataset '{printable(st.path)}' is {path}", st.args[0] if st.args else st
+            )
+            return
         what = file_problem(path)
         if what is not None:
             self.fail(
@@ -89,6 +97,22 @@ class FileChecks:
 
 
 NOT_FOUND = "not found"
+
+
+def _resolve(base: Path, name: str) -> Path | str:
+    """The absolute path of ``name``, or what is wrong with it: a NUL byte inside the string made
+    ``Path.resolve`` raise ``ValueError: embedded null byte`` (found by the fuzzer)."""
+    if "\0" in name:
+        return "a path the system refuses (it holds a NUL character)"
+    try:
+        return (base / name).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        return f"a path the system refuses ({exc})"
+
+
+def printable(name: str) -> str:
+    """``name`` with control characters written as escapes, for a message on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
 def file_problem(path: Path) -> str | None:

@@ -178,15 +178,17 @@ class RuleChecks:
             reach = max(ends, key=abs)
             expr = info.node.gen.expr
             text = expr.span.text() or "its value"
-            biggest = f"{limit - 10.0**-s:.{s}f}"
+            biggest = "9" * (p - s) + ("." + "9" * s if s else "")
             need = len(str(int(abs(reach)))) + s
+            hint = f"widen the precision (decimal({max(need, p)}, {s}))"
+            if float(biggest) < top:  # past ~16 digits a float clamp rounds up to the limit
+                hint += f" or clamp the column (clamp(-{biggest}, {biggest}))"
             self.fail(
                 "E106",
                 f"column '{info.name}' is {info.dtype.with_nullable(False)}, which holds values "
                 f"below {limit:g}; {text} reaches {_num(reach)}",
                 expr,
-                f"widen the precision (decimal({max(need, p)}, {s})) or clamp the column "
-                f"(clamp(-{biggest}, {biggest}))",
+                hint,
             )
 
 

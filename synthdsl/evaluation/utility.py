@@ -116,6 +116,9 @@ def _utility(real, synthetic, kinds, target, holdout, subgroups, seed) -> dict:
     _encode_labels([x_real, x_syn, x_hold], cat)
     if task == "classification":
         y_real, y_syn, y_hold = _encode_target([y_real, y_syn, y_hold])
+    for name, y in (("real table", y_real), ("synthetic table", y_syn), ("holdout", y_hold)):
+        if y is not None and len(y) == 0:  # an error, not a figure withheld (docs/evaluate.md)
+            raise DataError(f"target '{target}' has no value in the {name}", column=target)
     groups_real = {c: missing_as_label(real.loc[x_real.index, c]) for c in subgroups}
     if holdout is not None:
         x_test, y_test = x_hold, y_hold

@@ -67,6 +67,17 @@ class Policy:
                 rule_checks.fail_unique(block, r, mask)
             block.fail(r, mask, accepted, "could not be met")
 
+    def give_up_together(
+        self, block: Block, rules, mask, attempt: int, tried: int, failed: int
+    ) -> None:
+        """Raise when the redrawn rows almost never pass every rule at once, though each rule's own
+        redraws pass it: rules that contradict each other (each redraw of one breaks the other).
+        ``rules`` failed in this attempt or the one before; ``mask``: the rows failing now."""
+        accepted = 1 - failed / tried if tried else 1.0
+        floor = attempt > FLOOR_AFTER and tried >= FLOOR_MIN_TRIED
+        if floor and accepted < ACCEPTANCE_FLOOR:
+            block.fail_together(rules, mask, accepted)
+
 
 ENGINE_POLICY = Policy()
 
@@ -180,6 +191,11 @@ class Block:
         failed_again = dict.fromkeys((r.name for r in rules), 0)
         redrawn: dict[str, np.ndarray] = {}
         touched = None
+        # All rules together: rows redrawn, and how many of them failed some rule right after. A
+        # pair of rules that contradict each other keeps each one's own acceptance up (its redraw
+        # passes it, the other's breaks it), so this is what stops them.
+        tried_all = failed_all = 0
+        recent: dict = {}  # the rules failing in this attempt and the one before
         for attempt in range(1, policy.max_attempts + 2):
             checked = len(rows) if touched is None else len(touched)
             failing = []
@@ -204,7 +220,25 @@ class Block:
                     policy.give_up(self, r, mask, attempt, tried[r.name], failed_again[r.name])
                 except SynthError as err:
                     raise err.at(r.span) from None
-            touched = np.flatnonzero(np.logical_or.reduce([m for _, m in failing]))
+            any_failing = np.logical_or.reduce([m for _, m in failing])
+            if touched is not None:
+                tried_all += len(touched)
+                failed_all += int(any_failing[touched].sum())
+            now = {r.name: r for r, _ in failing}
+            if len(recent | now) > 1:
+                try:
+                    policy.give_up_together(
+                        self,
+                        list((recent | now).values()),
+                        any_failing,
+                        attempt,
+                        tried_all,
+                        failed_all,
+                    )
+                except SynthError as err:
+                    raise err.at(failing[0][0].span) from None
+            recent = now
+            touched = np.flatnonzero(any_failing)
             redrawn = {}
             for j, (r, mask) in enumerate(failing):
                 idx = np.flatnonzero(mask)
@@ -235,6 +269,21 @@ class Block:
             f"rate {accepted:.2%}. Loosen the rule or the distributions of its columns."
         )
         err.rule = r.name
+        raise err
+
+    def fail_together(self, rules, mask, accepted: float) -> None:
+        names = [r.name for r in rules]
+        first = int(self.rows_of(mask)[0]) + 1
+        columns = list(dict.fromkeys(c for r in rules for c in r.spec.columns))
+        listed = ", ".join(f"'{n}'" for n in names[:-1]) + f" and '{names[-1]}'"
+        err = RuleError(
+            f"rules {listed} of table '{self.t.name}' could not be met together: "
+            f"{int(mask.sum())} row(s) still fail (first: row {first}); columns "
+            f"{', '.join(columns)}; each redraw that meets one rule breaks another (observed "
+            f"acceptance rate of all of them {accepted:.2%}). Check that the rules can hold at "
+            "once, or loosen one of them."
+        )
+        err.rule = names[0]
         raise err
 
     def rows_of(self, mask) -> np.ndarray:

@@ -124,11 +124,15 @@ def _check_decimal_fits(v: Values, info: ColumnSpec, table: str, rows) -> None:
         bad &= ~v.null
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        biggest = f"{10.0 ** (p - s) - 10.0**-s:.{s}f}"
+        biggest = "9" * (p - s) + ("." + "9" * s if s else "")
+        how = (  # past ~16 digits a float clamp rounds up to the limit: only widening helps
+            f"widen the precision or clamp the column, e.g. clamp(-{biggest}, {biggest})"
+            if float(biggest) < 10.0 ** (p - s)
+            else "widen the precision"
+        )
         raise DataError(
             f"table '{table}': column '{info.name}' is {info.dtype.dtype().with_nullable(False)}, which "
-            f"holds values below {10 ** (p - s):g}, but a value is {float(v.data[i]):.{s}f} "
-            f"(widen the precision or clamp the column, e.g. clamp(-{biggest}, {biggest}))",
+            f"holds values below {10 ** (p - s):g}, but a value is {float(v.data[i]):.{s}f} ({how})",
             column=info.name,
             row=int(rows[i]) + 1,
         )

@@ -90,7 +90,7 @@ def series_values(series: pd.Series, typ: str) -> Values:
 
 def lookup_table(info: DatasetInfo, key: str, value: str) -> tuple[pd.Index, Values] | str:
     """An index from key to row, or a message when ``key`` does not determine ``value``."""
-    frame = info.frame[[key, value]].dropna(subset=[key])
+    frame = info.frame[list(dict.fromkeys([key, value]))].dropna(subset=[key])
     dup = frame.drop_duplicates()
     counts = dup[key].value_counts()
     clash = counts[counts > 1]

@@ -174,6 +174,9 @@ class HypothesisPolicy(Policy):
         if not r.spec.redraw or attempt >= self.max_attempts:
             raise RuleUnmet(r.name, block.t.name)
 
+    def give_up_together(self, block, rules, mask, attempt: int, tried: int, failed: int) -> None:
+        """``ATTEMPTS`` bounds the loop here (``give_up``): no floor on the rules together."""
+
 
 class HypothesisSource(EngineSource):
     """The random source of the strategies (see the module docstring).

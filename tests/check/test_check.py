@@ -233,6 +233,32 @@ def test_lookup_key_errors_say_how_to_match_another_name(write_spec, call, code,
     assert d.code == code and hint in d.hint
 
 
+def test_lookup_key_of_another_type_is_a_check_error(write_spec):
+    """An int row column against a text dataset key matched no row: every value was null and
+    the run failed on the first row (review of issue 10)."""
+    path = write_spec(
+        'dataset b = csv("b.csv")\n'
+        + table("n int = 3\n region text = lookup(b, code = n -> region)"),
+        BRANCHES,
+    )
+    with pytest.raises(SpecError) as exc:
+        synthdsl.load(path)
+    (d,) = exc.value.diagnostics
+    assert d.code == "E323" and "'n' is int but 'b.code' is text" in d.message
+    assert "n_text text = text(n)" in d.hint and "code = n_text -> region" in d.hint
+
+
+def test_lookup_of_the_key_column_itself(write_spec):
+    """``lookup(b, code -> code)`` ended in pandas' "Grouper for 'code' not 1-dimensional"."""
+    path = write_spec(
+        'dataset b = csv("b.csv")\n'
+        + table("code text ~ categorical(b.code)\n same text = lookup(b, code -> code)"),
+        BRANCHES,
+    )
+    frame = synthdsl.load(path).generate()["t"]
+    assert (frame["same"] == frame["code"]).all()
+
+
 def test_imports_share_tables_and_datasets(write_spec, tmp_path):
     write_spec("table p {\n rows 4\n id int = serial() key\n}\n", name="base.synth")
     main = write_spec(

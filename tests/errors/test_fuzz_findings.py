@@ -47,6 +47,16 @@ def test_an_import_path_too_long_for_the_file_system_is_e114() -> None:
     assert _codes(text) == [("E114", 1)]
 
 
+def test_a_nul_character_in_a_dataset_or_import_path_is_e134_or_e114() -> None:
+    """``csv("a<NUL>b.csv")`` ended in ``ValueError: embedded null byte`` from ``Path.resolve``
+    (fuzzer, seed 7, odd_unicode case 97)."""
+    text = 'dataset d = csv("a\0b.csv")\nimport "x\0y.synth"\ntable t {\n  rows 2\n  x int = 1\n}\n'
+    with pytest.raises(SpecError) as err:
+        synthdsl.loads(text, "spec.synth")
+    assert [(d.code, d.span.line) for d in err.value.diagnostics] == [("E134", 1), ("E114", 2)]
+    assert "'a\\x00b.csv'" in str(err.value) and "NUL character" in str(err.value)
+
+
 def test_nulls_past_the_float_range_is_e180() -> None:
     text = "table t {\n  rows 2\n  x int? ~ poisson(3) nulls 1" + "0" * 400 + "%\n}\n"
     assert _codes(text) == [("E180", 3)]

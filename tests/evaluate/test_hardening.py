@@ -220,3 +220,22 @@ def test_a_parquet_infinity_is_refused_too(tables, tmp_path):
     r = _cli("--real", str(tables["real"]), "--synthetic", str(path), "--no-attacks")
     assert r.returncode == 1 and "column 'x'" in r.stderr and "row 1" in r.stderr
     _quiet(r)
+
+
+@pytest.mark.parametrize("where", ["real", "synthetic", "holdout"])
+def test_a_numeric_target_with_no_value_is_an_error_not_withheld(where):
+    """docs/evaluate.md: "a target with no values" is an error; an all-null numeric target gave
+    "utility withheld: a 30% test split of 0 real rows" (exit 0) instead (review of issue 10)."""
+    from synthdsl.errors import DataError
+
+    tables = {"real": frame(200, 1), "synthetic": frame(200, 2), "holdout": frame(200, 3)}
+    tables[where] = tables[where].assign(y=np.nan)
+    with pytest.raises(DataError) as exc:
+        evaluate(
+            tables["real"],
+            tables["synthetic"],
+            holdout=tables["holdout"],
+            target="y",
+            attacks=False,
+        )
+    assert exc.value.column == "y" and "has no value in the" in str(exc.value)

@@ -33,6 +33,15 @@ def test_static_range_beyond_precision_is_e106_with_caret_and_hint():
     assert d.hint is not None and "clamp(-99.99, 99.99)" in d.hint
 
 
+def test_hint_never_suggests_a_clamp_that_still_overflows():
+    """decimal(18,2)'s largest value 9999999999999999.99 is 1e16 as a float: the hint suggested
+    clamp(-10000000000000000.00, 10000000000000000.00), which fails the same way (review, issue 10)."""
+    with pytest.raises(SpecError) as exc:
+        synthdsl.loads(spec("  d decimal(18,2) ~ uniform(0, 9999999999999999)"), "s.synth")
+    (d,) = exc.value.diagnostics
+    assert d.code == "E106" and d.hint == "widen the precision (decimal(19, 2))"
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -135,3 +144,24 @@ def test_wide_decimals_past_int64_are_written_not_rejected(tmp_path):
     present = [v for v in values if v is not None]
     assert 0 < len(present) < 500
     assert all(Decimal("1e20") <= v < Decimal("2e20") for v in present)
+
+
+@pytest.mark.parametrize(
+    "typ", ["decimal(20,10)", "decimal(38,10)", "decimal(17,9)", "decimal(19,18)"]
+)
+def test_large_scales_are_written_exactly(tmp_path, typ):
+    """A scale of about 9 or more failed on every value ("Decimal precision out of range [1, 38]:
+    42"): the conversion divided by 10**s in Arrow, whose result precision passed 38 (review)."""
+    s = synthdsl.loads(
+        spec(f"  a {typ} = 0.1\n  b {typ}? ~ uniform(-1, 1) nulls 30%\n  c {typ} = -3")
+    )
+    s.write(tmp_path / "p", format="parquet")
+    tbl = pq.read_table(tmp_path / "p" / "t.parquet")
+    assert set(tbl["a"].to_pylist()) == {Decimal("0.1")}
+    assert set(tbl["c"].to_pylist()) == {Decimal("-3")}
+    b = tbl["b"].to_pylist()
+    assert 0 < b.count(None) < 500
+    frame = s.generate()["t"]
+    for got, want in zip(b, frame["b"]):
+        assert got == want or (got is None and want is None)
+        assert got is None or abs(got) <= 1

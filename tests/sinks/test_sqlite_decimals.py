@@ -76,6 +76,8 @@ def test_a_value_sqlite_cannot_hold_exactly_is_refused_and_nothing_written(write
     assert "table 't'" in r.stderr and "column 'd'" in r.stderr and "row " in r.stderr
     assert "precision of at most 15" in r.stderr and "csv or parquet" in r.stderr
     assert "Traceback" not in r.output
+    # like every error found while generating, it points at the column's line (review, issue 10)
+    assert ":4:22: error: table 't'" in r.stderr and "^^^^" in r.stderr
     assert not (out / "data.sqlite").exists()
     # The same spec keeps every digit in CSV.
     _generate(spec, tmp_path / "csv", "csv")

@@ -115,6 +115,20 @@ def _lookup(comp: CompilerLike, node: ast.Call) -> Compiled:
     key = comp.compile(ast.Name(arrow.column, span=arrow.span))
     if key.type == "any":
         return comp.bad()
+    key_type = info.columns[arrow.source]
+    if key.type != "null" and unify(key.type, key_type) is None:
+        # no row would ever match: every value would be null (found by a review, issue 10)
+        comp.scope.error(
+            "E323",
+            f"lookup() key '{arrow.column}' is {key.type} but '{info.name}.{arrow.source}' "
+            f"is {key_type}: no row would match",
+            arrow,
+            f"match a text column: add `{arrow.column}_text text = text({arrow.column})` and "
+            f"write `lookup({info.name}, {arrow.source} = {arrow.column}_text -> {arrow.target})`"
+            if key_type == "text"
+            else None,
+        )
+        return comp.bad()
     from synthdsl.expr.datasets import lookup_table
 
     table = lookup_table(info, arrow.source, arrow.target)
