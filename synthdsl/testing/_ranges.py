@@ -27,6 +27,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from synthdsl.check.intervals import bound, conjuncts, null_guard
+from synthdsl.syntax import ast
+from synthdsl.syntax.ast_json import from_json
+
 TAIL = 1e-6  # the central range: the mass left out at each end
 REACH = 2.0**-53  # the domain's open sides: the engine's smallest uniform step (numpy's random())
 SNAP = 1e-5  # a cut this close (relative to the range) to an exact end is that end
@@ -122,3 +126,51 @@ def _mass(dist, p: dict, low, high, li: bool, hi_inc: bool) -> float:
         return dist.interval_mass(p, low, high, li, hi_inc)
     except ValueError:
         return 0.0
+
+
+# ---- rule bounds: ``rule r: bmi <= 40`` enforced by redrawing still bounds what the column takes
+def _literal(e) -> float:
+    """A number written in a rule (``40``, ``-1.5``); anything else is no constant here."""
+    if isinstance(e, ast.Number):
+        return e.value
+    if isinstance(e, ast.Unary) and e.op == "-" and isinstance(e.operand, ast.Number):
+        return -e.operand.value
+    raise LookupError
+
+
+def rule_bounds(plan) -> dict[tuple[str, str], Interval]:
+    """Per (table, column), the interval its row rules of the form ``col OP number`` allow.
+
+    The plan folds such a rule into the draw when it can (a truncated draw); when it cannot (the
+    column is rounded, say) the rule is met by redrawing, and the strategies narrow the column's
+    domain to it instead: its values stay inside, and the rule's bound is an end that edge cases
+    reach, as a clamp bound is."""
+    out: dict[tuple[str, str], Interval] = {}
+    for t in plan.tables:
+        for r in t.rules:
+            if r.kind != "row" or r.expr is None:
+                continue
+            for part in conjuncts(from_json(r.expr)):
+                guard = null_guard(part)
+                found = bound(guard[1] if guard else part, _literal, r.name)
+                if found is None:
+                    continue
+                col, iv = found
+                lo = -math.inf if iv.low is None else float(iv.low)
+                hi = math.inf if iv.high is None else float(iv.high)
+                here = Interval(lo, hi, not iv.low_inclusive, not iv.high_inclusive)
+                key = (t.name, col)
+                out[key] = narrow(out[key], here) if key in out else here
+    return out
+
+
+def narrow(iv: Interval | None, by: Interval | None) -> Interval | None:
+    """``iv`` inside ``by`` (None when nothing is left)."""
+    if iv is None or by is None:
+        return iv
+    lo, lo_excl = max((iv.lo, iv.lo_excl), (by.lo, by.lo_excl))
+    hi, hi_excl = min((iv.hi, not iv.hi_excl), (by.hi, not by.hi_excl))
+    hi_excl = not hi_excl
+    if lo > hi or (lo == hi and (lo_excl or hi_excl)):
+        return None
+    return Interval(lo, hi, lo_excl, hi_excl)

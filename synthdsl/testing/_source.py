@@ -51,7 +51,7 @@ from synthdsl.expr.context import CatDraw, Compiled, Ctx, DistDraw
 from synthdsl.plan.model import ColumnSpec, Plan, StepSpec
 from synthdsl.steps.source import EngineSource
 from synthdsl.testing._random import MAX_NATIVE, HypothesisRandom
-from synthdsl.testing._ranges import REACH, TAIL, Interval, central, interval
+from synthdsl.testing._ranges import REACH, TAIL, Interval, central, interval, narrow, rule_bounds
 from synthdsl.values import Values
 
 EMPTY = st.nothing()  # a row's range holds no value: the example is rejected
@@ -202,6 +202,7 @@ class HypothesisSource(EngineSource):
         self._counts: dict[tuple[int, ...], np.ndarray] = {}
         self.columns = {(t.name, c.name): c for t in plan.tables for c in t.columns}
         self.rule_order = {t.name: [r.name for r in t.rules] for t in plan.tables}
+        self.rule_bounds = rule_bounds(plan)  # ``bmi <= 40`` met by redrawing: still a bound
         # (table, column, side) the edge cases leave alone: the end of a column that bounds another
         # (``b > a``: a's top), where the other would have no room left and the example be lost
         self.squeezing: set[tuple[str, str, str]] = set()
@@ -410,8 +411,9 @@ class HypothesisSource(EngineSource):
                 return st.booleans()
             return st.just(can_true) if can_true or can_false else EMPTY
         cap = _type_range(col)
-        domain = interval(dist, p, low, high, li, hi_inc, col.clamp, REACH)
-        guided = interval(dist, p, low, high, li, hi_inc, col.clamp, TAIL)
+        ruled = self.rule_bounds.get((table, col.name))
+        domain = narrow(interval(dist, p, low, high, li, hi_inc, col.clamp, REACH), ruled)
+        guided = narrow(interval(dist, p, low, high, li, hi_inc, col.clamp, TAIL), ruled)
         span = domain and _span(_capped(domain, cap), whole, dist)
         if span is None:
             return EMPTY
