@@ -123,6 +123,15 @@ def _syntax_diagnostic(err: UnexpectedInput, source: SourceFile, parser: Lark) -
             column = len(source.line(line)) + 1
         if tok.type == "LBRACE" and hint is None and source.line(line).lstrip().startswith("table"):
             hint = "the table before this one is missing its '}'"  # `table` read as a column
+        if str(tok) == ">" and column > 1 and source.line(line)[column - 2 : column - 1] == "-":
+            # ``lookup(ds, key = lower(x) -> v)``: `->` is lexed as `-` `>` where no arrow fits
+            return Diagnostic(
+                "E002",
+                "'->' can only follow a name: lookup(DATASET, KEY -> VALUE) or "
+                "lookup(DATASET, KEY = COLUMN -> VALUE)",
+                Span(source, line, column - 1, line, column + 1),
+                "to match a computed value, compute it in a column first and name that column",
+            )
         width = max(1, len(str(tok))) if tok.type not in ("_NL", "$END") else 1
         span = Span(source, line, column, line, column + width)
         shown = ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")

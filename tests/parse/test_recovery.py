@@ -275,3 +275,12 @@ def test_a_table_missing_its_closing_brace_is_named_at_the_next_table():
     diags = errors(text)
     assert where(diags) == [("E002", 5, 9), ("E002", 7, 14)]
     assert diags[0].hint == "the table before this one is missing its '}'"
+
+
+def test_an_arrow_after_a_computed_lookup_key_says_what_may_precede_it():
+    diags = errors(table("r text = lookup(d, code = lower(home) -> region)"))
+    assert len(diags) == 1
+    (d,) = diags
+    assert d.code == "E002" and "'->' can only follow a name" in d.message
+    assert d.span.end_column - d.span.column == 2  # the caret is under the whole arrow
+    assert "compute it in a column first" in d.hint
