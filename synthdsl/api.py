@@ -24,9 +24,6 @@ from synthdsl.check.checker import check
 from synthdsl.check.model import CheckedSpec
 from synthdsl.errors import DataError, OptionError, SynthError, did_you_mean
 from synthdsl.expr.context import DatasetInfo
-from synthdsl.plan.build import build
-from synthdsl.plan.model import Plan
-from synthdsl.plan.validate import validate
 from synthdsl.source import SourceFile
 from synthdsl.streams import BLOCK_ROWS
 from synthdsl.syntax.parse import parse
@@ -36,6 +33,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from synthdsl.execute.runtime import Runtime
+    from synthdsl.plan.model import Plan
 else:  # generating needs them; parsing and checking (``synthdsl check``) do not
     pd = lazy("pandas")
     pa = lazy("pyarrow")
@@ -53,7 +51,7 @@ class Spec:
         datasets: dict[str, DatasetInfo] | None = None,
     ):
         self.checked = checked
-        self._plan = plan if plan is not None else build(checked)
+        self._built = plan  # built on first use: ``synthdsl check`` never needs it
         self._datasets = datasets if datasets is not None else dict(checked.datasets)
         self._sources: dict[str, SourceFile] = {}
         if checked is not None:
@@ -61,7 +59,18 @@ class Spec:
                 self._sources[path] = SourceFile(path, text)
 
     @property
+    def _plan(self) -> Plan:
+        if self._built is None:
+            from synthdsl.plan.build import build
+
+            with np.errstate(all="ignore"):  # constant folding, as in ``loads``
+                self._built = build(self.checked)
+        return self._built
+
+    @property
     def tables(self) -> list[str]:
+        if self._built is None and self.checked is not None:
+            return list(self.checked.tables)  # the plan's order: parents and referenced first
         return [t.name for t in self._plan.tables]
 
     @property
@@ -300,6 +309,9 @@ def load_plan(path: str | Path) -> Spec:
         raise SynthError(f"plan file not found: {p}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SynthError(f"plan file cannot be read: {p}: {exc}") from None
+    from synthdsl.plan.model import Plan
+    from synthdsl.plan.validate import validate
+
     try:
         plan = Plan.from_json(text)
     except (json.JSONDecodeError, RecursionError) as exc:
