@@ -450,12 +450,33 @@ def _validate(
             f"bad arguments for {_call_text(qualname, args, kwargs)}: "
             f"{type(exc).__name__}: {exc}; the signature is {qualname}{_signature(fn)}"
         ) from exc
+    _reproducible(qualname, generic, seed, samples)
     try:
         probe = _provider_types.classify(qualname, samples, result_kind, names)
     except _provider_types.ProbeError as exc:
         raise ProviderError(exc.message, code="E370", hint=exc.hint) from None
     generic.result_kind, generic.to_text = probe.kind, probe.to_text
     generic.nullable = probe.nullable
+
+
+# Providers whose values depend on the process, not on the seed: Python's per-process hash order
+# (a set's or dict's iteration order turned into text). Seeding cannot fix them.
+_HASH_ORDERED = frozenset({"mimesis.internet.query_string"})
+
+
+def _reproducible(qualname: str, generic: _GenericProvider, seed: int, samples: list) -> None:
+    """E372 for a provider whose values the seed does not decide: the same seed must give the same
+    values (``mimesis.cryptographic.token_hex`` reads the system's ``secrets``), and nothing may
+    depend on the process's hash order."""
+    again = samples[:4] if qualname in _HASH_ORDERED else generic._call(seed, min(4, len(samples)))
+    if qualname in _HASH_ORDERED or [repr(v) for v in again] != [repr(v) for v in samples[:4]]:
+        raise ProviderError(
+            f"{qualname} gives other values on every run, whatever the seed (it reads the "
+            "system's randomness or the process's hash order), so output would not be "
+            "reproducible",
+            code="E372",
+            hint="use another provider, or build the value with format() from reproducible parts",
+        )
 
 
 def _vectorized_or(generic: _GenericProvider, build: Callable[[], _faker_vec.Node]) -> Provider:

@@ -125,6 +125,17 @@ def test_resolve_reports_the_code_and_the_hint():
     assert not resolve("faker", ("name",)).nullable
 
 
+def test_a_provider_the_seed_does_not_decide_is_e372():
+    """``query_string`` orders a dict by the process's hash seed: two runs of one spec and seed
+    gave different files. It is refused at check time, with the other columns still checked."""
+    errs = check_errors(
+        spec("a text = mimesis.internet.query_string()", "b text = faker.name()", "c int = nope")
+    )
+    codes = [(code, line) for code, line, _, _ in errs]
+    assert codes[0] == ("E372", 3) and len(codes) == 2 and codes[1][1] == 5
+    assert "not be reproducible" in errs[0][2] and errs[0][3]
+
+
 def _natural_type(library: str, name: str) -> str | None:
     """The column type a provider's values fit (with ``?`` when it returns None)."""
     try:
