@@ -1,3 +1,3 @@
-from synthdsl.cli import main
+from synthdsl._entry import main
 
 main()

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import ValidationError
 
 from synthdsl import __version__
 from synthdsl._lazy import lazy
@@ -309,6 +308,8 @@ def load_plan(path: str | Path) -> Spec:
         raise SynthError(f"plan file not found: {p}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SynthError(f"plan file cannot be read: {p}: {exc}") from None
+    from pydantic import ValidationError
+
     from synthdsl.plan.model import Plan
     from synthdsl.plan.validate import validate
 

@@ -63,11 +63,11 @@ def _load_plan(path: Path):
 @app.command()
 def check(spec: Annotated[Path, typer.Argument(help="The .synth file.")]) -> None:
     """Parse and check a spec; print every problem at once."""
-    try:
-        s = _load(spec)
-    except SynthError as err:
-        _fail(err)
-    typer.echo(f"{spec}: ok ({len(s.tables)} table{'s' if len(s.tables) != 1 else ''})")
+    from synthdsl._entry import check_file  # the same answer as the script's fast path
+
+    code = check_file(spec)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -42,3 +42,10 @@ def test_bench_testing_quick_runs():
     r = run_bench("bench_testing.py", "--quick", "--repeats", "1")
     for case in ("rows(hospital, patients)", "frames(hospital", "tables(webshop)"):
         assert case in r.stdout, case
+
+
+@pytest.mark.slow
+def test_bench_startup_runs():
+    r = run_bench("bench_startup.py", "--runs", "1")
+    assert "synthdsl check numeric10 (10 columns)" in r.stdout
+    assert "heavy libraries imported by checking numeric10.synth: none" in r.stdout
