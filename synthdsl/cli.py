@@ -63,7 +63,7 @@ def _load_plan(path: Path):
 @app.command()
 def check(spec: Annotated[Path, typer.Argument(help="The .synth file.")]) -> None:
     """Parse and check a spec; print every problem at once."""
-    from synthdsl._entry import check_file  # the same answer as the script's fast path
+    from synthdsl._check_command import check_file  # as the script's fast path answers
 
     code = check_file(spec)
     if code:
