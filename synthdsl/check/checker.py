@@ -440,7 +440,43 @@ class Checker(FileChecks, RuleChecks, AggregateChecks):
                 "tables reference each other in a cycle: " + " -> ".join([*cycle, cycle[0]]),
                 self.tables[cycle[0]].node,
             )
+        else:
+            self.family_cycle()
         return order
+
+    def family_cycle(self) -> None:
+        """A child table is generated with its root's family, so a child's reference to a table of
+        another family orders the whole family after it (``execute.run.family_order``): a cycle
+        there, such as a child of ``a`` referencing ``b`` which references ``a``, is E212 too."""
+
+        def root(name: str) -> str:
+            seen = {name}
+            while (p := self.tables[name].parent) in self.tables and p not in seen:
+                seen.add(name := p)
+            return name
+
+        graph: dict[str, set[str]] = {}
+        via: dict[tuple[str, str], str] = {}
+        for name, t in self.tables.items():
+            a = root(name)
+            graph.setdefault(a, set())
+            for c in t.columns.values():
+                if c.ref and c.ref[0] in self.tables and c.ref[0] != t.parent:
+                    b = root(c.ref[0])
+                    if a != b:
+                        graph[a].add(b)
+                        via.setdefault((a, b), name)
+        _, cycle = toposort({k: sorted(v) for k, v in graph.items()})
+        if cycle:
+            steps = [
+                f"{a} (its child {via[(a, b)]})" if via[(a, b)] != a else a
+                for a, b in zip(cycle, [*cycle[1:], cycle[0]])
+            ]
+            self.fail(
+                "E212",
+                "tables reference each other in a cycle: " + " -> ".join([*steps, cycle[0]]),
+                self.tables[via[(cycle[0], cycle[1 % len(cycle)])]].node,
+            )
 
 
 def _file_name_ok(name: str) -> bool:

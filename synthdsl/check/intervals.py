@@ -128,12 +128,16 @@ def bound(expr: ast.Expr, const_of: ConstOf, rule: str) -> tuple[str, Interval] 
 
 
 def column_order(expr: ast.Expr) -> tuple[str, str, str] | None:
-    """``a OP b`` between two columns -> (a, op, b); used for conditional draws."""
+    """``a OP b`` between two columns -> (a, op, b); used for conditional draws.
+
+    ``a OP a`` is not an ordering of two columns (a draw cannot be bounded by itself): None.
+    """
     if (
         isinstance(expr, ast.Binary)
         and expr.op in ("<", "<=", ">", ">=")
         and isinstance(expr.left, ast.Name)
         and isinstance(expr.right, ast.Name)
+        and expr.left.name != expr.right.name
     ):
         return expr.left.name, expr.op, expr.right.name
     return None

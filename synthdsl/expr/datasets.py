@@ -38,6 +38,25 @@ def _expr_type(series: pd.Series) -> str:
     return "text"
 
 
+def _plain(v: object) -> object:
+    if isinstance(v, np.ndarray):
+        return [_plain(x) for x in v.tolist()]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def _nested_as_text(series: pd.Series) -> pd.Series:
+    """A Parquet list, struct or map column (arrays and dicts in pandas, which cannot be hashed, so
+    neither looked up nor counted) as the text of each value, as any other text column."""
+    nested = series.map(lambda v: isinstance(v, (np.ndarray, dict, list, tuple)))
+    if not nested.any():
+        return series
+    return series.where(~nested, series[nested].map(lambda v: str(_plain(v))))
+
+
 def load(
     name: str, fmt: str, path: Path, options: dict[str, object], data: bytes | None = None
 ) -> DatasetInfo:
@@ -66,6 +85,8 @@ def load(
         except Exception as exc:  # pyarrow raises several types for a bad file
             raise ValueError(f"{path} is not a readable Parquet file: {exc}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    for c in frame.select_dtypes(include="object").columns:
+        frame[c] = _nested_as_text(frame[c])
     columns = {c: _expr_type(frame[c]) for c in frame.columns}
     return DatasetInfo(name, str(path), columns, frame, fmt, dict(options), sha256)
 

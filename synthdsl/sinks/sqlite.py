@@ -51,6 +51,12 @@ class SqliteSink(Sink):
 
     def _open(self) -> None:
         _check_refs(self._schemas)
+        for schema in self._schemas.values():
+            if not schema.columns:  # `CREATE TABLE t ()` is a syntax error in SQLite
+                raise DataError(
+                    f"table '{schema.name}' has no columns, and a SQLite table needs one: "
+                    "add a column or use another format"
+                )
         self._target = self.out_dir / FILE_NAME
         self._stage_path = self._scratch_file(self._target)
         self._final_path = self._temp(self._target)
