@@ -254,6 +254,8 @@ class Block:
         sub_rel = {t: (c, i[idx]) for t, (c, i) in related.items()}
         for pos in self.t.descendants(set(r.spec.redraw)):
             step = self.t.steps[pos]
+            if step.spec.late and not r.spec.late:
+                continue  # not run yet: it runs after the child rows, on the redrawn values
             streams = self.streams(step).redraw(attempt, j)
             out = self.step(step, len(idx), sub_cols, rows[idx], sub_rel, streams)
             sub_cols.update(out.columns)
@@ -263,8 +265,11 @@ class Block:
 
     def fail(self, r, mask, accepted: float, why: str) -> None:
         first = int(self.rows_of(mask)[0]) + 1
+        what = f"rule '{r.name}'"
+        if r.spec.kind == "unique" and r.name == f"unique_{r.spec.columns[0]}":
+            what = f"the unique column '{r.spec.columns[0]}'"  # a `unique`/`key` modifier
         err = RuleError(
-            f"rule '{r.name}' of table '{self.t.name}' {why}: {int(mask.sum())} row(s) still "
+            f"{what} of table '{self.t.name}' {why}: {int(mask.sum())} row(s) still "
             f"fail (first: row {first}); columns {', '.join(r.spec.columns)}; observed acceptance "
             f"rate {accepted:.2%}. Loosen the rule or the distributions of its columns."
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from synthdsl.dtypes import DType
 from synthdsl.errors import SynthError
+from synthdsl.expr import aggregate
 from synthdsl.expr.context import Compiled
 from synthdsl.plan.model import ColumnSpec, RuleSpec, StepSpec, TablePlan, Where
 from synthdsl.source import NO_SPAN, SourceFile, Span
@@ -80,7 +81,11 @@ def build_table(t: TablePlan, env: BuildEnv) -> TableRun:
     via = {c.ref[0]: c.name for c in t.columns if c.ref is not None and c.ref[0] != t.parent}
     for s in t.steps:
         steps.append(_build_step(s, env))
-        read = {i.name for i in s.inputs if i.kind in ("column", "aggregate")}
+        # an aggregate input is this table's value ``sum(t1.c0)``, or, for the step computing it,
+        # the child's column ``c0``: only the first is read from this block (a child column must not
+        # be taken for this table's column of the same name)
+        read = {i.name for i in s.inputs if i.kind == "column"}
+        read |= {i.name for i in s.inputs if i.kind == "aggregate" and aggregate.parse_key(i.name)}
         read |= {via[i.table] for i in s.inputs if i.kind == "related" and i.table in via}
         reads.append(read)
     rules = []

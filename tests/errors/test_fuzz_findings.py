@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import synthdsl
-from synthdsl.errors import DataError, SpecError
+from synthdsl.errors import DataError, RuleError, SpecError
 
 
 def _codes(text: str, path: str = "spec.synth") -> list[tuple[str, int]]:
@@ -165,3 +165,22 @@ def test_a_table_without_columns_in_sqlite_is_a_data_error(tmp_path) -> None:
     spec = synthdsl.loads("table t {\n  rows 3\n}\n", "spec.synth")
     with pytest.raises(DataError, match="has no columns"):
         spec.write(tmp_path / "o", format="sqlite")
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["x int = serial() clamp(1, 2) key", "x float = serial() * 1.5 clamp(1, 3) unique"],
+)
+def test_a_clamp_that_merges_unique_values_is_an_error_not_duplicates(column: str) -> None:
+    """Found by an independent spec generator: `serial()` was unique by construction even when a
+    clamp merged its values, so [1, 2, 2, 2, 2] was written under `key`."""
+    spec = synthdsl.loads(f"table t {{\n  rows 5\n  {column}\n}}\n")
+    with pytest.raises(RuleError) as err:
+        spec.generate()
+    assert "the unique column 'x'" in str(err.value) and err.value.span.line == 3
+
+
+def test_an_unclamped_serial_key_is_still_unique_by_construction() -> None:
+    spec = synthdsl.loads("table t {\n  rows 5\n  x int = serial() key\n}\n")
+    assert list(spec.generate()["t"]["x"]) == [1, 2, 3, 4, 5]
+    assert not [r for t in spec.plan().tables for r in t.rules if r.name == "unique_x"]

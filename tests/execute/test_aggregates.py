@@ -303,3 +303,34 @@ def test_compute_matches_a_per_row_reference(func, kind):
                 assert got.data[p] == want
     rows = aggregate.compute("count", None, idx, n)
     assert rows.data.tolist() == counts.tolist()
+
+
+def test_a_parent_column_named_like_the_aggregated_child_column_is_redrawn_alone():
+    """``c0`` in the parent and ``sum(kids.c0)``: redrawing the parent's ``c0`` for a rule must not
+    recompute the aggregate (a KeyError: the child rows do not exist yet), and the aggregate is the
+    child's sum."""
+    spec = synthdsl.loads(
+        """
+seed 4
+table parents {
+  rows 300
+  id  int   = serial() key
+  c0  float ~ normal(0, 1)
+  c1  float ~ normal(0, 1)
+  tot float = sum(kids.c0)
+  rule mixed: c0 + c1 > -1
+}
+table kids {
+  rows per parents ~ poisson(2)
+  id  int   = serial() key
+  pid int   = ref parents.id
+  c0  float ~ uniform(0, 10)
+}
+""",
+        "p.synth",
+    )
+    frames = spec.generate()
+    p, k = frames["parents"], frames["kids"]
+    assert (p["c0"] + p["c1"] > -1).all()
+    sums = k.groupby("pid")["c0"].sum().reindex(p["id"], fill_value=0.0).to_numpy()
+    np.testing.assert_allclose(p["tot"].to_numpy(dtype=float), sums, rtol=1e-9)
