@@ -119,3 +119,25 @@ def test_a_float_overflow_is_named_without_numpy_warnings(tmp_path) -> None:
     assert code == 1
     assert "column 'x' overflows to infinity" in err
     assert "Warning" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["9223372036854775807 + 1", "-9223372036854775807 - 10", "4611686018427387904 * 2"],
+)
+def test_int_arithmetic_past_int64_stops_the_run_instead_of_wrapping(expr: str) -> None:
+    spec = synthdsl.loads(f"table t {{\n  rows 3\n  x int = {expr}\n}}\n", "spec.synth")
+    with pytest.raises(DataError, match="outside the int range") as info:
+        spec.generate()
+    assert "column 'x'" in str(info.value)
+
+
+def test_int_arithmetic_up_to_the_int64_ends_is_exact() -> None:
+    text = (
+        "table t {\n  rows 2\n  lo int = -4611686018427387904 * 2\n"
+        "  hi int = 9223372036854775805 + serial()\n  m int = serial() * -3\n}\n"
+    )
+    t = synthdsl.loads(text, "spec.synth").generate()["t"]
+    assert t.lo.tolist() == [-(2**63)] * 2
+    assert t.hi.tolist() == [2**63 - 2, 2**63 - 1]
+    assert t.m.tolist() == [-3, -6]
