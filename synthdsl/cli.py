@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from synthdsl import __version__
-from synthdsl.errors import OptionError, SynthError
+from synthdsl.errors import DataError, OptionError, SynthError
 
 app = typer.Typer(
     add_completion=False,
@@ -291,6 +291,10 @@ def evaluate(
 
     kinds = _parse_kinds(kind or [])
     try:
+        # Checked before the evaluation (which takes a while) rather than found when writing.
+        for path, option in ((json_out, "--json"), (report, "--report")):
+            if path is not None:
+                _check_output_file(path, option)
         # The evaluation records library warnings itself; this also keeps the report's and the
         # card's (matplotlib, pandas) off the terminal.
         with _stages() as step, warnings.catch_warnings():
@@ -321,6 +325,8 @@ def evaluate(
                 _attach(Path(card_path), result, real, report, json_out)
     except SynthError as err:
         _fail(err)
+    except OSError as err:  # a disk full, a folder removed or made read-only meanwhile
+        _fail(DataError(f"{err.filename or 'output'}: {err.strerror or err}"))
     typer.echo(_summary_line(result))
     for note in [*(result.settings.get("notes") or ()), *(result.utility.get("notes") or ())]:
         typer.echo(f"note: {note}")
@@ -336,6 +342,16 @@ def evaluate(
     ):
         if path is not None:
             typer.echo(f"wrote {what}: {path}")
+
+
+def _check_output_file(path: Path, option: str) -> None:
+    """A file evaluate will write must go into an existing folder, and not be a folder itself."""
+    folder = path.parent
+    if path.is_dir():
+        raise DataError(f"{option} {path} is a folder; give a file name")
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise DataError(f"cannot write {option} {path}: the folder {folder} {what}")
 
 
 def _summary_line(result) -> str:

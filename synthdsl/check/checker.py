@@ -522,6 +522,15 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
     ch.sources[main_key] = source.text
     ch.load_module(module, (main_key,), main=True)
     ch.diags += unwritable_names(module)
+    if not ch.tables and not ch.diags:  # an empty file: "wrote out ()" would be no answer at all
+        ch.diags.append(
+            Diagnostic(
+                "E122",
+                "the spec declares no table: there is nothing to generate",
+                Span(source, 1, 1, 1, 2),
+                "declare one: `table people {` / `rows 10` / `id int = serial() key` / `}`",
+            )
+        )
     for t in ch.tables.values():
         ch.declare_columns(t)
     for t in ch.tables.values():

@@ -48,13 +48,15 @@ def _plain(v: object) -> object:
     return v
 
 
-def _nested_as_text(series: pd.Series) -> pd.Series:
-    """A Parquet list, struct or map column (arrays and dicts in pandas, which cannot be hashed, so
-    neither looked up nor counted) as the text of each value, as any other text column."""
-    nested = series.map(lambda v: isinstance(v, (np.ndarray, dict, list, tuple)))
-    if not nested.any():
-        return series
-    return series.where(~nested, series[nested].map(lambda v: str(_plain(v))))
+def nested_type(info: DatasetInfo, column: str) -> str | None:
+    """The Python type name of a Parquet list/struct/map column's values (arrays or dicts, which
+    cannot be labels, values or lookup keys), None for a plain column."""
+    values = info.frame[column].dropna()
+    if values.dtype == object and len(values):
+        first = values.iloc[0]
+        if isinstance(first, dict | list | tuple | np.ndarray | bytes):
+            return type(first).__name__
+    return None
 
 
 def load(
@@ -85,8 +87,6 @@ def load(
         except Exception as exc:  # pyarrow raises several types for a bad file
             raise ValueError(f"{path} is not a readable Parquet file: {exc}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    for c in frame.select_dtypes(include="object").columns:
-        frame[c] = _nested_as_text(frame[c])
     columns = {c: _expr_type(frame[c]) for c in frame.columns}
     return DatasetInfo(name, str(path), columns, frame, fmt, dict(options), sha256)
 

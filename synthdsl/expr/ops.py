@@ -121,6 +121,36 @@ def _arith_type(op: str, a: str, b: str) -> str | None:
 
 
 def _arith(op: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    out = _arith_raw(op, x, y)
+    if op in "+-*" and x.dtype.kind == "i" and y.dtype.kind == "i":
+        _refuse_int_overflow(op, x, y, out)
+    return out
+
+
+def _refuse_int_overflow(op: str, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    """int64 arithmetic wraps around silently; a value past the int64 range stops the run."""
+    with np.errstate(all="ignore"):
+        if op == "+":
+            bad = ((x ^ out) & (y ^ out)) < 0
+        elif op == "-":
+            bad = ((x ^ y) & (x ^ out)) < 0
+        else:
+            nonzero = y != 0
+            back = np.floor_divide(out, np.where(nonzero, y, 1))
+            bad = (nonzero & (back != x)) | ((y == -1) & (x == np.iinfo(np.int64).min))
+            bad |= (x == -1) & (y == np.iinfo(np.int64).min)
+    bad = np.asarray(bad)
+    if bad.any():
+        i = int(np.flatnonzero(bad.reshape(-1))[0])
+        a = x.reshape(-1)[i if x.size > 1 else 0]
+        b = y.reshape(-1)[i if y.size > 1 else 0]
+        raise OverflowError(
+            f"{a} {op} {b} is outside the int range (-2^63 to 2^63-1); "
+            "compute it as a float (float(x)) or keep the values smaller"
+        )
+
+
+def _arith_raw(op: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if op == "+":
         if x.dtype == object or y.dtype == object:
             return np.add(x.astype(object), y.astype(object))

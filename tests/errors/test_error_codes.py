@@ -53,6 +53,8 @@ def doc_rows() -> dict[str, tuple[str, list[str]]]:
 
 def build_spec(lines: list[str]) -> str:
     """An example's lines -> a whole spec, as docs/errors.md explains."""
+    if all(line.startswith("//") for line in lines):  # a spec of comments only (E122)
+        return "\n".join(lines) + "\n"
     first_word = lines[0].split(" ", 1)[0]
     has_table = any(line.split(" ", 1)[0] == "table" for line in lines)
     if first_word in TOP_LEVEL:

@@ -230,3 +230,16 @@ def test_evaluating_a_generated_dataset_extends_its_card(tmp_path):
     # The sex of every husband is male in the synthetic data: the spec's rules held.
     syn = pd.read_csv(out / "adult.csv")
     assert (syn.loc[syn.relationship == "Husband", "sex"] == "Male").all()
+
+
+def test_an_output_file_in_a_missing_folder_is_an_error_not_a_traceback(tmp_path):
+    real = tmp_path / "real.csv"
+    frame(300, 1).to_csv(real, index=False)
+    args = ["evaluate", "--real", str(real), "--synthetic", str(real), "--no-attacks"]
+    for option in ("--json", "--report"):
+        r = runner.invoke(app, [*args, option, str(tmp_path / "missing" / "out.x")])
+        assert r.exit_code == 1, r.output
+        assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)
+        assert f"cannot write {option}" in r.stderr and "does not exist" in r.stderr
+    r = runner.invoke(app, [*args, "--json", str(tmp_path)])
+    assert r.exit_code == 1 and "is a folder" in r.stderr

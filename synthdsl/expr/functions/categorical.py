@@ -189,15 +189,13 @@ def _dataset_column(comp: CompilerLike, node: ast.Expr, what: str) -> tuple[str,
             did_you_mean(column, info.columns) or f"columns: {', '.join(info.columns)}",
         )
         return None
-    values = info.frame[column].dropna()
-    if (
-        values.dtype == object
-        and len(values)
-        and isinstance(values.iloc[0], dict | list | tuple | np.ndarray | bytes)
-    ):
+    from synthdsl.expr.datasets import nested_type
+
+    kind = nested_type(info, column)
+    if kind is not None:
         comp.scope.error(
             "E345",
-            f"'{ds}.{column}' holds nested values ({type(values.iloc[0]).__name__}s: a struct "
+            f"'{ds}.{column}' holds nested values ({kind}s: a struct "
             f"or list column), which cannot be labels or values",
             node,
             "flatten it into plain columns first, e.g. one column per struct field",

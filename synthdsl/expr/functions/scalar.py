@@ -98,6 +98,19 @@ def _lookup(comp: CompilerLike, node: ast.Call) -> Compiled:
                 did_you_mean(col, info.columns),
             )
             return comp.bad()
+    from synthdsl.expr.datasets import nested_type
+
+    for col in (arrow.source, arrow.target):
+        kind = nested_type(info, col)
+        if kind is not None:
+            comp.scope.error(
+                "E345",
+                f"'{info.name}.{col}' holds nested values ({kind}s: a struct or list column), "
+                "which cannot be a lookup's key or value",
+                arrow,
+                "flatten it into plain columns first, e.g. one column per struct field",
+            )
+            return comp.bad()
     if arrow.column not in comp.scope.columns:
         comp.scope.error(
             "E200",
