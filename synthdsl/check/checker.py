@@ -510,6 +510,10 @@ def _type_hint(dtype: DType, typ: str) -> str | None:
         return 'convert with text(x) or format("{}", x)'
     if dtype.kind in ("date", "datetime") and typ in NUMERIC:
         return 'build dates with date("2026-01-01") + days(n)'
+    if dtype.kind in ("date", "datetime") and typ == "text":
+        return (
+            f"text in ISO form becomes a {dtype.kind} with {dtype.kind}(x), e.g. a dataset's column"
+        )
     if dtype.kind in ("int", "float", "decimal") and typ == "duration":
         return "use days_between(a, b) for a number of days"
     return None

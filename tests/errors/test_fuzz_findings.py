@@ -212,3 +212,23 @@ def test_int_arithmetic_up_to_the_int64_ends_is_exact() -> None:
 def test_a_spec_without_tables_is_e122(text: str) -> None:
     """An empty spec printed `wrote out (parquet; )` and exited 0."""
     assert _codes(text) == [("E122", 1)]
+
+
+def test_a_datasets_iso_dates_become_dates_with_date(tmp_path) -> None:
+    """A CSV's dates are text: `day date ~ empirical(real.day)` is E160 (now with a hint), and
+    `date(raw)` converts a text column row by row; a bad date is a data error naming it."""
+    (tmp_path / "days.csv").write_text("day\n2021-03-04\n2022-12-31\n\n")
+    head = 'dataset real = csv("days.csv")\ntable t {\n  rows 40\n'
+    errs = _codes(head + "  day date ~ empirical(real.day)\n}\n", str(tmp_path / "a.synth"))
+    assert errs == [("E160", 4)]
+    with pytest.raises(SpecError) as err:
+        synthdsl.loads(head + "  day date ~ empirical(real.day)\n}\n", str(tmp_path / "a.synth"))
+    assert "date(x)" in err.value.diagnostics[0].hint
+    text = head + "  raw text? ~ empirical(real.day)\n  day date? = date(raw)\n}\n"
+    df = synthdsl.loads(text, str(tmp_path / "b.synth")).generate()["t"]
+    got = {str(d) for d in df["day"].dropna()}
+    assert got == {"2021-03-04", "2022-12-31"}
+    assert (df["raw"].isna() == df["day"].isna()).all()
+    (tmp_path / "days.csv").write_text("day\n2021-13-04\n")
+    with pytest.raises(DataError, match="'2021-13-04' is not a valid date"):
+        synthdsl.loads(text, str(tmp_path / "c.synth")).generate()

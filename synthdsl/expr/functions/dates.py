@@ -20,8 +20,14 @@ def _parse_date(comp: CompilerLike, node: ast.Call, typ: str) -> Compiled:
     if not _arity(comp, node, typ, 1, 1) or not _no_kwargs(comp, node, typ):
         return comp.bad()
     c = comp.compile(node.args[0])
+    if c.type == "any":
+        return comp.bad()
+    if c.type == "text" and not c.is_const:
+        return _parse_column(c, typ)
     if not (c.is_const and c.type == "text"):
-        comp.scope.error("E353", f'{typ}() takes a constant string like "2026-01-31"', node)
+        comp.scope.error(
+            "E353", f'{typ}() takes text like "2026-01-31" (a constant or a text column)', node
+        )
         return comp.bad()
     try:
         if typ == "date":
@@ -33,6 +39,37 @@ def _parse_date(comp: CompilerLike, node: ast.Call, typ: str) -> Compiled:
         comp.scope.error("E354", f"'{c.const}' is not a valid {typ} ({fmt})", node.args[0])
         return comp.bad()
     return Compiled(const_values(value, typ), typ, const=value)
+
+
+def _parse_column(c: Compiled, typ: str) -> Compiled:
+    """``date(d.day)``: ISO text per row (a dataset's dates arrive as text) as dates, vectorized by
+    numpy; text that is no date stops the run naming the value (an empty text is null)."""
+    unit = "D" if typ == "date" else "us"
+
+    def fn(ctx: Ctx) -> Values:
+        v = c.fn(ctx)
+        null = v.is_null() | (v.data == "")
+        text = np.where(null, "1970-01-01", v.data).astype(str)
+        try:
+            parsed = text.astype(f"datetime64[{unit}]")
+        except ValueError:
+            bad = str(next(x for x in text if not _iso(x, typ)))
+            fmt = "YYYY-MM-DD" if typ == "date" else "YYYY-MM-DDTHH:MM:SS"
+            raise ValueError(f"{bad!r} is not a valid {typ} ({fmt})") from None
+        if typ == "date" and (text != np.datetime_as_string(parsed, unit="D")).any():
+            bad = str(text[np.flatnonzero(text != np.datetime_as_string(parsed, unit="D"))[0]])
+            raise ValueError(f"{bad!r} is not a valid date (YYYY-MM-DD)")
+        return Values(parsed, null if null.any() else None)
+
+    return Compiled(fn, typ, **_join([c]))
+
+
+def _iso(text: str, typ: str) -> bool:
+    try:
+        (dt.date if typ == "date" else dt.datetime).fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 _SPAN_DAYS = 3_653_000  # a little over 10,000 years: from year 1 to year 9999 and then some
