@@ -113,7 +113,7 @@ class DataError(SynthError):
         self.column = column
         self.row = row
         where = []
-        if column is not None:
+        if column is not None and f"column '{column}'" not in message:  # never named twice
             where.append(f"column '{column}'")
         if row is not None:
             where.append(f"row {row}")

@@ -232,3 +232,9 @@ def test_a_datasets_iso_dates_become_dates_with_date(tmp_path) -> None:
     (tmp_path / "days.csv").write_text("day\n2021-13-04\n")
     with pytest.raises(DataError, match="'2021-13-04' is not a valid date"):
         synthdsl.loads(text, str(tmp_path / "c.synth")).generate()
+
+
+def test_a_data_error_names_its_column_once() -> None:
+    err = DataError("table 't': column 'x' could not be computed", column="x", row=3)
+    assert str(err) == "table 't': column 'x' could not be computed (row 3)"
+    assert str(DataError("bad value", column="x")) == "bad value (column 'x')"
