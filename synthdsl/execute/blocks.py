@@ -47,6 +47,11 @@ class Stats:
             self.redrawn[k] = self.redrawn.get(k, 0) + v
 
 
+def acceptance(tried: int, failed_again: int) -> float:
+    """The share of redrawn rows that passed right after their redraw (1 before any redraw)."""
+    return 1 - failed_again / tried if tried else 1.0
+
+
 class Policy:
     """What the rule loop does when rows keep failing: the engine's acceptance floor. The
     Hypothesis strategies pass another policy (a few redraws, then reject the example)."""
@@ -58,7 +63,7 @@ class Policy:
 
     def give_up(self, block: Block, r, mask, attempt: int, tried: int, failed_again: int) -> None:
         """Raise when the rule should stop being retried."""
-        accepted = 1 - failed_again / tried if tried else 1.0
+        accepted = acceptance(tried, failed_again)
         if not r.spec.redraw:
             block.fail(r, mask, 0.0, "has no random column to redraw")
         floor = attempt > FLOOR_AFTER and tried >= FLOOR_MIN_TRIED
@@ -73,7 +78,7 @@ class Policy:
         """Raise when the redrawn rows almost never pass every rule at once, though each rule's own
         redraws pass it: rules that contradict each other (each redraw of one breaks the other).
         ``rules`` failed in this attempt or the one before; ``mask``: the rows failing now."""
-        accepted = 1 - failed / tried if tried else 1.0
+        accepted = acceptance(tried, failed)
         floor = attempt > FLOOR_AFTER and tried >= FLOOR_MIN_TRIED
         if floor and accepted < ACCEPTANCE_FLOOR:
             block.fail_together(rules, mask, accepted)
@@ -210,12 +215,12 @@ class Block:
             for r, mask in failing:
                 if r.name in redrawn:
                     failed_again[r.name] += int(mask[redrawn[r.name]].sum())
-
-            def acceptance(item) -> float:
-                name = item[0].name
-                return 1 - failed_again[name] / tried[name] if tried[name] else 1.0
-
-            for r, mask in sorted(failing, key=acceptance):  # the least met rule is named first
+            # the least met rule is named first
+            by_acceptance = sorted(
+                failing,
+                key=lambda item: acceptance(tried[item[0].name], failed_again[item[0].name]),
+            )
+            for r, mask in by_acceptance:
                 try:
                     policy.give_up(self, r, mask, attempt, tried[r.name], failed_again[r.name])
                 except SynthError as err:
