@@ -114,7 +114,7 @@ class AggregateChecks:
                 deps = set(r.columns) | set(r.compiled.deps if r.compiled else ())
                 if not t.is_late(deps):
                     continue
-                for c in _random_ancestors(t, r.columns):
+                for c in t.random_ancestors(r.columns):
                     if c not in t.late:
                         t.late.add(c)
                         t.late_by_rule[c] = r.name
@@ -166,23 +166,6 @@ def _min_draw(dist: ast.Expr) -> int | None:
         if labels and all(isinstance(x, ast.Number) for x in labels):
             return int(min(x.value for x in labels))
     return None
-
-
-def _random_ancestors(t: TableInfo, cols) -> set[str]:
-    """The columns a failing row of a rule over ``cols`` redraws (as ``plan._redraw_set``)."""
-    out: set[str] = set()
-    stack = [c for c in cols if c in t.columns]
-    seen = set(stack)
-    while stack:
-        c = stack.pop()
-        info = t.columns[c]
-        if info.random and not (info.kind == "ref" and info.ref and info.ref[0] == t.parent):
-            out.add(c)
-        for d in info.deps:
-            if d in t.columns and d not in seen:
-                seen.add(d)
-                stack.append(d)
-    return out
 
 
 def _path_to_aggregate(t: TableInfo, start: str, child: str) -> list[str]:

@@ -89,6 +89,35 @@ class TableInfo:
     def key(self) -> ColumnInfo | None:
         return next((c for c in self.columns.values() if c.node.key), None)
 
+    def ancestors(self, col: str, extra: dict[str, set[str]] | None = None) -> set[str]:
+        """The columns ``col`` is computed from, directly or not (``extra``: dependencies the
+        planner adds, a draw conditioned on another column)."""
+        seen: set[str] = set()
+        stack = [col]
+        while stack:
+            c = stack.pop()
+            deps = set(self.columns[c].deps) | (extra or {}).get(c, set())
+            for d in deps:
+                if d not in seen and d in self.columns:
+                    seen.add(d)
+                    stack.append(d)
+        return seen
+
+    def random_ancestors(self, cols, extra: dict[str, set[str]] | None = None) -> set[str]:
+        """The random columns among ``cols`` and what they are computed from: what a failing row
+        of a rule over ``cols`` redraws. The reference to the parent is never redrawn."""
+        out: set[str] = set()
+        for c in cols:
+            if c not in self.columns:
+                continue
+            for a in {c} | self.ancestors(c, extra):
+                info = self.columns[a]
+                if info.random and not (
+                    info.kind == "ref" and info.ref and info.ref[0] == self.parent
+                ):
+                    out.add(a)
+        return out
+
     @property
     def refs(self) -> dict[str, ColumnInfo]:
         """Referenced table -> the column holding the reference."""

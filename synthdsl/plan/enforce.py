@@ -69,19 +69,6 @@ class Enforcement:
         return any(r.kind in ("unique", "determines") and not r.by_construction for r in self.rules)
 
 
-def _ancestors(t: TableInfo, col: str, extra: dict[str, set[str]]) -> set[str]:
-    seen: set[str] = set()
-    stack = [col]
-    while stack:
-        c = stack.pop()
-        deps = set(t.columns[c].deps) | extra.get(c, set())
-        for d in deps:
-            if d not in seen and d in t.columns:
-                seen.add(d)
-                stack.append(d)
-    return seen
-
-
 def _redraw_set(
     t: TableInfo,
     cols: tuple[str, ...],
@@ -92,13 +79,11 @@ def _redraw_set(
     the references through which they read another table's row (``courses.min_age`` read through
     ``course_id``): a row whose referenced row breaks the rule gets another referenced row. The parent
     is never redrawn: a child row belongs to its parent."""
-    out: set[str] = set()
+    out = t.random_ancestors(cols, extra)
     tables = {table for table, _ in related}
     for c in cols:
-        for a in {c} | _ancestors(t, c, extra):
+        for a in {c} | t.ancestors(c, extra):
             info = t.columns[a]
-            if info.random and not (info.kind == "ref" and info.ref and info.ref[0] == t.parent):
-                out.add(a)
             if info.compiled is not None:
                 tables |= {table for table, _ in info.compiled.related}
     refs = t.refs
@@ -231,7 +216,7 @@ def _construct(enf: Enforcement, rule: str, part: ast.Expr, const_of, domains, e
                 continue
             if info.compiled.dist.dist.kind != "continuous" or target in enf.truncate:
                 continue
-            if target in _ancestors(t, other, extra) or (guard and guard[0] not in (a, b_col)):
+            if target in t.ancestors(other, extra) or (guard and guard[0] not in (a, b_col)):
                 continue
             if other in t.late and target not in t.late:  # target is drawn before other exists
                 continue
@@ -251,7 +236,7 @@ def _construct(enf: Enforcement, rule: str, part: ast.Expr, const_of, domains, e
         pos = {c: i for i, c in enumerate(t.order)}
         if pos[ca] > pos[cb]:
             ca, sa, cb, sb = cb, sb, ca, sa
-        if cb in _ancestors(t, ca, extra):  # conditioning cb on ca would close a cycle
+        if cb in t.ancestors(ca, extra):  # conditioning cb on ca would close a cycle
             return None
         if ca in t.late and cb not in t.late:  # cb is drawn before ca exists
             return None
