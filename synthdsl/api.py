@@ -139,9 +139,53 @@ class Spec:
             raise OptionError(
                 f"must be a whole number from 0 to 2**64 - 1, got {seed!r}", option="seed="
             )
+        self._ensure_models()
         from synthdsl.execute.runtime import Runtime
 
-        return Runtime(plan.with_seed(seed, rows), self._datasets, self.source_for, **kw)
+        return Runtime(self._plan.with_seed(seed, rows), self._datasets, self.source_for, **kw)
+
+    # ---- models
+    def use_artifacts(self, folder: str | Path) -> Spec:
+        """Read and write model artifacts in ``folder`` (default: ``.synthdsl/models`` beside the
+        spec); returns the spec."""
+        self._built = self._plan.with_artifacts(str(folder))
+        return self
+
+    def say(self, message: str) -> None:
+        """Where the spec reports what it does unasked (fitting a missing model): stderr."""
+        import sys
+
+        print(f"synthdsl: {message}", file=sys.stderr)
+
+    def fit(
+        self,
+        *,
+        force: bool = False,
+        progress: Callable[[str, str, float], None] | None = None,
+    ) -> dict[str, str]:
+        """Fit every model of the spec whose artifact is missing (or all, with ``force``); a stale
+        artifact is refused unless ``force``. Returns model -> ``fitted`` or ``up to date``."""
+        from synthdsl.models import artifacts
+        from synthdsl.models.fit import fit_model
+
+        out = {}
+        for m in self._plan.models:
+            state = artifacts.status(m)
+            if state == "ok" and not force:
+                out[m.name] = "up to date"
+                continue
+            if state not in ("ok", "missing") and not force:
+                raise artifacts.ArtifactStale(state)
+            fit_model(m, self._datasets, progress)
+            out[m.name] = "fitted"
+        return out
+
+    def _ensure_models(self) -> None:
+        if not self._plan.models:
+            return
+        from synthdsl.models.fit import ensure
+
+        ensure(self._plan.models, self._datasets, say=self.say)
 
     def batches(
         self,

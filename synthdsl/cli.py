@@ -83,6 +83,79 @@ def plan(
     typer.echo(p.model_dump_json(indent=2) if as_json else p.to_text())
 
 
+ArtifactsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--artifacts",
+        help="Folder of the fitted models' artifacts (default: .synthdsl/models beside the spec).",
+    ),
+]
+
+
+@app.command()
+def fit(
+    spec: Annotated[Path, typer.Argument(help="The .synth file.")],
+    artifacts: ArtifactsOption = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Fit again even when the artifact is current or stale."),
+    ] = False,
+) -> None:
+    """Learn every model of a spec from its dataset and write one artifact per model."""
+    try:
+        s = _load(spec)
+        if artifacts is not None:
+            s.use_artifacts(artifacts)
+        models = s.plan().models
+        if not models:
+            typer.echo(f"{spec} has no models: nothing to fit")
+            return
+        with _fit_progress() as progress:
+            done = s.fit(force=force, progress=progress)
+    except SynthError as err:
+        _fail(err)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: no artifact was written for the model being fitted", err=True)
+        raise typer.Exit(130) from None
+    for m in models:
+        privacy = (
+            "privacy none (NOT differentially private)"
+            if m.epsilon is None
+            else f"epsilon {m.epsilon:g}" + (f", delta {m.delta:g}" if m.delta else "")
+        )
+        typer.echo(f"{m.name}: {done[m.name]} -> {m.artifact}  [{m.kind}; {privacy}]")
+
+
+class _fit_progress:
+    """A progress bar per model while fitting (on a terminal)."""
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            TextColumn("fitting {task.fields[model]}"),
+            BarColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            transient=True,
+        )
+        self.bar.start()
+        self.tasks: dict[str, object] = {}
+
+        def advance(model: str, what: str, done: float) -> None:
+            if model not in self.tasks:
+                self.tasks[model] = self.bar.add_task(what, total=1.0, model=model)
+            self.bar.update(self.tasks[model], completed=done, description=what)
+
+        return advance
+
+    def __exit__(self, *exc) -> None:
+        if hasattr(self, "bar"):
+            self.bar.stop()
+
+
 def _parse_rows(items: list[str]) -> dict[str, int]:
     rows = {}
     for item in items:
@@ -118,6 +191,7 @@ def generate(
         int, typer.Option("--chunk-size", min=1, help="Rows per chunk.")
     ] = 131_072,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    artifacts: ArtifactsOption = None,
     check_only: Annotated[
         bool,
         typer.Option(
@@ -137,6 +211,8 @@ def generate(
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         s = _load(spec) if plan_file is None else _load_plan(plan_file)
+        if artifacts is not None:
+            s.use_artifacts(artifacts)
         run = s.check_fixtures if check_only else s.write
         with _progress(s, row_overrides) as advance:
             result = run(

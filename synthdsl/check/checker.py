@@ -25,6 +25,7 @@ from synthdsl.check.model import (
     parse_type,
     toposort,
 )
+from synthdsl.check.models import ModelChecks
 from synthdsl.check.names import unwritable_names
 from synthdsl.check.rules import RuleChecks
 from synthdsl.check.settings import today_setting
@@ -54,7 +55,7 @@ def _assignable(dtype: DType, typ: str) -> bool:
     return typ == k
 
 
-class Checker(FileChecks, RuleChecks, AggregateChecks):
+class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks):
     def __init__(self) -> None:
         self.diags: list[Diagnostic] = []
         self.sources: dict[str, str] = {}
@@ -66,6 +67,8 @@ class Checker(FileChecks, RuleChecks, AggregateChecks):
         self.today: str | None = None
         self.untyped: set[tuple[str, str]] = set()
         self.broken: set[str] = set()  # datasets that failed to load: already reported
+        self.models: dict = {}  # name -> check.models.ModelInfo
+        self.budgets: list[ast.Budget] = []
 
     def fail(self, code: str, message: str, node: ast.Node | Span, hint: str | None = None) -> None:
         span = node if isinstance(node, Span) else node.span
@@ -95,6 +98,10 @@ class Checker(FileChecks, RuleChecks, AggregateChecks):
                 self.today = today_setting(st, self.today, self.fail)
             elif isinstance(st, ast.Dataset):
                 self.dataset(st, base)
+            elif isinstance(st, ast.Model):
+                self.declare_model(st)
+            elif isinstance(st, ast.Budget):
+                self.declare_budget(st)
             elif isinstance(st, ast.Table):
                 if st.name in self.tables:
                     self.fail("E120", f"table '{st.name}' is declared twice", st)
@@ -123,13 +130,7 @@ class Checker(FileChecks, RuleChecks, AggregateChecks):
         for extra in keys[1:]:
             self.fail("E141", f"table '{t.name}' has more than one key", extra.node)
         for m in t.node.multis:
-            self.fail(
-                "E142",
-                f"unknown model '{m.model}': learned models (bayesnet, dpcgan) are not available "
-                "in this version",
-                m,
-                "draw these columns with ~ categorical(...) or another distribution",
-            )
+            self.declare_multi(t, m)
 
     def rows(self, t: TableInfo) -> None:
         node = t.node
@@ -248,7 +249,9 @@ class Checker(FileChecks, RuleChecks, AggregateChecks):
             scope.column_name = info.name
             scope.draw_counter = [0]
             gen = col.gen
-            if gen is None:
+            if info.kind == "model":
+                self.model_column(t, info)
+            elif gen is None:
                 self.default_generator(t, info)
             elif isinstance(gen, ast.Ref):
                 self.reference(t, info, gen)
@@ -535,6 +538,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
                 "declare one: `table people {` / `rows 10` / `id int = serial() key` / `}`",
             )
         )
+    ch.check_models()
     for t in ch.tables.values():
         ch.declare_columns(t)
     for t in ch.tables.values():
@@ -548,6 +552,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         ch.unique_capacity(t)
     for t in ch.tables.values():
         ch.aggregate_cycles(t)
+    ch.finish_models()
     order = ch.order_tables()
     if ch.diags:
         raise SpecError(_dedupe(_locale_once(ch.diags, ch.locale_span)))
@@ -560,6 +565,8 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         ch.datasets,
         tables,
         today=ch.today or clock.DEFAULT_TODAY,
+        models={name: m for name, m in ch.models.items() if m.table is not None},
+        budgets=list(ch.budgets),
     )
 
 

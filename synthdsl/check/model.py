@@ -73,6 +73,7 @@ class TableInfo:
     aggregates: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     late: set[str] = field(default_factory=set)  # columns computed after aggregated child rows
     late_by_rule: dict[str, str] = field(default_factory=dict)  # late only to be redrawn by a rule
+    models: dict[str, str] = field(default_factory=dict)  # column -> the model that draws it
 
     @property
     def aggregated(self) -> set[str]:
@@ -133,6 +134,8 @@ class CheckedSpec:
     datasets: dict[str, DatasetInfo]
     tables: dict[str, TableInfo]  # parents and referenced tables first
     today: str = DEFAULT_TODAY  # the providers' reference date, YYYY-MM-DD
+    models: dict = field(default_factory=dict)  # name -> check.models.ModelInfo (drawn ones)
+    budgets: list = field(default_factory=list)  # ast.Budget lines
 
     @property
     def sha256(self) -> str:

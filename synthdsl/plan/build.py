@@ -20,6 +20,7 @@ from synthdsl.check.model import CheckedSpec, ColumnInfo, TableInfo
 from synthdsl.expr import aggregate
 from synthdsl.plan.enforce import Enforcement, Truncation, enforce
 from synthdsl.plan.model import (
+    BudgetSpec,
     ColumnSpec,
     CountSpec,
     DatasetRef,
@@ -31,6 +32,7 @@ from synthdsl.plan.model import (
     TablePlan,
     Where,
 )
+from synthdsl.plan.models import model_specs, model_step
 from synthdsl.source import Span
 from synthdsl.streams import BLOCK_ROWS
 from synthdsl.syntax import ast_json
@@ -289,14 +291,28 @@ def _rules(t: TableInfo, enf: Enforcement, owner: dict[str, str]) -> tuple[RuleS
     return tuple(out)
 
 
-def _table(spec: CheckedSpec, t: TableInfo, children: list[str]) -> TablePlan:
+def _column_steps(t: TableInfo, names: list[str], enf: Enforcement, models) -> list[StepSpec]:
+    """One step per column, but one per model for the columns a model draws (at its first)."""
+    out: list[StepSpec] = []
+    drawn: set[str] = set()
+    for c in names:
+        owner = t.models.get(c)
+        if owner is None:
+            out.append(_column_step(t, t.columns[c], enf))
+        elif owner not in drawn:
+            drawn.add(owner)
+            out.append(model_step(t, models[owner]))
+    return out
+
+
+def _table(spec: CheckedSpec, t: TableInfo, children: list[str], models) -> TablePlan:
     enf = enforce(spec, t)
     early = [c for c in enf.order if c not in t.late]
     late = [c for c in enf.order if c in t.late]
-    steps: list[StepSpec] = [_column_step(t, t.columns[c], enf) for c in early]
+    steps: list[StepSpec] = _column_steps(t, early, enf, models)
     steps += [_children_step(spec, t, c) for c in children if c in t.aggregated]
     steps += _aggregate_steps(t)
-    steps += [_column_step(t, t.columns[c], enf) for c in late]
+    steps += _column_steps(t, late, enf, models)
     steps += [_children_step(spec, t, c) for c in children if c not in t.aggregated]
     owner = {o: s.id for s in steps for o in s.outputs}
     columns = tuple(
@@ -338,6 +354,8 @@ def _generator_text(info: ColumnInfo) -> str:
     """What fills the column, as the card reports it (a provider's name, a distribution's)."""
     if info.kind == "ref":
         return f"ref {info.ref[0]}.{info.ref[1]}"
+    if info.kind == "model":
+        return "model"
     if info.kind == "provider":
         return info.compiled.provider.qualname
     if info.kind == "draw" and info.compiled is not None and info.compiled.dist is not None:
@@ -367,6 +385,22 @@ def _datasets(spec: CheckedSpec) -> tuple[DatasetRef, ...]:
     return tuple(out)
 
 
+def _budgets(spec: CheckedSpec, models) -> tuple[BudgetSpec, ...]:
+    out = []
+    for b in spec.budgets:
+        mine = [m for m in models if m.dataset == b.dataset]
+        out.append(
+            BudgetSpec(
+                dataset=b.dataset,
+                epsilon=b.epsilon,
+                delta=b.delta or 0.0,
+                spent_epsilon=sum(m.epsilon or 0.0 for m in mine),
+                spent_delta=sum(m.delta or 0.0 for m in mine),
+            )
+        )
+    return tuple(out)
+
+
 def build(spec: CheckedSpec) -> Plan:
     """The plan of a checked spec: what ``plan --json`` prints and what every engine runs."""
     token = _BASE.set(Path(spec.path).resolve().parent if spec.path != "<string>" else None)
@@ -381,6 +415,8 @@ def _build(spec: CheckedSpec) -> Plan:
     for n, t in spec.tables.items():
         if t.parent:
             children[t.parent].append(n)
+    models = model_specs(spec, where)
+    by_name = {m.name: m for m in models}
     return Plan(
         synthdsl_version=__version__,
         spec_sha256=spec.sha256,
@@ -391,5 +427,7 @@ def _build(spec: CheckedSpec) -> Plan:
         today=spec.today,
         block_rows=BLOCK_ROWS,
         datasets=_datasets(spec),
-        tables=tuple(_table(spec, t, children[n]) for n, t in spec.tables.items()),
+        models=models,
+        budgets=_budgets(spec, models),
+        tables=tuple(_table(spec, t, children[n], by_name) for n, t in spec.tables.items()),
     )

@@ -149,6 +149,62 @@ class DatasetRef(_Frozen):
     rows: int = 0
 
 
+class MechanismSpec(_Frozen):
+    """One differentially private release inside a model's fit, and its share of the budget."""
+
+    name: str
+    what: str  # what it releases, in words
+    epsilon: float = Field(ge=0.0)
+    delta: float = Field(default=0.0, ge=0.0, lt=1.0)
+
+
+class ModelColumnSpec(_Frozen):
+    """A column a model learns: its type as the spec declares it (the table's, else the dataset's),
+    and the declared bounds (a column's ``clamp``), which are public and cost no budget."""
+
+    name: str
+    dtype: DTypeSpec
+    clamp: tuple[float, float] | None = None
+    round: int | None = None
+
+
+class ModelSpec(_Frozen):
+    """A model of the spec: what it learns, its privacy, its options (validated by its kind), and
+    the artifact it is fitted into, named by ``key`` (sha256 over the dataset's bytes, the model
+    block's text, the columns' declarations, the columns it is drawn given, the engine version)."""
+
+    name: str
+    kind: str
+    dataset: str | None = None
+    dataset_sha256: str = ""
+    columns: tuple[ModelColumnSpec, ...] = ()
+    given: tuple[str, ...] = ()
+    weight: str | None = None
+    focus: str | None = None
+    epsilon: float | None = None  # None: `privacy none`
+    delta: float | None = None
+    options: dict[str, Any] = {}
+    text: str = ""  # the model block as written
+    key: str = ""
+    key_parts: dict[str, str] = {}
+    artifact: str = ""  # the artifact's folder (absolute)
+    mechanisms: tuple[MechanismSpec, ...] = ()
+    at: Where | None = None
+
+    def column(self, name: str) -> ModelColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+class BudgetSpec(_Frozen):
+    """``budget DATASET epsilon E [delta D]`` and what the spec's models spend on the dataset."""
+
+    dataset: str
+    epsilon: float
+    delta: float = 0.0
+    spent_epsilon: float = 0.0
+    spent_delta: float = 0.0
+
+
 class Plan(_Frozen):
     format: Literal["synthdsl.plan/1"] = PLAN_FORMAT
     synthdsl_version: str
@@ -161,6 +217,8 @@ class Plan(_Frozen):
     today: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     block_rows: int = Field(ge=1)
     datasets: tuple[DatasetRef, ...] = ()
+    models: tuple[ModelSpec, ...] = ()
+    budgets: tuple[BudgetSpec, ...] = ()
     tables: tuple[TablePlan, ...]
 
     def table(self, name: str) -> TablePlan:
@@ -172,6 +230,20 @@ class Plan(_Frozen):
         pydantic's own JSON parser stops at 200 levels of nesting, and an expression's AST at the
         language's depth limit nests deeper than that."""
         return cls.model_validate(json.loads(text))
+
+    def model(self, name: str) -> ModelSpec:
+        return next(m for m in self.models if m.name == name)
+
+    def with_artifacts(self, folder: str) -> Plan:
+        """The same plan with every model's artifact in ``folder`` (``--artifacts DIR``)."""
+        from pathlib import Path
+
+        base = Path(folder).resolve()
+        models = tuple(
+            m.model_copy(update={"artifact": str(base / Path(m.artifact).name)})
+            for m in self.models
+        )
+        return self.model_copy(update={"models": models})
 
     def to_text(self) -> str:
         from synthdsl.plan.text import plan_text

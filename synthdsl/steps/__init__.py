@@ -1,6 +1,6 @@
 """Step kinds: the protocol (``base``), the random source (``source``) and the built-in kinds."""
 
-from synthdsl.steps import children, columns  # noqa: F401 - registers the built-in kinds
+from synthdsl.steps import children, columns, model  # noqa: F401 - registers the built-in kinds
 from synthdsl.steps.base import (
     STEP_KINDS,
     BuildEnv,

@@ -122,6 +122,84 @@ class _ToAst(Transformer):
             span=self._tok_span(name),
         )
 
+    # ---- models
+    @v_args(meta=True)
+    def model(self, meta, items):
+        name, kind, *members = items
+        groups: dict[type, list] = {
+            ast.Learn: [],
+            ast.Focus: [],
+            ast.Privacy: [],
+            ast.ModelOption: [],
+        }
+        for m in members:
+            if m is not None:
+                groups[type(m)].append(m)
+        return ast.Model(
+            str(name),
+            str(kind),
+            tuple(groups[ast.Learn]),
+            tuple(groups[ast.Focus]),
+            tuple(groups[ast.Privacy]),
+            tuple(groups[ast.ModelOption]),
+            kind_span=self._tok_span(kind),
+            text=self.source.text[meta.start_pos : meta.end_pos] if not meta.empty else "",
+            span=self._tok_span(name),
+        )
+
+    @v_args(meta=True)
+    def learn(self, meta, items):
+        dataset, *rest = items
+        weight = rest.pop() if rest and (rest[-1] is None or isinstance(rest[-1], tuple)) else None
+        names = [t for t in rest if isinstance(t, Token)]
+        return ast.Learn(
+            str(dataset),
+            tuple(str(t) for t in names),
+            weight[0] if weight else None,
+            tuple(self._tok_span(t) for t in names),
+            dataset_span=self._tok_span(dataset),
+            weight_span=weight[1] if weight else Span(self.source, 0, 0, 0, 0),
+            span=self._meta_span(meta),
+        )
+
+    def learn_weight(self, items):
+        return (str(items[0]), self._tok_span(items[0]))
+
+    @v_args(meta=True)
+    def focus(self, meta, items):
+        return ast.Focus(str(items[0]), span=self._tok_span(items[0]))
+
+    @v_args(meta=True)
+    def privacy_dp(self, meta, items):
+        eps, delta = items
+        return ast.Privacy(
+            float(_number(eps)),
+            None if delta is None else float(_number(delta)),
+            span=self._meta_span(meta),
+        )
+
+    @v_args(meta=True)
+    def privacy_none(self, meta, items):
+        return ast.Privacy(None, None, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def option(self, meta, items):
+        return ast.ModelOption(str(items[0]), tuple(items[1:]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def percent(self, meta, items):
+        return ast.Percent(_number(items[0]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def budget(self, meta, items):
+        ds, eps, delta = items
+        return ast.Budget(
+            str(ds),
+            float(_number(eps)),
+            None if delta is None else float(_number(delta)),
+            span=self._meta_span(meta),
+        )
+
     @v_args(meta=True)
     def rows_fixed(self, meta, items):
         return ast.RowsFixed(items[0], span=self._meta_span(meta))

@@ -286,7 +286,71 @@ class Import(Node):
     path: str
 
 
-Statement = Seed | Locale | Today | Dataset | Import | Table
+@dataclass(frozen=True, slots=True)
+class Learn(Node):
+    """``learn from DATASET (a, b, c) [weight COL]``: what a model learns from."""
+
+    dataset: str
+    columns: tuple[str, ...]
+    weight: str | None = None
+    column_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
+    dataset_span: Span = _span()  # noqa: RUF009
+    weight_span: Span = _span()  # noqa: RUF009
+
+
+@dataclass(frozen=True, slots=True)
+class Focus(Node):
+    """``focus COL``: the column analyses of the twin will predict (shapes a model's structure)."""
+
+    column: str
+
+
+@dataclass(frozen=True, slots=True)
+class Privacy(Node):
+    """``privacy epsilon E [delta D]`` or ``privacy none`` (``epsilon`` None)."""
+
+    epsilon: float | None
+    delta: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOption(Node):
+    """A line of a model block the kind reads: its first word and the words and numbers after it
+    (a percentage as ``Percent``)."""
+
+    name: str
+    values: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Percent(Expr):
+    value: int | float  # as written: ``1%`` is 1
+
+
+@dataclass(frozen=True, slots=True)
+class Model(Node):
+    """``model NAME : KIND { ... }``; repeated lines are kept for the checker to report."""
+
+    name: str
+    kind: str
+    learn: tuple[Learn, ...] = ()
+    focus: tuple[Focus, ...] = ()
+    privacy: tuple[Privacy, ...] = ()
+    options: tuple[ModelOption, ...] = ()
+    kind_span: Span = _span()  # noqa: RUF009
+    text: str = field(default="", compare=False, repr=False)  # the block as written (its key)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget(Node):
+    """``budget DATASET epsilon E [delta D]``: the most all models may spend on one dataset."""
+
+    dataset: str
+    epsilon: float
+    delta: float | None = None
+
+
+Statement = Seed | Locale | Today | Dataset | Import | Table | Model | Budget
 
 
 @dataclass(frozen=True, slots=True)

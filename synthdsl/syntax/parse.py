@@ -185,7 +185,7 @@ class _Scanned:
 # Tokens that start a statement wherever they stand (they cannot occur inside an expression), and
 # tokens that start one when they open a line.
 _STARTS_ANYWHERE = frozenset({"LBRACE", "RBRACE", "TABLE", "RULE"})
-_STARTS_A_LINE = frozenset({"DATASET", "SEED", "LOCALE", "IMPORT", "ROWS"})
+_STARTS_A_LINE = frozenset({"DATASET", "SEED", "LOCALE", "IMPORT", "ROWS", "MODEL", "BUDGET"})
 
 
 def _scan(source: SourceFile) -> _Scanned:

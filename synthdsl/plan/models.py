@@ -1,0 +1,127 @@
+"""Plan: the spec's models as ``ModelSpec`` values, and the step that draws a model's columns.
+
+Input: the checked spec's models (``check.models.ModelInfo``). Output: per model its kind, dataset,
+typed columns, privacy and the kind's planned split of the budget into mechanisms, the artifact it is
+fitted into and the key that names that artifact; per table that draws one, a ``model`` step that fills
+all the drawn columns at once given the ``given`` columns (a rule over them redraws the whole step).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from synthdsl import __version__
+from synthdsl.check.model import CheckedSpec, TableInfo
+from synthdsl.plan.model import (
+    DTypeSpec,
+    Input,
+    MechanismSpec,
+    ModelColumnSpec,
+    ModelSpec,
+    StepSpec,
+)
+
+ARTIFACTS = Path(".synthdsl") / "models"  # the default artifacts folder, beside the spec
+
+
+def artifacts_folder(spec_path: str) -> Path:
+    base = Path(spec_path).resolve().parent if spec_path != "<string>" else Path.cwd()
+    return base / ARTIFACTS
+
+
+def _folder_name(name: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}", name):
+        return name
+    return "model-" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def key_parts(m: ModelSpec) -> dict[str, str]:
+    """What an artifact depends on, each part hashed alone so a stale one says what changed."""
+    cols = [[c.name, c.dtype.model_dump(), c.clamp, c.round] for c in m.columns]
+    return {
+        "kind": m.kind,
+        "dataset": m.dataset_sha256,
+        "model": _sha(m.text),
+        "columns": _sha(json.dumps(cols, sort_keys=True)),
+        "given": _sha(json.dumps(list(m.given))),
+        "engine": __version__,
+    }
+
+
+def key_of(parts: dict[str, str]) -> str:
+    return _sha(json.dumps(parts, sort_keys=True))
+
+
+def model_specs(spec: CheckedSpec, where) -> tuple[ModelSpec, ...]:
+    folder = artifacts_folder(spec.path)
+    out = []
+    for name, m in spec.models.items():
+        ds = spec.datasets[m.dataset]
+        columns = tuple(
+            ModelColumnSpec(
+                name=c,
+                dtype=DTypeSpec.of(m.dtypes[c]),
+                clamp=m.clamps.get(c),
+                round=m.rounds.get(c),
+            )
+            for c in m.columns
+        )
+        draft = ModelSpec(
+            name=name,
+            kind=m.node.kind,
+            dataset=m.dataset,
+            dataset_sha256=ds.sha256,
+            columns=columns,
+            given=tuple(m.given),
+            weight=m.weight,
+            focus=m.focus,
+            epsilon=m.epsilon,
+            delta=m.delta,
+            options=m.options,
+            text=m.node.text,
+            artifact=str(folder / _folder_name(name)),
+            at=where(m.node.span),
+        )
+        parts = key_parts(draft)
+        mechanisms = tuple(
+            MechanismSpec(name=x.name, what=x.what, epsilon=x.epsilon, delta=x.delta)
+            for x in m.kind.mechanisms(draft)
+        )
+        out.append(
+            draft.model_copy(
+                update={"key": key_of(parts), "key_parts": parts, "mechanisms": mechanisms}
+            )
+        )
+    return tuple(out)
+
+
+def model_step(t: TableInfo, model: ModelSpec) -> StepSpec:
+    drawn = tuple(c for c, owner in t.models.items() if owner == model.name)
+    privacy = (
+        "privacy none"
+        if model.epsilon is None
+        else f"epsilon {model.epsilon:g}" + (f" delta {model.delta:g}" if model.delta else "")
+    )
+    given = f" given {', '.join(model.given)}" if model.given else ""
+    return StepSpec(
+        id=f"{t.name}.model:{model.name}",
+        kind="model",
+        table=t.name,
+        outputs=drawn,
+        inputs=(
+            *(Input(kind="column", name=g) for g in model.given),
+            Input(kind="artifact", name=model.name),
+        ),
+        stream=(t.name, "model", model.name),
+        params={"model": model.name},
+        late=any(c in t.late for c in drawn),
+        describe=f"({', '.join(drawn)}) ~ {model.name}{given}  "
+        f"[{model.kind} learned from {model.dataset}; {privacy}]",
+    )

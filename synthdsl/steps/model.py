@@ -1,0 +1,51 @@
+"""The ``model`` step kind: fills the columns a model draws, at once, given the ``given`` columns.
+
+Input: a ``StepSpec`` naming a model of the plan; the model's artifact (loaded once per process and
+verified against the plan's key). Output: the drawn columns for the block's rows, sampled with the
+step's stream (the spec's seed), so the same artifact and seed give the same bytes for any chunk size
+and worker count. A redraw for failing rows samples all the step's columns again for those rows.
+"""
+
+from __future__ import annotations
+
+from synthdsl.expr.context import Ctx
+from synthdsl.plan.model import ModelSpec, StepSpec
+from synthdsl.steps.base import BuildEnv, SimpleKind, StepOutput, register
+
+_LOADED: dict[tuple[str, str], object] = {}  # (artifact folder, key) -> sampler, per process
+
+
+def sampler_for(spec: ModelSpec):
+    """The loaded sampler of a model (cached per process; the key pins the artifact's content)."""
+    hit = _LOADED.get((spec.artifact, spec.key))
+    if hit is None:
+        from synthdsl.models import artifacts
+        from synthdsl.models.registry import KindUnavailable, model_kind
+
+        art = artifacts.load(spec)
+        try:
+            kind = model_kind(spec.kind)
+        except KindUnavailable as exc:
+            from synthdsl.errors import SynthError
+
+            raise SynthError(f"{exc.message}; {exc.hint}") from None
+        hit = _LOADED[(spec.artifact, spec.key)] = kind.load(spec, art.meta, art.arrays)
+    return hit
+
+
+class ModelStep:
+    def __init__(self, spec: StepSpec, env: BuildEnv):
+        self.spec = spec
+        self.model = env.plan.model(spec.params["model"])
+        self.sampler = sampler_for(self.model)
+
+    def describe(self) -> str:
+        return self.spec.describe
+
+    def run(self, ctx: Ctx) -> StepOutput:
+        given = {g: ctx.cols[g] for g in self.model.given}
+        drawn = self.sampler.sample(ctx.n, given, ctx.rng)
+        return StepOutput({c: drawn[c] for c in self.spec.outputs})
+
+
+register(SimpleKind("model", ModelStep))
