@@ -66,12 +66,14 @@ class Release:
     delta: float
     noise: Any
 
-    def counts(self, exact: np.ndarray) -> np.ndarray:
-        """Noisy, thresholded counts (geometric noise, sensitivity 1); exact counts without DP."""
+    def counts(self, exact: np.ndarray, beta: float = 1.0) -> np.ndarray:
+        """Noisy counts (geometric noise, sensitivity 1) with those below a threshold zeroed: an
+        empty cell survives with probability about ``beta`` over all cells (``beta`` 1: about
+        one spurious cell). Exact counts without DP."""
         if self.epsilon is None:
             return exact
         noisy = exact + self.noise.geometric(self.epsilon, 1.0, exact.shape)
-        tau = math.log(max(exact.size, 2)) / self.epsilon
+        tau = math.log(max(exact.size, 2) / beta) / self.epsilon
         return np.where(noisy > tau, noisy, 0.0)
 
 
@@ -300,7 +302,8 @@ def private_bounds(x: np.ndarray, w: np.ndarray | None, release: Release) -> tup
     k = np.where(mag < 2.0**-8, -1, k)  # tiny magnitudes count as zero
     nk = len(ks)
     code = np.where(k < 0, nk, np.where(x > 0, nk + 1 + k, nk - 1 - k))  # neg .. 0 .. pos
-    counts = release.counts(_weighted_counts(code.astype(np.int64), 2 * nk + 1, w))
+    # bounds must not jump to a spurious class far out: about 5% chance of one over all classes
+    counts = release.counts(_weighted_counts(code.astype(np.int64), 2 * nk + 1, w), beta=0.05)
     hit = np.flatnonzero(counts > 0)
     if hit.size == 0:
         hit = np.array([int(np.argmax(counts))])

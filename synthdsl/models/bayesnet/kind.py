@@ -6,8 +6,8 @@ DP, 0.2% without). The budget split, for ``privacy epsilon E [delta D]``:
 
 - ``rows``: the row count, 1% of E;
 - per numeric column ``bounds:COL`` (only without a declared ``clamp``) and ``histogram:COL``, per
-  categorical column ``categories:COL``: together 20% of E, a numeric histogram weighing 1, its bounds
-  0.5, a category count 0.5; D is split among the text columns whose labels come from the data;
+  categorical column ``categories:COL``: together 25% of E, a numeric histogram weighing 1, its bounds
+  1, a category count 0.5; D is split among the text columns whose labels come from the data;
 - ``structure``: 10% of the rest with ``focus``, 20% without (nothing with a single column);
 - ``conditionals``: the remainder, shared among the nodes in proportion to the square root of each
   conditional table's size (a big table needs more budget to stay useful).
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from synthdsl.plan.model import ModelSpec
 
 CATEGORICAL = ("text", "enum", "bool")
-_PRE, _ROWS = 0.20, 0.01
+_PRE, _ROWS = 0.25, 0.01
 THETA = 4.0  # PrivBayes' usefulness: expected rows per cell times epsilon per table, at least
 
 
@@ -123,7 +123,7 @@ class BayesNetKind:
                     text_cols.append(c.name)
             else:
                 if c.clamp is None:
-                    units.append((f"bounds:{c.name}", "noisy magnitude-class counts", 0.5))
+                    units.append((f"bounds:{c.name}", "noisy magnitude-class counts", 1.0))
                 units.append((f"histogram:{c.name}", "noisy fine histogram (bin edges)", 1.0))
         total_units = sum(u for _, _, u in units) or 1.0
         delta = spec.delta or 0.0
