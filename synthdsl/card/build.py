@@ -24,6 +24,9 @@ from synthdsl.card.model import (
     DatasetReport,
     EvaluationRows,
     EvaluationSummary,
+    MechanismReport,
+    ModelReport,
+    PrivacyReport,
     RuleReport,
     TableReport,
     card_json,
@@ -45,11 +48,70 @@ def file_sha256(path: str | Path) -> str:
 
 
 def dataset_reports(plan) -> list[DatasetReport]:
-    """The plan's datasets by name, declared path and hash; all are lookups until models learn."""
+    """The plan's datasets by name, declared path and hash; 'learned' when a model learned from it."""
+    learned = {m.dataset for m in plan.models}
     return [
-        DatasetReport(name=d.name, path=d.display, sha256=d.sha256, rows=d.rows, role="lookup")
+        DatasetReport(
+            name=d.name,
+            path=d.display,
+            sha256=d.sha256,
+            rows=d.rows,
+            role="learned" if d.name in learned else "lookup",
+        )
         for d in plan.datasets
     ]
+
+
+def model_reports(plan) -> tuple[list[ModelReport], list[PrivacyReport]]:
+    """Each model's privacy and budget split, and the totals per dataset."""
+    from synthdsl.models import artifacts
+
+    models = []
+    for m in plan.models:
+        structure: dict[str, list[str]] = {}
+        try:
+            report = artifacts.load_doc(m).get("report", {})
+            structure = {
+                str(k): [str(p) for p in v] for k, v in report.get("structure", {}).items()
+            }
+        except (artifacts.ArtifactError, AttributeError, TypeError):
+            structure = {}
+        models.append(
+            ModelReport(
+                name=m.name,
+                kind=m.kind,
+                dataset=m.dataset or "",
+                columns=[c.name for c in m.columns],
+                given=list(m.given),
+                privacy="none" if m.epsilon is None else "differential privacy",
+                epsilon=m.epsilon,
+                delta=None if m.epsilon is None else (m.delta or 0.0),
+                mechanisms=[
+                    MechanismReport(name=x.name, what=x.what, epsilon=x.epsilon, delta=x.delta)
+                    for x in m.mechanisms
+                ],
+                artifact_key=m.key,
+                structure=structure,
+            )
+        )
+    budgets = {b.dataset: b for b in plan.budgets}
+    privacy = []
+    for ds in dict.fromkeys(m.dataset for m in plan.models):
+        mine = [m for m in plan.models if m.dataset == ds]
+        open_ = [m.name for m in mine if m.epsilon is None]
+        b = budgets.get(ds)
+        privacy.append(
+            PrivacyReport(
+                dataset=ds or "",
+                epsilon=None if open_ else sum(m.epsilon or 0.0 for m in mine),
+                delta=sum(m.delta or 0.0 for m in mine),
+                budget_epsilon=b.epsilon if b else None,
+                budget_delta=b.delta if b else None,
+                models=[m.name for m in mine],
+                without_privacy=open_,
+            )
+        )
+    return models, privacy
 
 
 def build_card(
@@ -72,6 +134,7 @@ def build_card(
                 parent=t.parent,
             )
         )
+    models, privacy = model_reports(plan)
     rules = []
     for tp in plan.tables:
         for r in tp.rules:
@@ -96,6 +159,8 @@ def build_card(
         rules=rules,
         synthesis=synthesis_of(c.generator for t in tables for c in t.columns),
         datasets=dataset_reports(plan),
+        models=models,
+        privacy=privacy,
     )
 
 

@@ -205,21 +205,36 @@ def dataset_jsonld(card: Card) -> dict[str, Any]:
     return out
 
 
+def _budget_text(card: Card) -> str | None:
+    """``epsilon E[, delta D] on DATASET`` per dataset, when every model used DP."""
+    if not card.privacy or any(p.epsilon is None for p in card.privacy):
+        return None
+    return "; ".join(
+        f"epsilon {p.epsilon:g}" + (f", delta {p.delta:g}" if p.delta else "") + f" on {p.dataset}"
+        for p in card.privacy
+    )
+
+
 def _technique(card: Card) -> str:
-    budget = card.privacy or {}
-    if budget.get("epsilon") is not None:
-        dp = f"differentially private models (epsilon {budget['epsilon']:g}"
-        dp += f", delta {budget['delta']:g})" if budget.get("delta") else ")"
+    budget = _budget_text(card)
+    if budget is not None:
+        dp = f"differentially private models ({budget})"
         return f"synthetic data generation with synthdsl: rules, stated distributions and {dp}"
+    if card.models:
+        return (
+            "synthetic data generation with synthdsl: rules, distributions and models learned "
+            "WITHOUT differential privacy"
+        )
     return "synthetic data generation with synthdsl from rules and stated distributions"
 
 
 def _figures_sentence(card: Card) -> str:
     """The privacy budget and the evaluation figures as one plain sentence."""
-    budget = card.privacy or {}
-    if budget.get("epsilon") is not None:
-        text = f" Privacy budget spent: epsilon {budget['epsilon']:g}"
-        text += f", delta {budget['delta']:g}." if budget.get("delta") else "."
+    budget = _budget_text(card)
+    if budget is not None:
+        text = f" Privacy budget spent: {budget}."
+    elif card.models:
+        text = " Models learned from real data WITHOUT differential privacy (privacy none)."
     else:
         text = " No privacy budget spent: no model learned from real data."
     if card.evaluation is not None:
@@ -329,6 +344,52 @@ def _rules(card: Card) -> list[str]:
     return [*out, ""]
 
 
+def _models(card: Card) -> list[str]:
+    """Models and the privacy they spent; learning without DP is said loudly, first."""
+    if not card.models:
+        return []
+    out = ["## Models and privacy", ""]
+    for m in card.models:
+        if m.privacy == "none":
+            out += [
+                f"> **WARNING: model {_code(m.name)} learned from dataset {_code(m.dataset)} "
+                "WITHOUT differential privacy (`privacy none`).** Its output may disclose "
+                "information about the real rows; do not publish it as a private twin.",
+                "",
+            ]
+    for m in card.models:
+        privacy = (
+            "no differential privacy"
+            if m.privacy == "none"
+            else f"epsilon {m.epsilon:g}" + (f", delta {m.delta:g}" if m.delta else "")
+        )
+        given = f", given {', '.join(m.given)}" if m.given else ""
+        out += [
+            f"### {_code(m.name)} ({m.kind}, learned from {_code(m.dataset)}; {privacy})",
+            "",
+            f"Columns: {', '.join(_code(c) for c in m.columns)}{given}. "
+            f"Artifact key {_code(m.artifact_key[:16])}.",
+            "",
+        ]
+        if m.mechanisms:
+            out += _table(
+                ["Mechanism", "Releases", "epsilon", "delta"],
+                [
+                    [_ccode(x.name), x.what, f"{x.epsilon:.4g}", f"{x.delta:g}"]
+                    for x in m.mechanisms
+                ],
+            )
+            out.append("")
+        if m.structure:
+            edges = "; ".join(
+                f"{_code(k)} <- {', '.join(_code(p) for p in v)}"
+                for k, v in m.structure.items()
+                if v
+            )
+            out += [f"Structure (each column's parents): {edges or 'no edges'}.", ""]
+    return out
+
+
 def _provenance(card: Card) -> list[str]:
     spec = _code(card.spec_path) if card.spec_path else "inline text"
     out = [
@@ -360,12 +421,22 @@ def _provenance(card: Card) -> list[str]:
 
 def _privacy(card: Card) -> list[str]:
     out = ["## Privacy budget spent", ""]
-    if card.privacy is None:
+    if not card.privacy:
         return [*out, NO_BUDGET, ""]
-    for key in sorted(card.privacy):
-        value = card.privacy[key]
-        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-        out.append(f"- {key}: {_cell(text)}")
+    for p in card.privacy:
+        cap = f" (budget: epsilon {p.budget_epsilon:g})" if p.budget_epsilon else ""
+        names = ", ".join(_code(x) for x in p.models)
+        if p.epsilon is None:
+            out.append(
+                f"- Dataset {_code(p.dataset)}: NO differential privacy: "
+                f"{', '.join(_code(x) for x in p.without_privacy)} learned with `privacy none`."
+            )
+            continue
+        delta = f", delta {p.delta:g}" if p.delta else ""
+        out.append(
+            f"- Dataset {_code(p.dataset)}: epsilon {p.epsilon:g}{delta} in total, by {names}"
+            f"{cap} (sequential composition: the models' budgets add up)."
+        )
     return [*out, ""]
 
 
@@ -456,6 +527,7 @@ def render_card_md(card: Card) -> str:
         "",
         *_what(card),
         *_rules(card),
+        *_models(card),
         *_provenance(card),
         *_privacy(card),
         *_evaluation(card),

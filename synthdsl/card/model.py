@@ -88,6 +88,49 @@ class DatasetReport(_Model):
     )
 
 
+class MechanismReport(_Model):
+    """One differentially private release inside a model's fit."""
+
+    name: str = Field(description="e.g. 'rows', 'histogram:age', 'structure', 'conditionals'.")
+    what: str = Field(description="What it releases, in words.")
+    epsilon: float = Field(ge=0)
+    delta: float = Field(default=0.0, ge=0)
+
+
+class ModelReport(_Model):
+    """A model that learned from a dataset: its privacy, and how its budget was spent."""
+
+    name: str
+    kind: str = Field(description="The model kind, e.g. 'bayesnet'.")
+    dataset: str = Field(description="The dataset it learned from.")
+    columns: list[str] = Field(description="The columns it learned.")
+    given: list[str] = Field(default_factory=list, description="Columns it was drawn given.")
+    privacy: Literal["differential privacy", "none"] = Field(
+        description="'none': learned WITHOUT differential privacy (`privacy none`)."
+    )
+    epsilon: float | None = Field(default=None, description="Epsilon spent; null without DP.")
+    delta: float | None = Field(default=None, description="Delta spent; null without DP.")
+    mechanisms: list[MechanismReport] = Field(default_factory=list)
+    artifact_key: str = Field(pattern=SHA256_PATTERN, description="The fitted artifact's key.")
+    structure: dict[str, list[str]] = Field(
+        default_factory=dict, description="Each learned node's parents (Bayesian networks)."
+    )
+
+
+class PrivacyReport(_Model):
+    """What all models spent on one dataset (sequential composition: their budgets add up)."""
+
+    dataset: str
+    epsilon: float | None = Field(description="Total epsilon; null when a model used no DP.")
+    delta: float = Field(ge=0)
+    budget_epsilon: float | None = Field(default=None, description="The spec's `budget` line.")
+    budget_delta: float | None = None
+    models: list[str]
+    without_privacy: list[str] = Field(
+        default_factory=list, description="Models that learned from it with `privacy none`."
+    )
+
+
 class EvaluationRows(_Model):
     """Row counts the evaluation compared."""
 
@@ -157,11 +200,6 @@ class Card(_Model):
     chunk_size: int | None = Field(default=None, ge=1, description="Rows per chunk, if set.")
     tables: list[TableReport]
     rules: list[RuleReport]
-    privacy: dict[str, Any] | None = Field(
-        default=None,
-        description="Privacy budget spent by models that learned from real data (epsilon, delta, "
-        "source). Null means no model learned from real data: no privacy budget spent.",
-    )
     synthesis: Synthesis = Field(
         default="fully synthetic",
         description="'fully synthetic' when every column is generated; 'partially synthetic' when "
@@ -169,6 +207,14 @@ class Card(_Model):
     )
     datasets: list[DatasetReport] = Field(
         default_factory=list, description="Dataset files the spec read, by hash (never rows)."
+    )
+    models: list[ModelReport] = Field(
+        default_factory=list, description="Models learned from datasets (issue 11)."
+    )
+    privacy: list[PrivacyReport] = Field(
+        default_factory=list,
+        description="Privacy budget spent per dataset that models learned from (epsilon, delta, "
+        "models). Empty when no model learned from real data: no budget spent.",
     )
     evaluation: EvaluationSummary | None = Field(
         default=None, description="The evaluation summary; null until ``synthdsl evaluate`` ran."

@@ -158,6 +158,11 @@ def _doc(spec: ModelSpec) -> dict[str, Any]:
     return doc
 
 
+def load_doc(spec: ModelSpec) -> dict[str, Any]:
+    """The artifact's ``model.json``, verified against the spec's key (no arrays)."""
+    return _doc(spec)
+
+
 def load(spec: ModelSpec) -> Artifact:
     """The artifact of ``spec``, verified; never executes code from it."""
     doc = _doc(spec)

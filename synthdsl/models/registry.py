@@ -78,16 +78,16 @@ def model_kind(name: str) -> ModelKind:
     """The kind called ``name``; ``KindUnavailable`` says why there is none."""
     builtin = BUILTIN.get(name)
     if builtin is not None:
-        if builtin.module is None:
-            raise KindUnavailable(
-                f"model kind '{name}' is not available in this version of synthdsl",
-                "learn this data with a `bayesnet` model for now",
-            )
         missing = missing_modules(builtin.requires)
         if missing:
             raise KindUnavailable(
                 f"model kind '{name}' needs {', '.join(missing)}, which is not installed",
                 f"install the extra: pip install 'synthdsl[{builtin.extra}]'",
+            )
+        if builtin.module is None:
+            raise KindUnavailable(
+                f"model kind '{name}' is not available in this version of synthdsl",
+                "learn this data with a `bayesnet` model for now",
             )
         return importlib.import_module(builtin.module).KIND
     plugin = _plugins().get(name)

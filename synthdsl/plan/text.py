@@ -24,6 +24,15 @@ def plan_text(plan) -> str:
     ]
     for d in plan.datasets:
         out.append(f"dataset {d.name}  {d.display}  ({d.rows} rows, sha256 {d.sha256[:12]})")
+    for b in plan.budgets:
+        delta = f" delta {b.delta:g}" if b.delta else ""
+        spent = f" delta {b.spent_delta:g}" if b.spent_delta else ""
+        out.append(
+            f"budget {b.dataset}  epsilon {b.epsilon:g}{delta}  "
+            f"(models spend epsilon {b.spent_epsilon:g}{spent})"
+        )
+    for m in plan.models:
+        out += _model_lines(m)
     for t in plan.tables:
         size = f"{t.rows} rows" if t.rows is not None else f"rows per {t.parent} ~ {t.count.text}"
         mode = "  [sequential: table-wide rule]" if t.sequential else ""
@@ -38,3 +47,20 @@ def plan_text(plan) -> str:
             )
             out.append(f"  rule {r.name} [{', '.join(r.columns)}]: {r.enforcement}{redraw}")
     return "\n".join(out)
+
+
+def _model_lines(m) -> list[str]:
+    """A model: its kind, dataset, privacy and the planned split of its budget."""
+    given = f" given {', '.join(m.given)}" if m.given else ""
+    if m.epsilon is None:
+        privacy = "privacy none: NOT differentially private"
+    else:
+        privacy = f"epsilon {m.epsilon:g}" + (f" delta {m.delta:g}" if m.delta else "")
+    out = [
+        f"model {m.name} : {m.kind}  learns {len(m.columns)} columns of {m.dataset}{given}  "
+        f"[{privacy}]  artifact {m.artifact} (key {m.key[:12]})"
+    ]
+    for x in m.mechanisms:
+        delta = f" delta {x.delta:g}" if x.delta else ""
+        out.append(f"    {x.name:<28} epsilon {x.epsilon:.4g}{delta}  {x.what}")
+    return out

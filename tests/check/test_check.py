@@ -271,9 +271,9 @@ def test_imports_share_tables_and_datasets(write_spec, tmp_path):
     assert exc.value.diagnostics[0].code == "E113"
 
 
-def test_models_are_not_available_yet():
-    d = errors(table("a int = 1\n (b, c) ~ health"))[0]
-    assert d.code == "E142" and "bayesnet" in d.message
+def test_a_draw_from_an_undeclared_model_is_e142():
+    d = next(d for d in errors(table("a int = 1\n (b, c) ~ health")) if d.code == "E142")
+    assert "unknown model 'health'" in d.message and "model health : bayesnet" in d.hint
 
 
 @pytest.mark.parametrize(
