@@ -50,8 +50,12 @@ class Network:
 
     def to_pgmpy(self):
         """The network as pgmpy's ``DiscreteBayesianNetwork`` (for inference and comparisons)."""
-        from pgmpy.factors.discrete import TabularCPD
-        from pgmpy.models import DiscreteBayesianNetwork
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pgmpy.factors.discrete import TabularCPD
+            from pgmpy.models import DiscreteBayesianNetwork
 
         model = DiscreteBayesianNetwork()
         model.add_nodes_from(self.order)

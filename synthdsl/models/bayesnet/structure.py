@@ -158,9 +158,14 @@ def hill_climb(
     """Without DP: pgmpy's hill-climbing search (BIC) under the same constraints as ``privbayes``."""
     import logging
 
+    import warnings
+
     import networkx as nx
     import pandas as pd
-    from pgmpy.causal_discovery import ExpertKnowledge, HillClimbSearch
+
+    with warnings.catch_warnings():  # pgmpy's deprecation notices are not the user's business
+        warnings.simplefilter("ignore")
+        from pgmpy.causal_discovery import ExpertKnowledge, HillClimbSearch
 
     logging.getLogger("pgmpy").setLevel(logging.ERROR)
     names = list(codes)
@@ -175,8 +180,6 @@ def hill_climb(
             if x != focus and x not in given:
                 fixed.add((focus, x))
         black |= {(x, focus) for x in names if x not in given}
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         search = HillClimbSearch(
