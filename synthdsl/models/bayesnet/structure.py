@@ -157,7 +157,6 @@ def hill_climb(
 ) -> tuple[list[str], dict[str, list[str]]]:
     """Without DP: pgmpy's hill-climbing search (BIC) under the same constraints as ``privbayes``."""
     import logging
-
     import warnings
 
     import networkx as nx
