@@ -12,7 +12,7 @@ ANONYMETER := anonymeter==1.1.0
 
 $(VENV)/.core: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -e '.[evaluate]'
+	$(PIP) install -e '.[evaluate,bayes]'
 	$(PIP) install --no-deps '$(ANONYMETER)'
 	touch $@
 
@@ -38,7 +38,15 @@ demo: $(VENV)/.core
 	  --target class --subgroups sex --quasi-identifiers age --quasi-identifiers sex \
 	  --quasi-identifiers race --sensitive class \
 	  --report demo_out/adult/report.html --json demo_out/adult/report.json
-	@echo "demo: wrote demo_out/ (hospital tables, card.md) and demo_out/adult/ (report.html, card.md)"
+	$(VENV)/bin/synthdsl fit examples/adult_bayesnet.synth --artifacts demo_out/models
+	$(VENV)/bin/synthdsl generate examples/adult_bayesnet.synth --artifacts demo_out/models \
+	  --out demo_out/adult_bayesnet --format csv
+	$(VENV)/bin/synthdsl evaluate --real examples/data/adult_real.csv \
+	  --holdout examples/data/adult_holdout.csv --synthetic demo_out/adult_bayesnet/people.csv \
+	  --target class --report demo_out/adult_bayesnet/report.html \
+	  --json demo_out/adult_bayesnet/report.json
+	@echo "demo: wrote demo_out/ (hospital tables, card.md), demo_out/adult/ (report.html, card.md)"
+	@echo "      and demo_out/adult_bayesnet/ (a DP twin at epsilon 1: people.csv, card.md, report.html)"
 
 test: $(VENV)/.test $(BROWSER) wheel-smoke
 	$(VENV)/bin/ruff check .

@@ -128,15 +128,16 @@ def align(
                 column=missing[0],
             )
         extra = [c for c in frame.columns if c not in real.columns]
-        if extra:
-            raise DataError(
-                f"the {role} table has a column '{extra[0]}' the real table lacks", column=extra[0]
+        if extra and notes is not None:  # generated-only fields (ids, names, e-mails): not compared
+            notes.append(
+                f"the {role} table's columns that the real table lacks are not compared: "
+                + ", ".join(extra)
             )
     for name in kinds or {}:
         if name not in real.columns:
             raise DataError(f"--kind names '{name}', which is not a column", column=name)
-    real, synthetic = real.copy(), synthetic.copy()
-    holdout = holdout.copy() if holdout is not None else None
+    real, synthetic = real.copy(), synthetic[list(real.columns)].copy()
+    holdout = holdout[list(real.columns)].copy() if holdout is not None else None
     out_kinds: dict[str, str] = {}
     for col in real.columns:
         _dates_from_text([real, synthetic, holdout], col)
