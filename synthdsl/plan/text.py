@@ -32,7 +32,7 @@ def plan_text(plan) -> str:
             f"(models spend epsilon {b.spent_epsilon:g}{spent})"
         )
     for m in plan.models:
-        out += _model_lines(m)
+        out += _model_lines(m, plan.spec_dir)
     for t in plan.tables:
         size = f"{t.rows} rows" if t.rows is not None else f"rows per {t.parent} ~ {t.count.text}"
         mode = "  [sequential: table-wide rule]" if t.sequential else ""
@@ -49,8 +49,14 @@ def plan_text(plan) -> str:
     return "\n".join(out)
 
 
-def _model_lines(m) -> list[str]:
-    """A model: its kind, dataset, privacy and the planned split of its budget."""
+def _model_lines(m, spec_dir: str | None) -> list[str]:
+    """A model: its kind, dataset, privacy and the planned split of its budget (the artifact's
+    folder relative to the spec's, so the text does not depend on where the checkout lives)."""
+    import os
+
+    artifact = m.artifact
+    if spec_dir is not None:
+        artifact = os.path.relpath(m.artifact, spec_dir).replace(os.sep, "/")
     given = f" given {', '.join(m.given)}" if m.given else ""
     if m.epsilon is None:
         privacy = "privacy none: NOT differentially private"
@@ -58,7 +64,7 @@ def _model_lines(m) -> list[str]:
         privacy = f"epsilon {m.epsilon:g}" + (f" delta {m.delta:g}" if m.delta else "")
     out = [
         f"model {m.name} : {m.kind}  learns {len(m.columns)} columns of {m.dataset}{given}  "
-        f"[{privacy}]  artifact {m.artifact} (key {m.key[:12]})"
+        f"[{privacy}]  artifact {artifact} (key {m.key[:12]})"
     ]
     for x in m.mechanisms:
         delta = f" delta {x.delta:g}" if x.delta else ""
