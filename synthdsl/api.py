@@ -170,6 +170,9 @@ class Spec:
 
         out = {}
         for m in self._plan.models:
+            if m.dataset is None:
+                out[m.name] = "declared (nothing to fit)"
+                continue
             state = artifacts.status(m)
             if state == "ok" and not force:
                 out[m.name] = "up to date"

@@ -69,6 +69,20 @@ def model_reports(plan) -> tuple[list[ModelReport], list[PrivacyReport]]:
     models = []
     for m in plan.models:
         structure: dict[str, list[str]] = {}
+        if m.dataset is None:
+            nodes = m.options.get("network", {}).get("nodes", [])
+            models.append(
+                ModelReport(
+                    name=m.name,
+                    kind=m.kind,
+                    dataset=None,
+                    columns=[c.name for c in m.columns],
+                    given=list(m.given),
+                    privacy="declared",
+                    structure={n["name"]: list(n["parents"]) for n in nodes},
+                )
+            )
+            continue
         try:
             report = artifacts.load_doc(m).get("report", {})
             structure = {
@@ -96,7 +110,7 @@ def model_reports(plan) -> tuple[list[ModelReport], list[PrivacyReport]]:
         )
     budgets = {b.dataset: b for b in plan.budgets}
     privacy = []
-    for ds in dict.fromkeys(m.dataset for m in plan.models):
+    for ds in dict.fromkeys(m.dataset for m in plan.models if m.dataset is not None):
         mine = [m for m in plan.models if m.dataset == ds]
         open_ = [m.name for m in mine if m.epsilon is None]
         b = budgets.get(ds)

@@ -220,7 +220,7 @@ def _technique(card: Card) -> str:
     if budget is not None:
         dp = f"differentially private models ({budget})"
         return f"synthetic data generation with synthdsl: rules, stated distributions and {dp}"
-    if card.models:
+    if any(m.privacy == "none" for m in card.models):
         return (
             "synthetic data generation with synthdsl: rules, distributions and models learned "
             "WITHOUT differential privacy"
@@ -233,7 +233,7 @@ def _figures_sentence(card: Card) -> str:
     budget = _budget_text(card)
     if budget is not None:
         text = f" Privacy budget spent: {budget}."
-    elif card.models:
+    elif any(m.privacy == "none" for m in card.models):
         text = " Models learned from real data WITHOUT differential privacy (privacy none)."
     else:
         text = " No privacy budget spent: no model learned from real data."
@@ -358,19 +358,27 @@ def _models(card: Card) -> list[str]:
                 "",
             ]
     for m in card.models:
-        privacy = (
-            "no differential privacy"
-            if m.privacy == "none"
-            else f"epsilon {m.epsilon:g}" + (f", delta {m.delta:g}" if m.delta else "")
-        )
         given = f", given {', '.join(m.given)}" if m.given else ""
-        out += [
-            f"### {_code(m.name)} ({m.kind}, learned from {_code(m.dataset)}; {privacy})",
-            "",
-            f"Columns: {', '.join(_code(c) for c in m.columns)}{given}. "
-            f"Artifact key {_code(m.artifact_key[:16])}.",
-            "",
-        ]
+        if m.privacy == "declared":
+            out += [
+                f"### {_code(m.name)} ({m.kind}, declared in the spec: learned from no data)",
+                "",
+                f"Columns: {', '.join(_code(c) for c in m.columns)}{given}.",
+                "",
+            ]
+        else:
+            privacy = (
+                "no differential privacy"
+                if m.privacy == "none"
+                else f"epsilon {m.epsilon:g}" + (f", delta {m.delta:g}" if m.delta else "")
+            )
+            out += [
+                f"### {_code(m.name)} ({m.kind}, learned from {_code(m.dataset)}; {privacy})",
+                "",
+                f"Columns: {', '.join(_code(c) for c in m.columns)}{given}. "
+                f"Artifact key {_code((m.artifact_key or '')[:16])}.",
+                "",
+            ]
         if m.mechanisms:
             out += _table(
                 ["Mechanism", "Releases", "epsilon", "delta"],

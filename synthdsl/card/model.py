@@ -102,16 +102,19 @@ class ModelReport(_Model):
 
     name: str
     kind: str = Field(description="The model kind, e.g. 'bayesnet'.")
-    dataset: str = Field(description="The dataset it learned from.")
+    dataset: str | None = Field(description="The dataset it learned from; null when declared.")
     columns: list[str] = Field(description="The columns it learned.")
     given: list[str] = Field(default_factory=list, description="Columns it was drawn given.")
-    privacy: Literal["differential privacy", "none"] = Field(
-        description="'none': learned WITHOUT differential privacy (`privacy none`)."
+    privacy: Literal["differential privacy", "none", "declared"] = Field(
+        description="'none': learned WITHOUT differential privacy (`privacy none`); 'declared': "
+        "written in the spec (nodes and tables), learned from no data."
     )
     epsilon: float | None = Field(default=None, description="Epsilon spent; null without DP.")
     delta: float | None = Field(default=None, description="Delta spent; null without DP.")
     mechanisms: list[MechanismReport] = Field(default_factory=list)
-    artifact_key: str = Field(pattern=SHA256_PATTERN, description="The fitted artifact's key.")
+    artifact_key: str | None = Field(
+        default=None, pattern=SHA256_PATTERN, description="The fitted artifact's key (learned)."
+    )
     structure: dict[str, list[str]] = Field(
         default_factory=dict, description="Each learned node's parents (Bayesian networks)."
     )

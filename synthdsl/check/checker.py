@@ -27,6 +27,7 @@ from synthdsl.check.model import (
 )
 from synthdsl.check.models import ModelChecks
 from synthdsl.check.names import unwritable_names
+from synthdsl.check.networks import NetworkChecks
 from synthdsl.check.rules import RuleChecks
 from synthdsl.check.settings import today_setting
 from synthdsl.dtypes import DType
@@ -55,7 +56,7 @@ def _assignable(dtype: DType, typ: str) -> bool:
     return typ == k
 
 
-class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks):
+class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks, NetworkChecks):
     def __init__(self) -> None:
         self.diags: list[Diagnostic] = []
         self.sources: dict[str, str] = {}

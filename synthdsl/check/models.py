@@ -42,7 +42,20 @@ class ModelInfo:
     dtypes: dict[str, DType] = field(default_factory=dict)
     clamps: dict[str, tuple[float, float]] = field(default_factory=dict)
     rounds: dict[str, int] = field(default_factory=dict)
+    network: dict | None = None  # a declared network (``node`` lines): check.networks
     ok: bool = True
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.node.nodes) and not self.node.learn
+
+
+def _node_type(network: dict, name: str) -> str:
+    node = next(n for n in network["nodes"] if n["name"] == name)
+    if node["kind"] == "numeric":
+        return "int" if node.get("integer") else "float"
+    first = node["labels"][0]
+    return "bool" if isinstance(first, bool) else "int" if isinstance(first, int) else "text"
 
 
 class _View:
@@ -94,6 +107,9 @@ class ModelChecks:
                 code = "E401" if "not installed" in exc.message else "E400"
                 self.fail(code, exc.message, node.kind_span, exc.hint)
                 m.ok = False
+            if m.declared:
+                self._declared(m)
+                continue
             self._learn(m)
             self._privacy(m)
             for extra in node.focus[1:]:
@@ -112,8 +128,35 @@ class ModelChecks:
             if m.kind is not None:
                 self._options(m)
 
+    def _declared(self, m: ModelInfo) -> None:
+        """A network written in the spec: nodes, parents, tables; it learns nothing, so it has no
+        privacy line, focus or options."""
+        node = m.node
+        for what, lines in (("privacy", node.privacy), ("focus", node.focus)):
+            for line in lines:
+                self.fail(
+                    "E420",
+                    f"model '{m.name}' declares its nodes and learns nothing: drop `{what}`",
+                    line,
+                )
+        for o in node.options:
+            self.fail("E410", f"a declared network takes no option ('{o.name}')", o)
+        m.network = self.check_network(m)
+        if m.network is None:
+            m.ok = False
+            return
+        m.columns = list(m.network["order"])
+
     def _learn(self, m: ModelInfo) -> None:
         node = m.node
+        if node.nodes:
+            self.fail(
+                "E420",
+                f"model '{m.name}' both learns from data and declares nodes: keep one",
+                node.nodes[0],
+            )
+            m.ok = False
+            return
         if not node.learn:
             self.fail(
                 "E404",
@@ -247,7 +290,7 @@ class ModelChecks:
         m.table, m.given = t.name, multi.given
         if not m.ok:
             return
-        ds = self.datasets[m.dataset]
+        ds = self.datasets[m.dataset] if m.dataset is not None else None
         for name in (*multi.columns, *multi.given):
             if name not in m.columns:
                 self.fail(
@@ -269,11 +312,25 @@ class ModelChecks:
                     multi,
                 )
                 m.ok = False
+        if m.network is not None:
+            nodes = {n["name"]: n for n in m.network["nodes"]}
+            for name in multi.given:
+                if name in nodes and nodes[name]["kind"] != "categorical":
+                    self.fail(
+                        "E413",
+                        f"given column {spec_name(name)} is a numeric node: a declared network is "
+                        "drawn given categorical nodes",
+                        multi,
+                    )
+                    m.ok = False
         for name in multi.columns:
             info = t.columns.get(name)
             if info is None:
-                typ = _DATASET_KINDS.get(ds.columns[name], "text")
-                nullable = bool(ds.frame[name].isna().any())
+                if ds is not None:
+                    typ = _DATASET_KINDS.get(ds.columns[name], "text")
+                    nullable = bool(ds.frame[name].isna().any())
+                else:
+                    typ, nullable = _node_type(m.network, name), False
                 col = ast.Column(
                     name, ast.TypeRef(typ, (), nullable, span=multi.span), span=multi.span
                 )
@@ -305,6 +362,9 @@ class ModelChecks:
             t = self.tables[m.table]
             if not m.ok:
                 continue
+            if m.network is not None:
+                self._network_types(m, t)
+                continue
             ds = self.datasets[m.dataset]
             for name in m.columns:
                 info = t.columns.get(name)
@@ -322,6 +382,54 @@ class ModelChecks:
             for problem in m.kind.problems(_View(m)):
                 self.fail("E411", problem, m.node)
         self._budgets()
+
+    def _network_types(self, m: ModelInfo, t: TableInfo) -> None:
+        """A declared network's nodes against the table's declarations of their columns."""
+        nodes = {n["name"]: n for n in m.network["nodes"]}
+        for name in m.columns:
+            info = t.columns.get(name)
+            node = nodes[name]
+            if info is None:
+                m.dtypes[name] = DType(_node_type(m.network, name))  # type: ignore[arg-type]
+                continue
+            dtype = m.dtypes[name] = info.dtype
+            if info.clamp is not None:
+                m.clamps[name] = info.clamp
+            at = info.node.type if info.node.span.line else m.node
+            if node["kind"] == "numeric":
+                if dtype.kind not in ("int", "float", "decimal"):
+                    self.fail(
+                        "E417", f"node '{name}' draws numbers but {spec_name(name)} is {dtype}", at
+                    )
+                continue
+            labels = node["labels"]
+            want = _node_type(m.network, name)
+            if want == "bool" and dtype.kind != "bool":
+                self.fail(
+                    "E417", f"node '{name}' draws true/false but {spec_name(name)} is {dtype}", at
+                )
+            elif want != "bool" and dtype.kind == "bool":
+                self.fail(
+                    "E417", f"node '{name}' draws labels but {spec_name(name)} is {dtype}", at
+                )
+            elif want == "int" and dtype.kind not in ("int", "text", "enum"):
+                self.fail(
+                    "E417",
+                    f"node '{name}' draws whole numbers but {spec_name(name)} is {dtype}",
+                    at,
+                )
+            elif dtype.kind == "enum":
+                bad = [x for x in labels if str(x) not in (dtype.values or ())]
+                if bad:
+                    self.fail(
+                        "E417",
+                        f"node '{name}' draws '{bad[0]}', which {dtype} does not list",
+                        at,
+                    )
+            elif dtype.kind in ("float", "decimal", "date", "datetime"):
+                self.fail(
+                    "E417", f"node '{name}' draws labels but {spec_name(name)} is {dtype}", at
+                )
 
     def _data_fits(self, m: ModelInfo, ds, name: str, dtype: DType, info: ColumnInfo) -> None:
         """The dataset's column can fill the declared type: numbers for a number, listed labels

@@ -57,6 +57,8 @@ def ensure(
     ones. Returns model -> ``ok`` or ``fitted``."""
     done = {}
     for spec in models:
+        if spec.dataset is None:  # declared in the spec: nothing to fit
+            continue
         state = artifacts.status(spec)
         if state == "ok":
             done[spec.name] = "ok"

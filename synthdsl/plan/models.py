@@ -63,7 +63,6 @@ def model_specs(spec: CheckedSpec, where) -> tuple[ModelSpec, ...]:
     folder = artifacts_folder(spec.path)
     out = []
     for name, m in spec.models.items():
-        ds = spec.datasets[m.dataset]
         columns = tuple(
             ModelColumnSpec(
                 name=c,
@@ -73,6 +72,20 @@ def model_specs(spec: CheckedSpec, where) -> tuple[ModelSpec, ...]:
             )
             for c in m.columns
         )
+        if m.network is not None:  # declared: nothing to fit, no artifact, no budget
+            out.append(
+                ModelSpec(
+                    name=name,
+                    kind=m.node.kind,
+                    columns=columns,
+                    given=tuple(m.given),
+                    options={"network": m.network},
+                    text=m.node.text,
+                    at=where(m.node.span),
+                )
+            )
+            continue
+        ds = spec.datasets[m.dataset]
         draft = ModelSpec(
             name=name,
             kind=m.node.kind,
@@ -110,18 +123,19 @@ def model_step(t: TableInfo, model: ModelSpec) -> StepSpec:
         else f"epsilon {model.epsilon:g}" + (f" delta {model.delta:g}" if model.delta else "")
     )
     given = f" given {', '.join(model.given)}" if model.given else ""
+    if model.dataset is None:
+        source, inputs = "declared in the spec", ()
+    else:
+        source = f"learned from {model.dataset}; {privacy}"
+        inputs = (Input(kind="artifact", name=model.name),)
     return StepSpec(
         id=f"{t.name}.model:{model.name}",
         kind="model",
         table=t.name,
         outputs=drawn,
-        inputs=(
-            *(Input(kind="column", name=g) for g in model.given),
-            Input(kind="artifact", name=model.name),
-        ),
+        inputs=(*(Input(kind="column", name=g) for g in model.given), *inputs),
         stream=(t.name, "model", model.name),
         params={"model": model.name},
         late=any(c in t.late for c in drawn),
-        describe=f"({', '.join(drawn)}) ~ {model.name}{given}  "
-        f"[{model.kind} learned from {model.dataset}; {privacy}]",
+        describe=f"({', '.join(drawn)}) ~ {model.name}{given}  [{model.kind} {source}]",
     )

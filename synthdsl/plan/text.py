@@ -54,6 +54,12 @@ def _model_lines(m, spec_dir: str | None) -> list[str]:
     folder relative to the spec's, so the text does not depend on where the checkout lives)."""
     import os
 
+    if m.dataset is None:
+        nodes = m.options.get("network", {}).get("nodes", [])
+        edges = "; ".join(
+            f"{n['name']} <- {', '.join(n['parents'])}" for n in nodes if n["parents"]
+        )
+        return [f"model {m.name} : {m.kind}  declared: {len(nodes)} nodes ({edges or 'no edges'})"]
     artifact = m.artifact
     if spec_dir is not None:
         artifact = os.path.relpath(m.artifact, spec_dir).replace(os.sep, "/")

@@ -17,6 +17,10 @@ _LOADED: dict[tuple[str, str], object] = {}  # (artifact folder, key) -> sampler
 
 def sampler_for(spec: ModelSpec):
     """The loaded sampler of a model (cached per process; the key pins the artifact's content)."""
+    if spec.dataset is None:  # declared in the spec: nothing to load
+        from synthdsl.models.bayesnet.declared import DeclaredSampler
+
+        return DeclaredSampler(spec)
     hit = _LOADED.get((spec.artifact, spec.key))
     if hit is None:
         from synthdsl.models import artifacts

@@ -37,6 +37,9 @@ def _unquote(text: str) -> str:
     return "".join(out)
 
 
+_ELSE = object()  # the `else` key of a conditional table's row
+
+
 class _ToAst(Transformer):
     """Lark tree -> AST nodes with spans."""
 
@@ -131,6 +134,7 @@ class _ToAst(Transformer):
             ast.Focus: [],
             ast.Privacy: [],
             ast.ModelOption: [],
+            ast.NetNode: [],
         }
         for m in members:
             if m is not None:
@@ -142,6 +146,7 @@ class _ToAst(Transformer):
             tuple(groups[ast.Focus]),
             tuple(groups[ast.Privacy]),
             tuple(groups[ast.ModelOption]),
+            tuple(groups[ast.NetNode]),
             kind_span=self._tok_span(kind),
             text=self.source.text[meta.start_pos : meta.end_pos] if not meta.empty else "",
             span=self._tok_span(name),
@@ -185,6 +190,31 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def option(self, meta, items):
         return ast.ModelOption(str(items[0]), tuple(items[1:]), span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def node(self, meta, items):
+        name, *rest = items
+        parents = [str(t) for t in rest if isinstance(t, Token) and t.type == "NAME"]
+        tilde = next(
+            (i for i, t in enumerate(rest) if isinstance(t, Token) and t.type == "TILDE"), None
+        )
+        dist = rest[tilde + 1] if tilde is not None else None
+        rows = tuple(r for r in rest if isinstance(r, ast.CptRow))
+        return ast.NetNode(str(name), tuple(parents), dist, rows, span=self._tok_span(name))
+
+    @v_args(meta=True)
+    def cpt_row(self, meta, items):
+        key, value = items
+        if key is _ELSE:
+            return ast.CptRow(None, value, span=self._meta_span(meta))
+        keys = key if isinstance(key, tuple) else (key,)
+        return ast.CptRow(keys, value, span=self._meta_span(meta))
+
+    def cpt_tuple(self, items):
+        return tuple(items)
+
+    def cpt_else(self, items):
+        return _ELSE
 
     @v_args(meta=True)
     def percent(self, meta, items):

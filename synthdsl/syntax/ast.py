@@ -328,6 +328,25 @@ class Percent(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class CptRow(Node):
+    """``"winter": categorical(true: 0.3, false: 0.7)``: a row of a conditional table; ``key`` holds
+    one value per parent, or is None for the ``else`` row."""
+
+    key: tuple[Expr, ...] | None
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class NetNode(Node):
+    """``node NAME [given a, b] ~ DIST`` or ``node NAME given a { rows }`` of a declared network."""
+
+    name: str
+    parents: tuple[str, ...] = ()
+    dist: Expr | None = None
+    rows: tuple[CptRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Model(Node):
     """``model NAME : KIND { ... }``; repeated lines are kept for the checker to report."""
 
@@ -337,6 +356,7 @@ class Model(Node):
     focus: tuple[Focus, ...] = ()
     privacy: tuple[Privacy, ...] = ()
     options: tuple[ModelOption, ...] = ()
+    nodes: tuple[NetNode, ...] = ()
     kind_span: Span = _span()  # noqa: RUF009
     text: str = field(default="", compare=False, repr=False)  # the block as written (its key)
 

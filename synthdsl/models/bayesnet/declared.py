@@ -1,0 +1,176 @@
+"""Sampling a declared network (``node`` lines of a model block): domain knowledge, no data.
+
+Input: the network as the checker wrote it into the plan (categorical nodes with one probability row
+per parent configuration; numeric nodes, always leaves, with one distribution per configuration).
+Output: the nodes' values for n rows. Without ``given``, ancestral sampling. With ``given`` columns whose
+ancestors are all given too, ancestral sampling with those nodes held is exact. Otherwise (evidence on a
+node whose parents are drawn) the joint table of the categorical nodes is built once and every row is
+drawn from its slice at the row's evidence: exact conditioning, so every requested value is produced,
+however rare; a value the network gives probability zero is an error naming it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from synthdsl.errors import DataError, SynthError
+from synthdsl.expr.distributions import get as get_distribution
+from synthdsl.models.bayesnet.network import Network
+from synthdsl.values import Values
+
+if TYPE_CHECKING:
+    from synthdsl.plan.model import ModelSpec
+
+MAX_JOINT = 1 << 22  # cells of the joint table used for evidence on non-root nodes
+
+
+class DeclaredSampler:
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        nodes = spec.options["network"]["nodes"]
+        self.nodes = {n["name"]: n for n in nodes}
+        cat = [n for n in nodes if n["kind"] == "categorical"]
+        self.numeric = [n for n in nodes if n["kind"] == "numeric"]
+        self.labels = {n["name"]: list(n["labels"]) for n in cat}
+        sizes = {n["name"]: len(n["labels"]) for n in cat}
+        cpts = {}
+        for n in cat:
+            t = np.asarray(n["table"], dtype=np.float64)
+            cpts[n["name"]] = t / t.sum(axis=1, keepdims=True)
+        self.network = Network(
+            [n["name"] for n in cat], {n["name"]: list(n["parents"]) for n in cat}, sizes, cpts
+        )
+        self._joint: np.ndarray | None = None
+
+    # ---- evidence
+    def _ancestors(self, node: str) -> set[str]:
+        out, stack = set(), [node]
+        while stack:
+            for p in self.nodes[stack.pop()]["parents"]:
+                if p not in out:
+                    out.add(p)
+                    stack.append(p)
+        return out
+
+    def joint(self) -> np.ndarray:
+        """P(all categorical nodes), axes in the network's order."""
+        if self._joint is None:
+            order, sizes = self.network.order, self.network.sizes
+            total = int(np.prod([sizes[x] for x in order], dtype=np.float64))
+            if total > MAX_JOINT:
+                raise SynthError(
+                    f"model '{self.spec.name}': drawing given {', '.join(self.spec.given)} needs "
+                    f"the joint table of the network's categorical nodes ({total:,} cells, more "
+                    f"than {MAX_JOINT:,}): give the nodes' parents too, or fewer labels"
+                )
+            axis = {x: i for i, x in enumerate(order)}
+            joint = np.ones([sizes[x] for x in order])
+            for x in order:
+                ps = self.network.parents[x]
+                t = self.network.cpts[x].reshape(*[sizes[p] for p in ps], sizes[x])
+                axes = [axis[p] for p in ps] + [axis[x]]
+                t = np.transpose(t, np.argsort(axes))
+                shape = [1] * len(order)
+                for a in sorted(axes):
+                    shape[a] = sizes[order[a]]
+                joint = joint * t.reshape(shape)
+            self._joint = joint
+        return self._joint
+
+    def _encode(self, name: str, v: Values) -> np.ndarray:
+        labels = self.labels[name]
+        data = v.data
+        if isinstance(labels[0], bool):
+            keys = np.asarray(data).astype(bool).astype(object)
+        elif isinstance(labels[0], int):
+            keys = np.asarray(data).astype(np.int64).astype(object)
+        else:
+            keys = np.asarray(data).astype(str).astype(object)
+        import pandas as pd
+
+        codes = pd.Index(labels, dtype=object).get_indexer(pd.Index(keys, dtype=object))
+        codes = np.asarray(codes, dtype=np.int64)
+        bad = (codes < 0) | v.is_null()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            shown = "null" if v.is_null()[i] else repr(keys[i])
+            raise DataError(
+                f"model '{self.spec.name}' is drawn given {name} = {shown}, which is not a value "
+                f"of node '{name}' ({', '.join(map(str, labels))})",
+                column=name,
+                row=i + 1,
+            )
+        return codes
+
+    def _conditioned(self, n: int, evidence: dict[str, np.ndarray], rng) -> dict[str, np.ndarray]:
+        order = self.network.order
+        joint = self.joint()
+        given = [x for x in order if x in evidence]
+        free = [x for x in order if x not in evidence]
+        stacked = np.stack([evidence[x] for x in given], axis=1)
+        combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        u = rng.random(n)
+        codes = {x: np.empty(n, dtype=np.int64) for x in free}
+        for g, combo in enumerate(combos):
+            at = tuple(int(combo[given.index(x)]) if x in evidence else slice(None) for x in order)
+            sub = joint[at].reshape(-1)
+            mass = sub.sum()
+            rows = np.flatnonzero(inverse == g)
+            if mass <= 0:
+                shown = ", ".join(
+                    f"{x} = {self.labels[x][int(combo[i])]}" for i, x in enumerate(given)
+                )
+                raise DataError(
+                    f"model '{self.spec.name}' is drawn given {shown}, which its network gives "
+                    "probability zero",
+                    row=int(rows[0]) + 1,
+                )
+            cdf = np.cumsum(sub / mass)
+            cdf[-1] = 1.0
+            flat = np.minimum(np.searchsorted(cdf, u[rows], side="right"), sub.size - 1)
+            if free:
+                parts = np.unravel_index(flat, [self.network.sizes[x] for x in free])
+                for x, part in zip(free, parts, strict=True):
+                    codes[x][rows] = part
+        for x in given:
+            codes[x] = evidence[x]
+        return codes
+
+    # ---- sampling
+    def sample(
+        self, n: int, given: dict[str, Values], rng: np.random.Generator
+    ) -> dict[str, Values]:
+        evidence = {g: self._encode(g, v) for g, v in given.items()}
+        closed = all(self._ancestors(g) <= set(evidence) for g in evidence)
+        if not evidence or closed:
+            codes = self.network.sample(n, evidence, rng)
+        else:
+            codes = self._conditioned(n, evidence, rng)
+        out: dict[str, Values] = {}
+        for x in self.network.order:
+            if x in given:
+                continue
+            labels = self.labels[x]
+            arr = np.asarray(labels, dtype=bool if isinstance(labels[0], bool) else None)
+            if arr.dtype.kind in "US":
+                arr = arr.astype(object)
+            out[x] = Values(arr[codes[x]])
+        for node in self.numeric:
+            out[node["name"]] = Values(self._numeric(node, codes, n, rng))
+        return out
+
+    def _numeric(self, node: dict[str, Any], codes, n: int, rng) -> np.ndarray:
+        parents = node["parents"]
+        config = np.zeros(n, dtype=np.int64)
+        for p in parents:
+            config = config * self.network.sizes[p] + codes[p]
+        values = np.zeros(n, dtype=np.float64)
+        for c, d in enumerate(node["dists"]):
+            rows = np.flatnonzero(config == c)
+            if rows.size:
+                dist = get_distribution(d["name"])
+                values[rows] = dist.sample(rng, rows.size, d["params"])
+        return values
