@@ -25,3 +25,16 @@ def write_spec(tmp_path):
         return path
 
     return _write
+
+
+def pytest_configure(config):
+    """Models of the example specs are fitted into ``examples/.synthdsl`` when a test generates
+    them; an artifact left from another synthdsl version is stale (and refused), so the controller
+    removes the folder once before the workers start."""
+    if not hasattr(config, "workerinput"):
+        import shutil
+        from pathlib import Path
+
+        shutil.rmtree(
+            Path(__file__).resolve().parents[1] / "examples" / ".synthdsl", ignore_errors=True
+        )

@@ -175,6 +175,12 @@ COVERAGE_INPUTS = [
     " rule r: a in [1] and b not in [2] or c between 1 and 2 implies d is not null\n"
     " rule s: a determines b\n rule u: not false and null == x.y\n"
     " h text = lookup(d, code = branch -> region)\n}\n",
+    "budget d epsilon 2 delta 1e-6\n"
+    "model m : bayesnet {\n learn from d (a, b) weight n\n focus a\n privacy epsilon 1\n"
+    ' other below 1%\n train epochs 3 "x"\n}\n'
+    'model n : bayesnet {\n privacy none\n node a ~ categorical("x": 1)\n'
+    ' node b given a, c {\n  ("x", -1): categorical(true: 1)\n  (2, true): normal(0, 1)\n'
+    "  (false, y): normal(0, 1)\n  else: categorical(false: 1)\n }\n}\n",
 ]
 
 
@@ -213,6 +219,10 @@ def test_every_grammar_rule_is_exercised():
         "literal",
         "generator",
         "modifier",
+        "option_value",
+        "cpt_key",
+        "cpt_value",
+        "privacy",
     }
     missing = _grammar_rule_names() - seen - inlined
     assert not missing, f"grammar rules never exercised by the parser tests: {sorted(missing)}"

@@ -145,7 +145,7 @@ def test_generate_writes_card_md_with_sections_and_jsonld(out):
 def test_card_json_validates_and_records_datasets_by_hash(out):
     data = validate(out / "card.json")
     assert data["synthesis"] == "fully synthetic"
-    assert data["evaluation"] is None and data["privacy"] is None
+    assert data["evaluation"] is None and data["privacy"] == [] and data["models"] == []
     with open(CITIES, newline="", encoding="utf-8") as f:
         n_rows = sum(1 for _ in csv.reader(f)) - 1
     expected = hashlib.sha256(CITIES.read_bytes()).hexdigest()
@@ -302,7 +302,7 @@ def test_committed_schema_is_current_and_has_the_new_fields():
     assert text == card_schema_text()
     props = json.loads(text)["properties"]
     assert {"synthesis", "datasets", "evaluation", "privacy"} <= set(props)
-    assert "no privacy budget spent" in props["privacy"]["description"]
+    assert "no budget spent" in props["privacy"]["description"]
 
 
 def _card(**kw) -> Card:
@@ -348,12 +348,20 @@ def test_synthesis_comes_from_the_generators():
 
 
 def test_privacy_budget_is_shown_when_spent():
-    card = _card(privacy={"epsilon": 1.0, "delta": 1e-5, "source": "dpcgan"})
+    from synthdsl.card.model import PrivacyReport
+
+    card = _card(
+        privacy=[PrivacyReport(dataset="survey", epsilon=1.0, delta=1e-5, models=["labs"])]
+    )
     md = render_card_md(card)
-    assert "- epsilon: 1.0" in md and "- source: dpcgan" in md and NO_BUDGET not in md
+    assert "- Dataset `survey`: epsilon 1, delta 1e-05 in total, by `labs`" in md
+    assert NO_BUDGET not in md
     ld = dataset_jsonld(card)
-    assert "epsilon 1, delta 1e-05" in ld["description"]
-    assert "differentially private models (epsilon 1, delta 1e-05)" in ld["measurementTechnique"]
+    assert "epsilon 1, delta 1e-05 on survey" in ld["description"]
+    assert (
+        "differentially private models (epsilon 1, delta 1e-05 on survey)"
+        in ld["measurementTechnique"]
+    )
 
 
 def test_jsonld_cannot_close_its_script_early():
