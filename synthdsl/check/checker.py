@@ -252,6 +252,20 @@ class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks, NetworkCheck
             gen = col.gen
             if info.kind == "model":
                 self.model_column(t, info)
+            elif (
+                isinstance(gen, ast.Drawn)
+                and isinstance(gen.expr, ast.Name)
+                and gen.expr.name in self.models
+                and gen.expr.name not in t.columns
+            ):
+                self.fail(
+                    "E142",
+                    f"'{gen.expr.name}' is a model: a model fills its columns as "
+                    f"`({info.name}) ~ {gen.expr.name}`",
+                    gen.expr,
+                    f"declare `{info.name} {info.dtype}` and add the line "
+                    f"`({info.name}) ~ {gen.expr.name}`",
+                )
             elif gen is None:
                 self.default_generator(t, info)
             elif isinstance(gen, ast.Ref):

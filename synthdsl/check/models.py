@@ -181,6 +181,14 @@ class ModelChecks:
             m.ok = False
             return
         m.dataset = learn.dataset
+        if len(ds.frame) == 0:
+            self.fail(
+                "E417",
+                f"dataset '{ds.name}' has no rows: a model learns from at least one",
+                learn.dataset_span,
+            )
+            m.ok = False
+            return
         seen: set[str] = set()
         for name, span in zip(learn.columns, learn.column_spans, strict=False):
             if name not in ds.columns:
@@ -217,6 +225,29 @@ class ModelChecks:
                 )
             else:
                 m.weight = w
+                self._weights(m, ds, learn)
+
+    def _weights(self, m: ModelInfo, ds, learn: ast.Learn) -> None:
+        """Weights count rows (each row stands for that many individuals): finite and >= 0, and
+        whole numbers under DP, whose unit of privacy is one individual (docs/privacy.md)."""
+        import numpy as np
+
+        values = ds.frame[m.weight].to_numpy(dtype=np.float64, na_value=np.nan)
+        private = bool(m.node.privacy) and m.node.privacy[0].epsilon is not None
+        bad = ~np.isfinite(values) | (values < 0)
+        why = "finite numbers >= 0"
+        if private:
+            bad |= values != np.round(values)
+            why = "whole numbers >= 0 under differential privacy (one unit: one individual)"
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            self.fail(
+                "E409",
+                f"weight column {spec_name(m.weight)} of dataset '{ds.name}' holds "
+                f"{ds.frame[m.weight].iloc[row]!r} at row {row + 1}: weights must be {why}",
+                learn.weight_span,
+            )
+            m.ok = False
 
     def _privacy(self, m: ModelInfo) -> None:
         node = m.node
@@ -236,12 +267,17 @@ class ModelChecks:
         if p.epsilon is None:
             return
         m.private = True
-        if not (math.isfinite(p.epsilon) and 0 < p.epsilon <= 100):
-            self.fail("E408", "epsilon must be a number above 0 and at most 100", p)
+        if not (math.isfinite(p.epsilon) and 0.001 <= p.epsilon <= 100):
+            self.fail("E408", "epsilon must be a number from 0.001 to 100", p)
             m.ok = False
             return
-        if p.delta is not None and not (0 <= p.delta < 1 and math.isfinite(p.delta)):
-            self.fail("E408", "delta must be at least 0 and below 1", p)
+        if p.delta is not None and not (0 <= p.delta <= 0.01 and math.isfinite(p.delta)):
+            self.fail(
+                "E408",
+                "delta must be from 0 to 0.01 (the chance the guarantee fails: keep it far "
+                "below 1 / rows, e.g. 1e-6)",
+                p,
+            )
             m.ok = False
             return
         m.epsilon, m.delta = p.epsilon, p.delta
@@ -269,6 +305,11 @@ class ModelChecks:
 
     # ---- draws: (a, b) ~ m given c
     def declare_multi(self, t: TableInfo, multi: ast.Multi) -> None:
+        for name in multi.columns:  # drawn by the model: never "has no value" (E161), even when
+            info = t.columns.get(name)  # the model itself is broken or unknown
+            if info is not None and info.node.gen is None and info.kind != "model":
+                info.kind = "model"
+                t.models[name] = multi.model
         m = self.models.get(multi.model)
         if m is None:
             self.fail(
@@ -335,7 +376,7 @@ class ModelChecks:
                     name, ast.TypeRef(typ, (), nullable, span=multi.span), span=multi.span
                 )
                 info = t.columns[name] = ColumnInfo(name, DType(typ, nullable), col, "model")  # type: ignore[arg-type]
-            elif info.kind == "model":
+            elif info.kind == "model" and t.models.get(name) != m.name:
                 self.fail("E413", f"column {spec_name(name)} is drawn by two models", multi)
                 continue
             elif info.node.gen is not None:
@@ -351,8 +392,9 @@ class ModelChecks:
             t.models[name] = m.name
 
     def model_column(self, t: TableInfo, info: ColumnInfo) -> None:
-        m = self.models[t.models[info.name]]
-        info.compiled = Compiled(_no_fn, expr_type(info.dtype), frozenset(m.given), random=True)
+        m = self.models.get(t.models[info.name])
+        given = frozenset(m.given if m is not None else ()) - {info.name}
+        info.compiled = Compiled(_no_fn, expr_type(info.dtype), given, random=True)
 
     # ---- after the tables: types and budgets
     def finish_models(self) -> None:
@@ -465,16 +507,41 @@ class ModelChecks:
                     did_you_mean(value, allowed)
                     or "add it to the enum, or declare the column text",
                 )
-        if dtype.kind != "text" or dtype.nullable or not ds.frame[name].isna().any():
+        series = ds.frame[name]
+        if dtype.kind == "bool":
+            text = series.dropna().astype(str).str.lower()
+            bad = ~text.isin(["true", "false", "1", "0", "1.0", "0.0"])
+            if bad.any():
+                row = int(text.index[bad.to_numpy()][0]) + 1
+                self.fail(
+                    "E417",
+                    f"dataset '{ds.name}' column {spec_name(name)} holds "
+                    f"'{series.loc[text.index[bad.to_numpy()][0]]}' (row {row}), not true/false "
+                    f"or 1/0, but {spec_name(name)} is bool",
+                    info.node.type,
+                )
+        if have == "float":
+            import numpy as np
+
+            inf = np.isinf(series.to_numpy(dtype=np.float64, na_value=0.0))
+            if inf.any():
+                row = int(np.flatnonzero(inf)[0]) + 1
+                self.fail(
+                    "E417",
+                    f"dataset '{ds.name}' column {spec_name(name)} holds an infinite value "
+                    f"(row {row}), which a model cannot learn",
+                    info.node.type,
+                )
+        if dtype.nullable or not series.isna().any() or not info.node.span.line:
             return
-        if info.node.span.line:
-            self.fail(
-                "E417",
-                f"dataset '{ds.name}' column {spec_name(name)} has missing values, but "
-                f"{spec_name(name)} is not nullable",
-                info.node.type,
-                f"write the type as {dtype}?",
-            )
+        row = int(series.index[series.isna().to_numpy()][0]) + 1
+        self.fail(
+            "E417",
+            f"dataset '{ds.name}' column {spec_name(name)} has missing values (row {row}), but "
+            f"{spec_name(name)} is not nullable",
+            info.node.type,
+            f"write the type as {dtype}?",
+        )
 
     def _budgets(self) -> None:
         spent: dict[str, list[ModelInfo]] = {}

@@ -90,6 +90,7 @@ def write(spec: ModelSpec, fitted: Fitted) -> Path:
         },
         "report": fitted.report,
         "arrays_sha256": hashlib.sha256(data).hexdigest(),
+        "meta_sha256": _meta_sha(fitted.meta),
         "meta": fitted.meta,
     }
     text = json.dumps(doc, indent=1, sort_keys=True, allow_nan=False)
@@ -108,6 +109,11 @@ def write(spec: ModelSpec, fitted: Fitted) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+def _meta_sha(meta: Any) -> str:
+    text = json.dumps(meta, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def status(spec: ModelSpec) -> str:
@@ -142,8 +148,27 @@ def _doc(spec: ModelSpec) -> dict[str, Any]:
         )
     if doc.get("kind") != spec.kind or not isinstance(doc.get("meta"), dict):
         raise ArtifactError(f"model '{spec.name}': {path} holds a '{doc.get('kind')}' model")
+    parts = doc.get("key_parts")
+    if not isinstance(parts, dict) or not isinstance(doc.get("key"), str):
+        raise ArtifactError(
+            f"model '{spec.name}': {path} is malformed (no key); fit it again with "
+            "`synthdsl fit --force`"
+        )
+    try:
+        same_meta = _meta_sha(doc["meta"]) == doc.get("meta_sha256")
+    except (TypeError, ValueError):
+        same_meta = False
+    if not same_meta:
+        raise ArtifactError(
+            f"model '{spec.name}': the model in {path} does not match the sha256 recorded "
+            "with it: the artifact was edited; fit it again with `synthdsl fit --force`"
+        )
+    if not (folder / ARRAYS_NAME).is_file():
+        raise ArtifactError(
+            f"model '{spec.name}': the artifact in {folder} is incomplete ({ARRAYS_NAME} is "
+            "missing); fit it again with `synthdsl fit --force`"
+        )
     if doc.get("key") != spec.key:
-        parts = doc.get("key_parts") if isinstance(doc.get("key_parts"), dict) else {}
         changed = [
             _WHAT.get(k, k) + (f" ({parts.get(k)} -> {v})" if k == "engine" else "")
             for k, v in spec.key_parts.items()

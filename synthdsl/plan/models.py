@@ -28,8 +28,12 @@ ARTIFACTS = Path(".synthdsl") / "models"  # the default artifacts folder, beside
 
 
 def artifacts_folder(spec_path: str) -> Path:
-    base = Path(spec_path).resolve().parent if spec_path != "<string>" else Path.cwd()
-    return base / ARTIFACTS
+    """``.synthdsl/models/<spec's stem>`` beside the spec: two specs in one folder with a model of
+    the same name keep apart."""
+    if spec_path == "<string>":
+        return Path.cwd() / ARTIFACTS / "inline"
+    path = Path(spec_path).resolve()
+    return path.parent / ARTIFACTS / _folder_name(path.stem)
 
 
 def _folder_name(name: str) -> str:
@@ -42,13 +46,29 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|//[^\n]*|\s+|[^"\'\s/]+|/')
+
+
+def normalized(text: str) -> str:
+    """A model block's text without comments and with runs of blanks as one space: a comment or
+    re-indent does not change what the model learns (nor make its artifact stale)."""
+    out: list[str] = []
+    for tok in _TOKENS.findall(text):
+        if tok.startswith("//") or tok.isspace():
+            if out and out[-1] != " ":
+                out.append(" ")
+            continue
+        out.append(tok)
+    return "".join(out).strip()
+
+
 def key_parts(m: ModelSpec) -> dict[str, str]:
     """What an artifact depends on, each part hashed alone so a stale one says what changed."""
     cols = [[c.name, c.dtype.model_dump(), c.clamp, c.round] for c in m.columns]
     return {
         "kind": m.kind,
         "dataset": m.dataset_sha256,
-        "model": _sha(m.text),
+        "model": _sha(normalized(m.text)),
         "columns": _sha(json.dumps(cols, sort_keys=True)),
         "given": _sha(json.dumps(list(m.given))),
         "engine": __version__,

@@ -40,6 +40,25 @@ def _unquote(text: str) -> str:
 _ELSE = object()  # the `else` key of a conditional table's row
 
 
+def _signed(items: list) -> tuple[float, float | None]:
+    """``[MINUS] NUMBER [[MINUS] NUMBER]`` (placeholders None) -> epsilon and delta, signs kept so
+    the checker can say what is wrong with a negative one."""
+    out: list[float | None] = []
+    sign = 1.0
+    for tok in items:
+        if tok is None:
+            continue
+        if tok.type == "MINUS":
+            sign = -1.0
+            continue
+        try:
+            out.append(sign * float(_number(tok)))
+        except OverflowError:
+            out.append(math.inf)
+        sign = 1.0
+    return out[0], (out[1] if len(out) > 1 else None)
+
+
 class _ToAst(Transformer):
     """Lark tree -> AST nodes with spans."""
 
@@ -176,12 +195,8 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def privacy_dp(self, meta, items):
-        eps, delta = items
-        return ast.Privacy(
-            float(_number(eps)),
-            None if delta is None else float(_number(delta)),
-            span=self._meta_span(meta),
-        )
+        eps, delta = _signed(items)
+        return ast.Privacy(eps, delta, span=self._meta_span(meta))
 
     @v_args(meta=True)
     def privacy_none(self, meta, items):
@@ -222,13 +237,8 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def budget(self, meta, items):
-        ds, eps, delta = items
-        return ast.Budget(
-            str(ds),
-            float(_number(eps)),
-            None if delta is None else float(_number(delta)),
-            span=self._meta_span(meta),
-        )
+        eps, delta = _signed(items[1:])
+        return ast.Budget(str(items[0]), eps, delta, span=self._meta_span(meta))
 
     @v_args(meta=True)
     def rows_fixed(self, meta, items):

@@ -29,7 +29,7 @@ def test_same_artifact_and_seed_give_the_same_bytes_for_any_chunking(workdir: Pa
     spec = workdir / "s.synth"
     spec.write_text(adult_spec(rows=3000))
     _fit(spec)
-    folder = workdir / ".synthdsl" / "models" / "net"
+    folder = workdir / ".synthdsl" / "models" / "s" / "net"
     assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "model.json"]
     one = cli("generate", "s.synth", "--out", "a", cwd=workdir)
     two = cli(
@@ -46,9 +46,9 @@ def test_two_fits_with_the_same_seed_differ_under_dp(workdir: Path) -> None:
     spec = workdir / "s.synth"
     spec.write_text(adult_spec())
     s = _fit(spec)
-    first = np.load(workdir / ".synthdsl/models/net/arrays.npz")["cpt0"].copy()
+    first = np.load(workdir / ".synthdsl/models/s/net/arrays.npz")["cpt0"].copy()
     assert s.fit(force=True) == {"net": "fitted"}
-    second = np.load(workdir / ".synthdsl/models/net/arrays.npz")["cpt0"]
+    second = np.load(workdir / ".synthdsl/models/s/net/arrays.npz")["cpt0"]
     assert first.shape != second.shape or not np.array_equal(first, second)
 
 
@@ -56,9 +56,9 @@ def test_without_dp_the_fit_is_exact_and_repeatable(workdir: Path) -> None:
     spec = workdir / "s.synth"
     spec.write_text(adult_spec("privacy none"))
     s = _fit(spec)
-    a = dict(np.load(workdir / ".synthdsl/models/net/arrays.npz"))
+    a = dict(np.load(workdir / ".synthdsl/models/s/net/arrays.npz"))
     s.fit(force=True)
-    b = dict(np.load(workdir / ".synthdsl/models/net/arrays.npz"))
+    b = dict(np.load(workdir / ".synthdsl/models/s/net/arrays.npz"))
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
 
@@ -166,7 +166,7 @@ def test_an_edited_artifact_is_refused(workdir: Path) -> None:
     spec = workdir / "s.synth"
     spec.write_text(adult_spec())
     s = _fit(spec)
-    folder = workdir / ".synthdsl/models/net"
+    folder = workdir / ".synthdsl/models/s/net"
     # an object array (a pickle inside the npz), with its sha256 recorded so only the content is wrong
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z, z.open("cpt0.npy", "w") as f:
@@ -201,7 +201,7 @@ def test_weights_learn_counts_as_if_unrolled(workdir: Path) -> None:
         folder.mkdir()
         (folder / "s.synth").write_text(text.replace(f'"{data}"', f'"../{data}"'))
         synthdsl.load(folder / "s.synth").fit()
-        return dict(np.load(folder / ".synthdsl/models/net/arrays.npz"))
+        return dict(np.load(folder / ".synthdsl/models/s/net/arrays.npz"))
 
     weighted, unrolled = arrays("counts.csv", " weight n"), arrays("rows.csv", "")
     assert weighted.keys() == unrolled.keys()

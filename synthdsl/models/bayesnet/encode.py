@@ -54,8 +54,21 @@ def as_labels(series) -> tuple[np.ndarray, np.ndarray]:
     return text, null
 
 
+def as_bools(series) -> tuple[np.ndarray, np.ndarray]:
+    """A bool column's labels: true/false from booleans, 1/0 or their text (the checker refuses
+    anything else)."""
+    text, null = as_labels(series)
+    low = np.char.lower(text.astype(str))
+    out = np.where(np.isin(low, ["true", "1", "1.0"]), "true", "false").astype(object)
+    return out, null
+
+
 def _weighted_counts(codes: np.ndarray, size: int, w: np.ndarray | None) -> np.ndarray:
     return np.bincount(codes, weights=w, minlength=size).astype(np.float64)[:size]
+
+
+class BoundsUnknown(Exception):
+    """Too few rows for the bounds' share of epsilon: no magnitude class clears the threshold."""
 
 
 @dataclass
@@ -92,24 +105,46 @@ class Categorical:
         return len(self.states)
 
     def encode(self, values: Values) -> np.ndarray:
-        """Labels -> state codes; a label without a state of its own -> OTHER, else -1 (unknown)."""
-        index = {s: i for i, s in enumerate(self.states) if s not in (OTHER, NULL)}
+        """Labels -> state codes; a label without a state of its own -> OTHER; a label the model
+        does not know is a DataError naming it (values drawn ``given`` must be known)."""
+        return self._codes(values, strict=True)
+
+    def encode_training(self, values: Values) -> np.ndarray:
+        """As ``encode``, with -1 for a label that was not released (the fit maps it)."""
+        return self._codes(values, strict=False)
+
+    def _codes(self, values: Values, strict: bool) -> np.ndarray:
+        import pandas as pd
+
         other = self.states.index(OTHER) if OTHER in self.states else -1
-        for m in self.members.get(OTHER, []):
-            index[m] = other
+        keys = [s for s in self.states if s not in (OTHER, NULL)]
+        codes_of = [self.states.index(s) for s in keys]
+        members = self.members.get(OTHER, [])
+        keys += members
+        codes_of += [other] * len(members)
         data = values.data
         text = (
             np.where(data, "true", "false").astype(object)
             if data.dtype.kind == "b"
-            else data.astype(str)
+            else data.astype(str).astype(object)
         )
-        codes = (
-            np.array([index.get(x, other) for x in text], dtype=np.int64)
-            if len(text)
-            else (np.zeros(0, dtype=np.int64))
-        )
-        if values.null is not None:
-            codes[values.null] = self.states.index(NULL) if NULL in self.states else -1
+        at = pd.Index(keys, dtype=object).get_indexer(pd.Index(text, dtype=object))
+        lookup = np.asarray([*codes_of, other], dtype=np.int64)
+        codes = lookup[np.where(at < 0, len(keys), at)]
+        null = values.is_null()
+        unknown = (codes < 0) & ~null
+        if strict and unknown.any():
+            from synthdsl.errors import DataError
+
+            i = int(np.flatnonzero(unknown)[0])
+            shown = ", ".join(self.labels[:8]) + (", ..." if len(self.labels) > 8 else "")
+            raise DataError(
+                f"value '{text[i]}' of column '{self.name}' is not one the model learned ({shown})",
+                column=self.name,
+                row=i + 1,
+            )
+        if null.any():
+            codes[null] = self.states.index(NULL) if NULL in self.states else -1
         return codes
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> Values:
@@ -164,7 +199,7 @@ def fit_categorical(
 ) -> Categorical:
     import pandas as pd
 
-    text, null = as_labels(series)
+    text, null = as_bools(series) if kind == "bool" else as_labels(series)
     # declared labels, or the data's (released only through the noisy, thresholded counts below)
     candidates = list(declared) if declared is not None else sorted(set(text[~null].tolist()))
     codes = pd.Index(candidates, dtype=object).get_indexer(text).astype(np.int64)
@@ -306,7 +341,7 @@ def private_bounds(x: np.ndarray, w: np.ndarray | None, release: Release) -> tup
     counts = release.counts(_weighted_counts(code.astype(np.int64), 2 * nk + 1, w), beta=0.05)
     hit = np.flatnonzero(counts > 0)
     if hit.size == 0:
-        hit = np.array([int(np.argmax(counts))])
+        raise BoundsUnknown()
 
     def edge(c: int, upper: bool) -> float:
         if c == nk:
@@ -356,7 +391,22 @@ def fit_numeric(
     if declared is not None:
         lo, hi = declared
     elif bounds_release is not None and bounds_release.epsilon is not None:
-        lo, hi = private_bounds(xv, wv, bounds_release)
+        try:
+            lo, hi = private_bounds(xv, wv, bounds_release)
+        except BoundsUnknown:
+            from synthdsl.errors import SynthError
+
+            declare = (
+                ""
+                if kind in ("date", "datetime")
+                else "declare the range (`clamp(LOW, HIGH)` on the column: public knowledge "
+                "costs no budget), or "
+            )
+            raise SynthError(
+                f"column '{name}': too few rows to estimate its range privately at epsilon "
+                f"{bounds_release.epsilon:.3g} (its share of the budget); {declare}learn from "
+                "more rows or with a larger epsilon"
+            ) from None
     elif xv.size:
         lo, hi = float(xv.min()), float(xv.max())
     else:

@@ -177,8 +177,10 @@ class BayesNetKind:
                     other_below,
                     release(f"categories:{c.name}"),
                 )
-                text, null = encode.as_labels(series)
-                codes[c.name] = enc.encode(Values(text, null))
+                text, null = (
+                    encode.as_bools(series) if c.dtype.kind == "bool" else encode.as_labels(series)
+                )
+                codes[c.name] = enc.encode_training(Values(text, null))
             else:
                 enc = encode.fit_numeric(
                     c.name,
@@ -214,9 +216,23 @@ class BayesNetKind:
                 cell_budget=cell_budget,
                 noise=noise,
             )
-        elif len(codes) > 1:
+        elif len(codes) > 1 and structure.pgmpy_can_search(len(frame), w):
             order, parents = structure.hill_climb(
                 codes, w, given=given, focus=spec.focus, max_parents=max_parents
+            )
+        elif len(codes) > 1:  # tiny data, or weights pgmpy cannot count: greedy mutual information
+            order, parents = structure.privbayes(
+                codes,
+                sizes,
+                w,
+                given=given,
+                focus=spec.focus,
+                max_parents=max_parents,
+                n=n,
+                epsilon=None,
+                cell_budget=max(float(max(sizes.values())), n / 5.0),
+                noise=None,
+                first=max(codes, key=lambda c: sizes[c]) if not given and not spec.focus else None,
             )
         else:
             order, parents = list(codes), {c: [] for c in codes}
@@ -274,6 +290,40 @@ def _conditionals(order, parents, codes, sizes, w, eps, noise) -> dict[str, np.n
     return out
 
 
+def _validate(net: Network, encoders: dict[str, Any], order: list[str]) -> None:
+    """An artifact's network is consistent: every column has an encoder whose states the network
+    knows, tables are finite probabilities of the right shape, numeric bins index their cells."""
+    if set(encoders) != set(order) or len(set(order)) != len(order):
+        raise ValueError("its columns and its network's nodes differ")
+    for node in order:
+        if any(
+            p not in net.sizes or order.index(p) >= order.index(node) for p in net.parents[node]
+        ):
+            raise ValueError(f"the parents of '{node}' are not earlier nodes")
+        t = net.cpts[node]
+        k = math.prod(net.sizes[p] for p in net.parents[node])
+        if t.shape != (k, net.sizes[node]):
+            raise ValueError(f"the table of '{node}' has shape {t.shape}")
+        if not np.all(np.isfinite(t)) or (t < 0).any() or not np.allclose(t.sum(axis=1), 1.0):
+            raise ValueError(f"the table of '{node}' holds no probabilities")
+        enc = encoders[node]
+        if enc.size != net.sizes[node]:
+            raise ValueError(f"'{node}' has {enc.size} states but its table {net.sizes[node]}")
+        if isinstance(enc, encode.Numeric):
+            cells = len(enc.edges) - 1
+            if (
+                cells < 1
+                or len(enc.cell_counts) != cells
+                or enc.bins[0] != 0
+                or enc.bins[-1] != cells
+                or (np.diff(enc.bins) <= 0).any()
+                or not np.all(np.isfinite(enc.edges))
+                or (np.diff(enc.edges) <= 0).any()
+                or not all(math.isfinite(b) for b in enc.bounds)
+            ):
+                raise ValueError(f"the bins of '{node}' do not fit its cells")
+
+
 class BayesSampler:
     """Samples a fitted network's columns, conditioned exactly on the ``given`` columns."""
 
@@ -297,11 +347,11 @@ class BayesSampler:
                 else:
                     encoders[d["name"]] = encode.Numeric.from_json(d, arrays, f"col{i}_")
             net = Network(order, parents, sizes, cpts)
-            for node in order:
-                k = math.prod(sizes[p] for p in parents[node])
-                if cpts[node].shape != (k, sizes[node]):
-                    raise ValueError(f"table of '{node}' has shape {cpts[node].shape}")
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            _validate(net, encoders, order)
+            sampler = cls(spec, net, encoders)
+            with np.errstate(all="ignore"):  # a dry run: an edited artifact fails here, not later
+                sampler.sample(64, {}, np.random.default_rng(0))
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise ArtifactError(
                 f"model '{spec.name}': the artifact's network is malformed ({exc}); fit it again"
             ) from None

@@ -147,6 +147,19 @@ def _choose(candidates, placed, codes, sizes, w, focus, max_parents, cell_budget
     return pairs[i]
 
 
+MAX_UNROLLED = 2_000_000  # rows pgmpy may count when weights are repeated into rows
+
+
+def pgmpy_can_search(rows: int, w: np.ndarray | None) -> bool:
+    """pgmpy's search counts rows: it needs some (10 or more), and weights that are whole numbers
+    whose total stays small enough to repeat rows by."""
+    if rows < 10:
+        return False
+    if w is None:
+        return True
+    return bool(np.all(w == np.round(w))) and float(w.sum()) <= MAX_UNROLLED and w.sum() >= 10
+
+
 def hill_climb(
     codes: dict[str, np.ndarray],
     w: np.ndarray | None,
