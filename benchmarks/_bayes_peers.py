@@ -29,7 +29,10 @@ Peers:
   so the binning spends no privacy budget), 20 equal-width bins like DataSynthesizer's, a bin of
   its own for the value 0 of the two capital columns (about 90% of people have none), and decode a
   bin to a uniform integer within it, as DataSynthesizer does. The binned columns and the
-  categorical ones go to MST as ``categorical_columns``.
+  categorical ones go to MST as ``categorical_columns``. MST's Gaussian noise comes from OpenDP's
+  samplers (``snsynth.utils.gaussian_noise``), which draw from a cryptographic generator that
+  cannot be seeded: MST's figures differ from run to run even at the same ``--seed`` (which fixes
+  numpy's global generator: its exponential mechanism and its sampling).
 """
 
 from __future__ import annotations
