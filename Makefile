@@ -76,10 +76,23 @@ $(PEERS)/.ok:
 	$(PEERS)/bin/python -m pip -q --disable-pip-version-check install sdmetrics==0.32.0 pyarrow
 	touch $@
 
-bench: $(VENV)/.test $(PEERS)/.ok
+# The peers of bench_bayesnet.py in a venv of their own: DataSynthesizer (PrivBayes) and
+# smartnoise-synth (MST). smartnoise-sql pins pandas<3 and smartnoise-synth requires opacus, hence
+# torch: torch goes in first, alone and pinned, so that pip takes the CPU build (a looser pin
+# resolves to a CUDA build of several GB). benchmarks/bayes-peers.txt pins every other package.
+BAYES_PEERS := .venv-bayes-peers
+BAYES_PEERS_PIP := $(BAYES_PEERS)/bin/python -m pip -q --disable-pip-version-check
+$(BAYES_PEERS)/.ok: benchmarks/bayes-peers.txt
+	test -x $(BAYES_PEERS)/bin/python || $(PYTHON) -m venv $(BAYES_PEERS)
+	$(BAYES_PEERS_PIP) install torch==2.13.0
+	$(BAYES_PEERS_PIP) install -c benchmarks/bayes-peers.txt DataSynthesizer==0.1.13 smartnoise-synth==1.0.8
+	touch $@
+
+bench: $(VENV)/.test $(PEERS)/.ok $(BAYES_PEERS)/.ok
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_evaluate.py
 	$(PY) benchmarks/bench_testing.py
+	$(PY) benchmarks/bench_bayesnet.py
 
 clean:
-	rm -rf $(VENV) $(PEERS) demo_out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS) $(BAYES_PEERS) demo_out .pytest_cache .ruff_cache
