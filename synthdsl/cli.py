@@ -102,6 +102,7 @@ def fit(
     ] = False,
 ) -> None:
     """Learn every model of a spec from its dataset and write one artifact per model."""
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         s = _load(spec)
         if artifacts is not None:
@@ -117,7 +118,15 @@ def fit(
     except KeyboardInterrupt:
         typer.echo("interrupted: no artifact was written for the model being fitted", err=True)
         raise typer.Exit(130) from None
+    except _Terminated:
+        typer.echo("terminated: no artifact was written for the model being fitted", err=True)
+        raise typer.Exit(143) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     for m in models:
+        if m.dataset is None:
+            typer.echo(f"{m.name}: declared in the spec, nothing to fit")
+            continue
         privacy = (
             "privacy none (NOT differentially private)"
             if m.epsilon is None

@@ -254,7 +254,9 @@ def _count_text(c: TableInfo) -> str:
     return text
 
 
-def _rules(t: TableInfo, enf: Enforcement, owner: dict[str, str]) -> tuple[RuleSpec, ...]:
+def _rules(
+    t: TableInfo, enf: Enforcement, owner: dict[str, str], shaped: set[str]
+) -> tuple[RuleSpec, ...]:
     out = []
     nodes = {r.name: r for r in t.rules}
     for r in enf.rules:
@@ -264,6 +266,8 @@ def _rules(t: TableInfo, enf: Enforcement, owner: dict[str, str]) -> tuple[RuleS
             how = "table-wide uniqueness check; duplicates redrawn"
         elif r.kind == "determines":
             how = "table-wide functional dependency check; conflicting rows redrawn"
+        elif r.name in shaped:
+            how = "in the model's tables (entries where it fails are zeroed); failing rows redrawn"
         elif r.redraw:
             how = "rejection of failing rows"
         else:
@@ -346,7 +350,9 @@ def _table(spec: CheckedSpec, t: TableInfo, children: list[str], models) -> Tabl
         sequential=enf.stateful,
         columns=columns,
         steps=tuple(steps),
-        rules=_rules(t, enf, owner),
+        rules=_rules(
+            t, enf, owner, {n for st in steps if st.kind == "model" for n in st.params["shape"]}
+        ),
     )
 
 

@@ -135,6 +135,28 @@ def model_specs(spec: CheckedSpec, where) -> tuple[ModelSpec, ...]:
     return tuple(out)
 
 
+CATEGORICAL = ("text", "enum", "bool")
+
+
+def shaped_rules(t: TableInfo, model: ModelSpec) -> list[str]:
+    """Row rules that read only the model's categorical columns: the model step zeroes its tables
+    where they fail (the rule check still verifies every row)."""
+    kinds = {c.name: c.dtype.kind for c in model.columns}
+    drawn = {c for c, owner in t.models.items() if owner == model.name}
+    out = []
+    for r in t.rules:
+        cols = set(r.columns)
+        if (
+            r.kind == "row"
+            and cols
+            and cols <= set(kinds)
+            and cols & drawn
+            and all(kinds[c] in CATEGORICAL for c in cols)
+        ):
+            out.append(r.name)
+    return out
+
+
 def model_step(t: TableInfo, model: ModelSpec) -> StepSpec:
     drawn = tuple(c for c, owner in t.models.items() if owner == model.name)
     privacy = (
@@ -155,7 +177,7 @@ def model_step(t: TableInfo, model: ModelSpec) -> StepSpec:
         outputs=drawn,
         inputs=(*(Input(kind="column", name=g) for g in model.given), *inputs),
         stream=(t.name, "model", model.name),
-        params={"model": model.name},
+        params={"model": model.name, "shape": shaped_rules(t, model)},
         late=any(c in t.late for c in drawn),
         describe=f"({', '.join(drawn)}) ~ {model.name}{given}  [{model.kind} {source}]",
     )

@@ -42,6 +42,14 @@ class ModelStep:
         self.spec = spec
         self.model = env.plan.model(spec.params["model"])
         self.sampler = sampler_for(self.model)
+        shape = spec.params.get("shape", [])
+        if shape:  # a private copy: another table's step may shape the same model otherwise
+            import copy
+
+            self.sampler = copy.deepcopy(self.sampler)
+            rules = {r.name: r for r in env.table(spec.table).rules}
+            for name in shape:
+                _forbid(self.sampler, rules[name], env, spec.table)
 
     def describe(self) -> str:
         return self.spec.describe
@@ -50,6 +58,33 @@ class ModelStep:
         given = {g: ctx.cols[g] for g in self.model.given}
         drawn = self.sampler.sample(ctx.n, given, ctx.rng)
         return StepOutput({c: drawn[c] for c in self.spec.outputs})
+
+
+def _forbid(sampler, rule, env: BuildEnv, table: str) -> None:
+    """Zero the model's table entries where ``rule`` fails (rules over categorical columns that one
+    table of the network holds): construction instead of rejection, verified by the rule check."""
+    import numpy as np
+
+    from synthdsl.expr.context import Ctx
+
+    network = getattr(sampler, "network", None)
+    if network is None or not hasattr(network, "forbid") or not hasattr(sampler, "state_values"):
+        return
+    states = {c: sampler.state_values(c) for c in rule.columns}
+    if any(v is None for v in states.values()):
+        return
+    compiled = env.compile(table, rule.expr)
+
+    def allowed(codes):
+        n = len(next(iter(codes.values())))
+        cols = {c: states[c][0].take(codes[c]) for c in codes}
+        known = np.logical_and.reduce([states[c][1][codes[c]] for c in codes])
+        with np.errstate(all="ignore"):
+            held = compiled.fn(Ctx(n, cols, np.arange(n), [0]))
+        ok = held.data.astype(bool) & ~held.is_null()
+        return ok | ~known
+
+    network.forbid(list(rule.columns), allowed)
 
 
 register(SimpleKind("model", ModelStep))

@@ -44,6 +44,16 @@ class DeclaredSampler:
         )
         self._joint: np.ndarray | None = None
 
+    def state_values(self, column: str) -> tuple[Values, np.ndarray] | None:
+        """Each state of a categorical node as a value, all known; None for a numeric node."""
+        if column not in self.labels:
+            return None
+        labels = self.labels[column]
+        arr = np.asarray(labels, dtype=bool if isinstance(labels[0], bool) else None)
+        if arr.dtype.kind in "US":
+            arr = arr.astype(object)
+        return Values(arr), np.ones(len(labels), dtype=bool)
+
     # ---- evidence
     def _ancestors(self, node: str) -> set[str]:
         out, stack = set(), [node]

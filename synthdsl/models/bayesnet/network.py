@@ -23,10 +23,36 @@ class Network:
 
     def __post_init__(self) -> None:
         self._cum = {}
-        for node, t in self.cpts.items():
-            c = np.cumsum(t, axis=1)
-            c[:, -1] = 1.0  # rounding never leaves a gap past the last state
-            self._cum[node] = c
+        for node in self.cpts:
+            self._cumulate(node)
+
+    def _cumulate(self, node: str) -> None:
+        """Each table's rows as cumulative sums, offset by the row's number and flattened: one
+        ``searchsorted`` of ``config + u`` then draws every row's state at once."""
+        c = np.cumsum(self.cpts[node], axis=1)
+        c[:, -1] = 1.0  # rounding never leaves a gap past the last state
+        self._cum[node] = (c + np.arange(c.shape[0])[:, None]).ravel()
+
+    def forbid(self, columns: list[str], allowed) -> bool:
+        """Zero the entries of one table where a rule over ``columns`` fails, and renormalize: the
+        table of the rule's last column in the order, when the rule's other columns are its parents.
+        ``allowed(codes)`` gets the state codes of every combination (column -> array) and says
+        where the rule can hold. A parent configuration left with no mass keeps its row (the rule's
+        redraw copes). Returns whether a table was shaped."""
+        if not columns or any(c not in self.sizes for c in columns):
+            return False
+        last = max(columns, key=self.order.index)
+        scope = [last, *self.parents[last]]
+        if not set(columns) <= set(scope):
+            return False
+        grid = np.indices([self.sizes[x] for x in scope]).reshape(len(scope), -1)
+        ok = np.asarray(allowed({x: grid[i] for i, x in enumerate(scope) if x in columns}))
+        ok = ok.reshape(self.sizes[last], -1).T  # (parent configurations, states)
+        t = self.cpts[last] * ok
+        mass = t.sum(axis=1, keepdims=True)
+        self.cpts[last] = np.where(mass > 0, t / np.where(mass > 0, mass, 1.0), self.cpts[last])
+        self._cumulate(last)
+        return True
 
     def config(self, node: str, codes: dict[str, np.ndarray], n: int) -> np.ndarray:
         out = np.zeros(n, dtype=np.int64)
@@ -41,9 +67,10 @@ class Network:
         codes: dict[str, np.ndarray] = {}
         u = rng.random((len(self.order), n))
         for i, node in enumerate(self.order):
-            cum = self._cum[node][self.config(node, codes, n)]
-            drawn = (u[i][:, None] >= cum).sum(axis=1).astype(np.int64)
-            drawn = np.minimum(drawn, self.sizes[node] - 1)
+            k = self.sizes[node]
+            cfg = self.config(node, codes, n)
+            at = np.searchsorted(self._cum[node], cfg + u[i], side="right")
+            drawn = np.clip(at - cfg * k, 0, k - 1).astype(np.int64)
             ev = evidence.get(node)
             codes[node] = drawn if ev is None else np.where(ev >= 0, ev, drawn)
         return codes
