@@ -27,6 +27,7 @@ from synthdsl.card.model import (
     MechanismReport,
     ModelReport,
     PrivacyReport,
+    RuleBreaks,
     RuleReport,
     TableReport,
     card_json,
@@ -69,6 +70,7 @@ def model_reports(plan) -> tuple[list[ModelReport], list[PrivacyReport]]:
     models = []
     for m in plan.models:
         structure: dict[str, list[str]] = {}
+        breaks: list[RuleBreaks] = []
         if m.dataset is None:
             nodes = m.options.get("network", {}).get("nodes", [])
             models.append(
@@ -88,8 +90,9 @@ def model_reports(plan) -> tuple[list[ModelReport], list[PrivacyReport]]:
             structure = {
                 str(k): [str(p) for p in v] for k, v in report.get("structure", {}).items()
             }
-        except (artifacts.ArtifactError, AttributeError, TypeError):
-            structure = {}
+            breaks = [RuleBreaks(**b) for b in report.get("rules_broken", [])]
+        except (artifacts.ArtifactError, AttributeError, TypeError, ValueError):
+            structure, breaks = {}, []
         models.append(
             ModelReport(
                 name=m.name,
@@ -106,6 +109,7 @@ def model_reports(plan) -> tuple[list[ModelReport], list[PrivacyReport]]:
                 ],
                 artifact_key=m.key,
                 structure=structure,
+                rules_broken_in_training=breaks,
             )
         )
     budgets = {b.dataset: b for b in plan.budgets}

@@ -388,6 +388,19 @@ def _models(card: Card) -> list[str]:
                 ],
             )
             out.append("")
+        if m.rules_broken_in_training:
+            parts = [
+                f"{_code(b.rule)} {'about ' if b.private else ''}{b.rows:,}"
+                for b in m.rules_broken_in_training
+            ]
+            noisy = (
+                " (differentially private counts)" if m.rules_broken_in_training[0].private else ""
+            )
+            out += [
+                f"Training rows that broke a rule{noisy}: {', '.join(parts)}. Every generated "
+                "row holds the rules.",
+                "",
+            ]
         if m.structure:
             edges = "; ".join(
                 f"{_code(k)} <- {', '.join(_code(p) for p in v)}"

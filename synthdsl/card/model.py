@@ -97,6 +97,12 @@ class MechanismReport(_Model):
     delta: float = Field(default=0.0, ge=0)
 
 
+class RuleBreaks(_Model):
+    rule: str
+    rows: int = Field(ge=0)
+    private: bool = Field(description="A differentially private (noisy) count.")
+
+
 class ModelReport(_Model):
     """A model that learned from a dataset: its privacy, and how its budget was spent."""
 
@@ -117,6 +123,11 @@ class ModelReport(_Model):
     )
     structure: dict[str, list[str]] = Field(
         default_factory=dict, description="Each learned node's parents (Bayesian networks)."
+    )
+    rules_broken_in_training: list[RuleBreaks] = Field(
+        default_factory=list,
+        description="Per rule over the model's columns, the training rows that broke it (a "
+        "noisy count under DP). Generated rows hold every rule whatever this says.",
     )
 
 

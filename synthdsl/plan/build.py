@@ -421,7 +421,7 @@ def _build(spec: CheckedSpec) -> Plan:
     for n, t in spec.tables.items():
         if t.parent:
             children[t.parent].append(n)
-    models = model_specs(spec, where)
+    models = model_specs(spec, where, to_json)
     by_name = {m.name: m for m in models}
     return Plan(
         synthdsl_version=__version__,

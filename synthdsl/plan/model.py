@@ -184,6 +184,9 @@ class ModelSpec(_Frozen):
     epsilon: float | None = None  # None: `privacy none`
     delta: float | None = None
     options: dict[str, Any] = {}
+    # the drawing table's row rules over the model's columns: the fit counts the training rows
+    # that break each (a DP count when the model is private); {"name", "expr" (AST JSON)}
+    rules: tuple[dict[str, Any], ...] = ()
     text: str = ""  # the model block as written
     key: str = ""
     key_parts: dict[str, str] = {}

@@ -71,6 +71,7 @@ def key_parts(m: ModelSpec) -> dict[str, str]:
         "model": _sha(normalized(m.text)),
         "columns": _sha(json.dumps(cols, sort_keys=True)),
         "given": _sha(json.dumps(list(m.given))),
+        "rules": _sha(json.dumps([[r["name"], r["expr"]] for r in m.rules], sort_keys=True)),
         "engine": __version__,
     }
 
@@ -79,7 +80,26 @@ def key_of(parts: dict[str, str]) -> str:
     return _sha(json.dumps(parts, sort_keys=True))
 
 
-def model_specs(spec: CheckedSpec, where) -> tuple[ModelSpec, ...]:
+def _training_rules(spec: CheckedSpec, m, to_json) -> tuple[dict, ...]:
+    """The drawing table's row rules that read only the model's columns (spans left out: the key
+    must not change when a rule moves to another line)."""
+    t = spec.tables[m.table]
+    out = []
+    for r in t.rules:
+        if r.kind == "row" and r.columns and set(r.columns) <= set(m.columns):
+            out.append({"name": r.name, "expr": _without_spans(to_json(r.node.expr))})
+    return tuple(out)
+
+
+def _without_spans(value):
+    if isinstance(value, dict):
+        return {k: _without_spans(v) for k, v in value.items() if k != "at"}
+    if isinstance(value, list):
+        return [_without_spans(v) for v in value]
+    return value
+
+
+def model_specs(spec: CheckedSpec, where, to_json=None) -> tuple[ModelSpec, ...]:
     folder = artifacts_folder(spec.path)
     out = []
     for name, m in spec.models.items():
@@ -118,6 +138,7 @@ def model_specs(spec: CheckedSpec, where) -> tuple[ModelSpec, ...]:
             epsilon=m.epsilon,
             delta=m.delta,
             options=m.options,
+            rules=_training_rules(spec, m, to_json) if to_json is not None else (),
             text=m.node.text,
             artifact=str(folder / _folder_name(name)),
             at=where(m.node.span),

@@ -144,6 +144,18 @@ def test_rules_hold_when_the_training_data_breaks_them(workdir: Path) -> None:
     out = synthdsl.load(workdir / "s.synth").generate()["twin"]
     assert len(out) == 1500
     assert not ((out["relationship"] == "Husband") & (out["sex"] == "Female")).any()
+    plan = synthdsl.load(workdir / "s.synth").plan().to_text()
+    assert "in the model's tables (entries where it fails are zeroed)" in plan
+    # the card counts the training rows that broke the rule: exactly without DP, noisy with it
+    broken = int(((frame["relationship"] == "Husband") & (frame["sex"] == "Female")).sum())
+    (workdir / "none.synth").write_text(text.replace("privacy epsilon 2", "privacy none"))
+    res = cli("generate", "none.synth", "--out", "o", cwd=workdir)
+    assert res.returncode == 0, res.stderr
+    card = json.loads((workdir / "o/card.json").read_text())
+    assert card["models"][0]["rules_broken_in_training"] == [
+        {"rule": "husband_is_male", "rows": broken, "private": False}
+    ]
+    assert f"`husband_is_male` {broken:,}" in (workdir / "o/card.md").read_text()
 
 
 def test_a_stale_artifact_is_refused_with_what_changed(workdir: Path) -> None:

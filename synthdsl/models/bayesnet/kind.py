@@ -25,6 +25,7 @@ import numpy as np
 from synthdsl.models.base import Fitted, Mechanism, Option, OptionProblem, Percent, Progress
 from synthdsl.models.bayesnet import encode, structure
 from synthdsl.models.bayesnet.network import Network
+from synthdsl.models.rules import count_broken
 from synthdsl.values import Values
 
 if TYPE_CHECKING:
@@ -132,6 +133,15 @@ class BayesNetKind:
             d = delta / len(text_cols) if name.split(":", 1)[1] in text_cols else 0.0
             out.append(Mechanism(name, what, eps * _PRE * u / total_units, d))
         rest = eps * (1 - _PRE - _ROWS)
+        if spec.rules:
+            out.append(
+                Mechanism(
+                    "rules",
+                    "noisy counts of the training rows that break each rule (for the card)",
+                    eps * _ROWS,
+                )
+            )
+            rest -= eps * _ROWS
         if len(spec.columns) > 1:
             s = rest * (0.1 if spec.focus else 0.2)
             out.append(Mechanism("structure", "exponential mechanism on mutual information", s))
@@ -256,6 +266,9 @@ class BayesNetKind:
         report = {
             "rows": "noisy" if dp else "exact",
             "structure": {node: parents[node] for node in order},
+            "rules_broken": count_broken(
+                spec, frame, w, mech["rules"].epsilon if "rules" in mech else None, noise
+            ),
         }
         progress("done", 1.0)
         return Fitted(meta, arrays, list(mech.values()), report)
