@@ -225,6 +225,7 @@ class _Strategy:
         self.plan = prune(model.plan, model.needed(sizing.target))
         self.returned = model.tables if sizing.target is None else [sizing.target]
         self._local = threading.local()
+        model.spec._ensure_models()  # a model without its artifact is fitted once, as generate does
         rt = self.runtime()  # now: a plan the engine cannot run fails where the strategy is made
         self.order = family_order(rt)
 

@@ -142,3 +142,24 @@ def test_a_node_and_its_column_must_agree_on_the_type() -> None:
     with pytest.raises(SpecError) as exc:
         synthdsl.loads(spec().replace("  cold bool\n", "  cold text\n"))
     assert exc.value.diagnostics[0].code == "E417"
+
+
+def test_hypothesis_rows_of_a_model_spec_follow_the_network() -> None:
+    """``synthdsl.hypothesis.rows`` draws model columns too (the model's own sampler)."""
+    from hypothesis import given, settings
+
+    from synthdsl.hypothesis import rows
+
+    spec = synthdsl.loads(spec_text := spec(rows=50))
+    assert "illness" in spec_text
+    seen = []
+
+    @settings(max_examples=25, deadline=None, database=None)
+    @given(rows(spec, "patients"))
+    def check(row):
+        assert row["season"] in ("winter", "spring", "summer", "autumn")
+        assert isinstance(row["cold"], bool) and 35 < row["temperature"] < 41
+        seen.append(row["season"])
+
+    check()
+    assert len(set(seen)) >= 2
