@@ -166,21 +166,22 @@ class Spec:
         """Fit every model of the spec whose artifact is missing (or all, with ``force``); a stale
         artifact is refused unless ``force``. Returns model -> ``fitted`` or ``up to date``."""
         from synthdsl.models import artifacts
-        from synthdsl.models.fit import fit_model
+        from synthdsl.models.fit import fit_model, fitting
 
         out = {}
         for m in self._plan.models:
             if m.dataset is None:
                 out[m.name] = "declared (nothing to fit)"
                 continue
-            state = artifacts.status(m)
-            if state == "ok" and not force:
-                out[m.name] = "up to date"
-                continue
-            if state not in ("ok", "missing") and not force:
-                raise artifacts.ArtifactStale(state)
-            fit_model(m, self._datasets, progress)
-            out[m.name] = "fitted"
+            with fitting(m):  # one fit at a time per artifact, across processes
+                state = artifacts.status(m)
+                if state == "ok" and not force:
+                    out[m.name] = "up to date"
+                    continue
+                if state not in ("ok", "missing") and not force:
+                    raise artifacts.ArtifactStale(state)
+                fit_model(m, self._datasets, progress)
+                out[m.name] = "fitted"
         return out
 
     def _ensure_models(self) -> None:

@@ -91,8 +91,9 @@ def model_reports(plan) -> tuple[list[ModelReport], list[PrivacyReport]]:
                 str(k): [str(p) for p in v] for k, v in report.get("structure", {}).items()
             }
             breaks = [RuleBreaks(**b) for b in report.get("rules_broken", [])]
-        except (artifacts.ArtifactError, AttributeError, TypeError, ValueError):
-            structure, breaks = {}, []
+            fit_sha = file_sha256(Path(m.artifact) / artifacts.JSON_NAME)
+        except (artifacts.ArtifactError, AttributeError, TypeError, ValueError, OSError):
+            structure, breaks, fit_sha = {}, [], None
         models.append(
             ModelReport(
                 name=m.name,
@@ -108,6 +109,7 @@ def model_reports(plan) -> tuple[list[ModelReport], list[PrivacyReport]]:
                     for x in m.mechanisms
                 ],
                 artifact_key=m.key,
+                artifact_sha256=fit_sha,
                 structure=structure,
                 rules_broken_in_training=breaks,
             )

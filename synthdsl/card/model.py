@@ -121,6 +121,12 @@ class ModelReport(_Model):
     artifact_key: str | None = Field(
         default=None, pattern=SHA256_PATTERN, description="The fitted artifact's key (learned)."
     )
+    artifact_sha256: str | None = Field(
+        default=None,
+        pattern=SHA256_PATTERN,
+        description="SHA-256 of the artifact's model.json: which fit made the data (two fits of "
+        "one key differ by their DP noise).",
+    )
     structure: dict[str, list[str]] = Field(
         default_factory=dict, description="Each learned node's parents (Bayesian networks)."
     )

@@ -66,7 +66,13 @@ class Artifact:
 def write(spec: ModelSpec, fitted: Fitted) -> Path:
     """Write the artifact into ``spec.artifact`` (replacing an older one only once complete)."""
     folder = Path(spec.artifact)
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SynthError(
+            f"model '{spec.name}': cannot write its artifact in {folder.parent} ({exc.strerror}); "
+            "choose a folder with --artifacts DIR"
+        ) from None
     buf = io.BytesIO()
     for name, arr in fitted.arrays.items():
         if np.asarray(arr).dtype.kind not in _ALLOWED_KINDS:

@@ -8,8 +8,11 @@ so) but refuses a stale one: refitting spends privacy budget again, so it only h
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthdsl.errors import SynthError
@@ -50,6 +53,32 @@ def fit_model(spec: ModelSpec, datasets: dict[str, Any], progress: Progress | No
     return str(artifacts.write(spec, fitted))
 
 
+@contextlib.contextmanager
+def fitting(spec: ModelSpec):
+    """One fit of a model's artifact at a time: a second process waits for the first, then finds
+    the artifact written (and fits nothing, spending no budget twice). ``flock`` on a file beside
+    the artifact's folder, released by the system if the process dies."""
+    folder = Path(spec.artifact)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder.parent / f".{folder.name}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise SynthError(
+            f"model '{spec.name}': cannot write its artifact in {folder.parent} ({exc.strerror}); "
+            "choose a folder with --artifacts DIR"
+        ) from None
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except ImportError:  # no flock (Windows): fits are not serialized
+            pass
+        yield
+    finally:
+        os.close(fd)
+
+
 def ensure(
     models, datasets: dict[str, Any], *, say: Say | None = None, progress: Progress | None = None
 ) -> dict[str, str]:
@@ -60,16 +89,19 @@ def ensure(
         if spec.dataset is None:  # declared in the spec: nothing to fit
             continue
         state = artifacts.status(spec)
-        if state == "ok":
-            done[spec.name] = "ok"
-            continue
-        if state != "missing":
+        if state == "missing":
+            with fitting(spec):
+                state = artifacts.status(spec)  # another run may have fitted it meanwhile
+                if state == "missing":
+                    if say is not None:
+                        say(
+                            f"model '{spec.name}' has no artifact in {spec.artifact}: fitting "
+                            f"it now (learning from dataset '{spec.dataset}')"
+                        )
+                    fit_model(spec, datasets, progress)
+                    done[spec.name] = "fitted"
+                    continue
+        if state != "ok":
             raise artifacts.ArtifactStale(state)
-        if say is not None:
-            say(
-                f"model '{spec.name}' has no artifact in {spec.artifact}: fitting it now "
-                f"(learning from dataset '{spec.dataset}')"
-            )
-        fit_model(spec, datasets, progress)
-        done[spec.name] = "fitted"
+        done[spec.name] = "ok"
     return done

@@ -286,3 +286,32 @@ def test_checking_a_model_spec_does_not_import_pgmpy(workdir: Path) -> None:
         env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
     assert res.returncode == 0, res.stderr
+
+
+def test_concurrent_runs_fit_once_and_agree(workdir: Path) -> None:
+    """Two generates at once without an artifact: one fits (the budget is spent once), the other
+    waits for it and uses the same artifact, so both write the same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    (workdir / "s.synth").write_text(adult_spec())
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "synthdsl", "generate", "s.synth", "--out", out],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for out in ("a", "b")
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), results
+    said = "".join(err for _, err in results)
+    assert said.count("fitting it now") == 1, said
+    assert (workdir / "a/twin.csv").read_bytes() == (workdir / "b/twin.csv").read_bytes()
+    cards = [json.loads((workdir / d / "card.json").read_text()) for d in ("a", "b")]
+    assert cards[0]["models"][0]["artifact_sha256"] == cards[1]["models"][0]["artifact_sha256"]
