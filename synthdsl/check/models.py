@@ -50,6 +50,14 @@ class ModelInfo:
         return bool(self.node.nodes) and not self.node.learn
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _node_type(network: dict, name: str) -> str:
     node = next(n for n in network["nodes"] if n["name"] == name)
     if node["kind"] == "numeric":
@@ -493,7 +501,8 @@ class ModelChecks:
             )
         elif dtype.kind == "enum":
             series = ds.frame[name]
-            allowed = set(dtype.values or ())
+            # a label no file can hold (a lone surrogate, E146's kind) matches no data value
+            allowed = {v for v in dtype.values or () if _encodable(v)}
             text = series.dropna().astype(str)
             bad = ~text.isin(allowed)
             if bad.any():

@@ -222,6 +222,11 @@ class NetworkChecks:
             for pair in expr.pairs:
                 lit, label = _literal(pair.key)
                 plit, p = _literal(pair.value)
+                if plit and not isinstance(p, bool | str):
+                    try:
+                        p = float(p)
+                    except OverflowError:  # a whole number past the float range
+                        p = math.inf
                 if (
                     not lit
                     or not plit
