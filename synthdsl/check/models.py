@@ -374,6 +374,8 @@ class ModelChecks:
                     m.ok = False
         for name in multi.columns:
             info = t.columns.get(name)
+            if name not in m.columns:  # reported above (E413)
+                continue
             if info is None:
                 if ds is not None:
                     typ = _DATASET_KINDS.get(ds.columns[name], "text")
