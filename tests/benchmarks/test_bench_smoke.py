@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -49,3 +50,23 @@ def test_bench_startup_runs():
     r = run_bench("bench_startup.py", "--runs", "1")
     assert "synthdsl check numeric10 (10 columns)" in r.stdout
     assert "heavy libraries imported by checking numeric10.synth: none" in r.stdout
+
+
+@pytest.mark.slow
+def test_bench_bayesnet_runs_on_a_sample(tmp_path):
+    """The synthdsl side on the 2,000-row Adult sample of examples/ (the peers need `make bench`)."""
+    r = run_bench(
+        "bench_bayesnet.py",
+        "--only",
+        "synthdsl",
+        "--epsilons",
+        "1,none",
+        "--repeats",
+        "1",
+        "--data",
+        str(ROOT / "examples" / "data" / "adult_real.csv"),
+    )
+    for eps in ("1", "none"):
+        row = rf"^\| synthdsl +\| {eps} +\| +0\.\d{{3}} "
+        assert re.search(row, r.stdout, re.M), r.stdout
+    assert "ratio, states vs states" in r.stdout and "Traceback" not in r.stderr
