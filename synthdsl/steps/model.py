@@ -18,9 +18,9 @@ _LOADED: dict[tuple[str, str], object] = {}  # (artifact folder, key) -> sampler
 def sampler_for(spec: ModelSpec):
     """The loaded sampler of a model (cached per process; the key pins the artifact's content)."""
     if spec.dataset is None:  # declared in the spec: nothing to load
-        from synthdsl.models.bayesnet.declared import DeclaredSampler
+        from synthdsl.models.bayesnet.declared import declared_sampler
 
-        return DeclaredSampler(spec)
+        return declared_sampler(spec)
     hit = _LOADED.get((spec.artifact, spec.key))
     if hit is None:
         from synthdsl.models import artifacts
@@ -40,7 +40,15 @@ def sampler_for(spec: ModelSpec):
 class ModelStep:
     def __init__(self, spec: StepSpec, env: BuildEnv):
         self.spec = spec
-        self.model = env.plan.model(spec.params["model"])
+        name = spec.params.get("model")
+        found = [m for m in env.plan.models if m.name == name]
+        if not found:
+            from synthdsl.errors import SynthError
+
+            raise SynthError(
+                f"the plan's step {spec.id} draws model {name!r}, which the plan lacks"
+            )
+        self.model = found[0]
         self.sampler = sampler_for(self.model)
         shape = spec.params.get("shape", [])
         if shape:  # a private copy: another table's step may shape the same model otherwise
@@ -48,8 +56,9 @@ class ModelStep:
 
             self.sampler = copy.deepcopy(self.sampler)
             rules = {r.name: r for r in env.table(spec.table).rules}
-            for name in shape:
-                _forbid(self.sampler, rules[name], env, spec.table)
+            for rule in shape:
+                if rule in rules and rules[rule].expr is not None:
+                    _forbid(self.sampler, rules[rule], env, spec.table)
 
     def describe(self) -> str:
         return self.spec.describe

@@ -184,3 +184,48 @@ class DeclaredSampler:
                 dist = get_distribution(d["name"])
                 values[rows] = dist.sample(rng, rows.size, d["params"])
         return values
+
+
+def declared_sampler(spec: ModelSpec) -> DeclaredSampler:
+    """The sampler of a declared network, refusing a network that a plan edited by hand (or
+    written by another version) made inconsistent: checked, then sampled once as a dry run."""
+    import numpy as np
+
+    try:
+        sampler = DeclaredSampler(spec)
+        _validate(sampler)
+        with np.errstate(all="ignore"):
+            sampler.sample(16, {}, np.random.default_rng(0))
+    except SynthError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as exc:
+        raise SynthError(
+            f"the plan's network of model '{spec.name}' is malformed ({type(exc).__name__}: "
+            f"{exc}); plan the spec again"
+        ) from None
+    return sampler
+
+
+def _validate(sampler: DeclaredSampler) -> None:
+    net = sampler.network
+    names = list(sampler.nodes)
+    for name, node in sampler.nodes.items():
+        if node["kind"] not in ("categorical", "numeric"):
+            raise ValueError(f"node '{name}' has kind {node['kind']!r}")
+        for p in node["parents"]:
+            if p not in net.sizes or names.index(p) >= names.index(name):
+                raise ValueError(f"node '{name}' has parent {p!r}, not an earlier categorical node")
+        if node["kind"] == "numeric":
+            configs = int(np.prod([net.sizes[p] for p in node["parents"]], dtype=np.int64))
+            if len(node["dists"]) != configs:
+                raise ValueError(f"node '{name}' has {len(node['dists'])} rows, not {configs}")
+            for d in node["dists"]:
+                if get_distribution(d["name"]) is None:
+                    raise ValueError(f"node '{name}' draws from unknown {d['name']!r}")
+    for name in net.order:
+        t = net.cpts[name]
+        configs = int(np.prod([net.sizes[p] for p in net.parents[name]], dtype=np.int64))
+        if t.shape != (configs, net.sizes[name]) or not np.all(np.isfinite(t)) or (t < 0).any():
+            raise ValueError(
+                f"the table of node '{name}' is not probabilities of shape ({configs}, {net.sizes[name]})"
+            )

@@ -119,7 +119,7 @@ class Categorical:
         other = self.states.index(OTHER) if OTHER in self.states else -1
         keys = [s for s in self.states if s not in (OTHER, NULL)]
         codes_of = [self.states.index(s) for s in keys]
-        members = self.members.get(OTHER, [])
+        members = [m for m in self.members.get(OTHER, []) if m not in keys]  # a state wins
         keys += members
         codes_of += [other] * len(members)
         data = values.data
@@ -206,6 +206,7 @@ def fit_categorical(
     codes = np.where(codes < 0, len(candidates), codes)
     codes = np.where(null, len(candidates) + 1, codes)
     exact = _weighted_counts(codes, len(candidates) + 2, w)
+    dropped = False  # labels of the data that were not released (their rows go to OTHER)
     if declared is not None or release.epsilon is None:
         counts = release.counts(exact[: len(candidates)])
     else:  # stability-based histogram: a label is released when its noisy count clears tau
@@ -213,6 +214,7 @@ def fit_categorical(
         noisy = exact[: len(candidates)] + release.noise.laplace(1.0 / eps, len(candidates))
         tau = 1.0 + math.log(1.0 / (2.0 * delta)) / eps
         keep = noisy >= tau
+        dropped = not bool(keep.all())
         candidates = [c for c, k in zip(candidates, keep, strict=True) if k]
         counts = noisy[keep]
     total = counts.sum()
@@ -224,9 +226,11 @@ def fit_categorical(
     states = list(common)
     members: dict[str, list[str]] = {}
     weights: dict[str, list[float]] = {}
-    if len(rare) == 1:  # one rare label is its own state: nothing to merge
+    if len(rare) == 1 and not dropped:  # one rare label is its own state: nothing to merge
         states.append(rare[0][0])
         rare = []
+    if dropped and not rare:  # rows of unreleased labels: drawn back as released ones
+        rare = [(c, float(k)) for c, k in zip(candidates, counts, strict=True)]
     if rare:
         states.append(OTHER)
         members[OTHER] = [c for c, _ in rare]
