@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import warnings
 from dataclasses import dataclass
 
+from synthdsl._plugins import load_group
 from synthdsl.errors import did_you_mean
 from synthdsl.models.base import ModelKind
 
@@ -43,20 +43,7 @@ class KindUnavailable(Exception):
 def _plugins() -> dict[str, object]:
     global _PLUGINS
     if _PLUGINS is None:
-        from importlib.metadata import entry_points
-
-        found: dict[str, object] = {}
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                obj = ep.load()
-                kind = obj() if isinstance(obj, type) else obj
-                found[getattr(kind, "name", ep.name)] = kind
-            except Exception as exc:  # a broken plug-in must not break the run: say which
-                warnings.warn(
-                    f"synthdsl: model plug-in '{ep.name}' ({ep.value}) could not be loaded: {exc}",
-                    stacklevel=2,
-                )
-        _PLUGINS = found
+        _PLUGINS = load_group(ENTRY_POINT_GROUP, "model")
     return _PLUGINS
 
 

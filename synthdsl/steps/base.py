@@ -10,13 +10,13 @@ drops in by registering a ``StepKind``: built-ins in ``STEP_KINDS``, others thro
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from synthdsl._plugins import load_group
 from synthdsl.errors import SynthError, did_you_mean
 from synthdsl.expr.compile import Compiler
 from synthdsl.expr.context import Compiled, Ctx, DatasetInfo, Scope
@@ -88,20 +88,7 @@ def register(kind: StepKind) -> StepKind:
 def _plugins() -> dict[str, StepKind]:
     global _PLUGINS
     if _PLUGINS is None:
-        from importlib.metadata import entry_points
-
-        found: dict[str, StepKind] = {}
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                obj = ep.load()
-                kind = obj() if isinstance(obj, type) else obj
-                found[getattr(kind, "name", ep.name)] = kind
-            except Exception as exc:  # a broken plug-in must not break the run: say which
-                warnings.warn(
-                    f"synthdsl: step plug-in '{ep.name}' ({ep.value}) could not be loaded: {exc}",
-                    stacklevel=2,
-                )
-        _PLUGINS = found
+        _PLUGINS = load_group(ENTRY_POINT_GROUP, "step")  # type: ignore[assignment]
     return _PLUGINS
 
 

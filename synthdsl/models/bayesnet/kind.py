@@ -211,9 +211,13 @@ class BayesNetKind:
         progress("choosing the structure", 0.3)
         given = list(spec.given)
         eps_cond = mech["conditionals"].epsilon if dp else None
-        if dp:
-            per_table = eps_cond / max(1, len(codes))
-            cell_budget = max(float(max(sizes.values())), n * per_table / THETA)
+        if len(codes) > 1 and not dp and structure.pgmpy_can_search(len(frame), w):
+            order, parents = structure.hill_climb(
+                codes, w, given=given, focus=spec.focus, max_parents=max_parents
+            )
+        else:  # DP (PrivBayes), or tiny data and weights pgmpy cannot count (plain argmax)
+            # under DP, tables small enough to stay useful at their share of the budget
+            cell_budget = n * eps_cond / max(1, len(codes)) / THETA if dp else n / 5.0
             order, parents = structure.privbayes(
                 codes,
                 sizes,
@@ -223,29 +227,10 @@ class BayesNetKind:
                 max_parents=max_parents,
                 n=n,
                 epsilon=mech["structure"].epsilon if "structure" in mech else None,
-                cell_budget=cell_budget,
-                noise=noise,
+                cell_budget=max(float(max(sizes.values())), cell_budget),
+                noise=noise if dp else None,
+                first=None if dp or given or spec.focus else max(codes, key=lambda c: sizes[c]),
             )
-        elif len(codes) > 1 and structure.pgmpy_can_search(len(frame), w):
-            order, parents = structure.hill_climb(
-                codes, w, given=given, focus=spec.focus, max_parents=max_parents
-            )
-        elif len(codes) > 1:  # tiny data, or weights pgmpy cannot count: greedy mutual information
-            order, parents = structure.privbayes(
-                codes,
-                sizes,
-                w,
-                given=given,
-                focus=spec.focus,
-                max_parents=max_parents,
-                n=n,
-                epsilon=None,
-                cell_budget=max(float(max(sizes.values())), n / 5.0),
-                noise=None,
-                first=max(codes, key=lambda c: sizes[c]) if not given and not spec.focus else None,
-            )
-        else:
-            order, parents = list(codes), {c: [] for c in codes}
         progress("estimating the conditional tables", 0.7)
         cpts = _conditionals(order, parents, codes, sizes, w, eps_cond, noise)
         net = Network(order, parents, sizes, cpts)
