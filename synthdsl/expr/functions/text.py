@@ -50,6 +50,7 @@ def _to_text(data: np.ndarray, spec: str = "") -> np.ndarray:
     return np.array([repr(float(x)) for x in data.tolist()], dtype=object)
 
 
+MAX_WIDTH = 1000  # a field's width or precision: more is a mistake (and memory per row)
 _FIELD = re.compile(r"\{\{|\}\}|\{(?::([^{}]*))?\}")
 
 
@@ -72,6 +73,17 @@ def _format(comp: CompilerLike, node: ast.Call) -> Compiled:
             field_no += 1
         pos = m.end()
     pieces.append(text[pos:])
+    for piece in pieces:
+        if isinstance(piece, tuple) and any(
+            int(d) > MAX_WIDTH for d in re.findall(r"\d+", piece[1])
+        ):
+            comp.scope.error(
+                "E365",
+                f"format() field '{{:{piece[1][:40]}}}' asks for a width or precision above "
+                f"{MAX_WIDTH}",
+                node.args[0],
+            )
+            return comp.bad()
     args = [comp.compile(a) for a in node.args[1:]]
     if field_no != len(args):
         comp.scope.error(
