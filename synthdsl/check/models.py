@@ -62,8 +62,14 @@ def _node_type(network: dict, name: str) -> str:
     node = next(n for n in network["nodes"] if n["name"] == name)
     if node["kind"] == "numeric":
         return "int" if node.get("integer") else "float"
-    first = node["labels"][0]
-    return "bool" if isinstance(first, bool) else "int" if isinstance(first, int) else "text"
+    labels = node["labels"]
+    if isinstance(labels[0], bool):
+        return "bool"
+    if all(isinstance(x, int) and not isinstance(x, bool) for x in labels):
+        return "int"
+    if all(isinstance(x, int | float) and not isinstance(x, bool) for x in labels):
+        return "float"
+    return "text"
 
 
 class _View:
@@ -456,19 +462,24 @@ class ModelChecks:
                 continue
             labels = node["labels"]
             want = _node_type(m.network, name)
-            if want == "bool" and dtype.kind != "bool":
-                self.fail(
-                    "E417", f"node '{name}' draws true/false but {spec_name(name)} is {dtype}", at
-                )
-            elif want != "bool" and dtype.kind == "bool":
-                self.fail(
-                    "E417", f"node '{name}' draws labels but {spec_name(name)} is {dtype}", at
-                )
-            elif want == "int" and dtype.kind not in ("int", "text", "enum"):
+            fits = {
+                "bool": ("bool",),
+                "int": ("int", "float", "decimal"),
+                "float": ("float", "decimal"),
+                "text": ("text", "enum"),
+            }[want]
+            words = {
+                "bool": "true/false",
+                "int": "whole numbers",
+                "float": "decimal numbers",
+                "text": "text labels",
+            }
+            if dtype.kind not in fits:
                 self.fail(
                     "E417",
-                    f"node '{name}' draws whole numbers but {spec_name(name)} is {dtype}",
+                    f"node '{name}' draws {words[want]} but {spec_name(name)} is {dtype}",
                     at,
+                    f"declare it {fits[0]}",
                 )
             elif dtype.kind == "enum":
                 bad = [x for x in labels if str(x) not in (dtype.values or ())]
@@ -478,10 +489,16 @@ class ModelChecks:
                         f"node '{name}' draws '{bad[0]}', which {dtype} does not list",
                         at,
                     )
-            elif dtype.kind in ("float", "decimal", "date", "datetime"):
-                self.fail(
-                    "E417", f"node '{name}' draws labels but {spec_name(name)} is {dtype}", at
-                )
+            elif info.clamp is not None and want in ("int", "float"):
+                lo, hi = info.clamp
+                out = [x for x in labels if not lo <= x <= hi]
+                if out:
+                    self.fail(
+                        "E417",
+                        f"node '{name}' draws {out[0]}, outside {spec_name(name)}'s "
+                        f"clamp({lo:g}, {hi:g})",
+                        at,
+                    )
 
     def _data_fits(self, m: ModelInfo, ds, name: str, dtype: DType, info: ColumnInfo) -> None:
         """The dataset's column can fill the declared type: numbers for a number, listed labels

@@ -27,11 +27,11 @@ from synthdsl.plan.model import (
 ARTIFACTS = Path(".synthdsl") / "models"  # the default artifacts folder, beside the spec
 
 
-def artifacts_folder(spec_path: str) -> Path:
+def artifacts_folder(spec_path: str, spec_sha256: str = "") -> Path:
     """``.synthdsl/models/<spec's stem>`` beside the spec: two specs in one folder with a model of
-    the same name keep apart."""
+    the same name keep apart; a spec from a string is named by its text's hash."""
     if spec_path == "<string>":
-        return Path.cwd() / ARTIFACTS / "inline"
+        return Path.cwd() / ARTIFACTS / f"inline-{spec_sha256[:16]}"
     path = Path(spec_path).resolve()
     return path.parent / ARTIFACTS / _folder_name(path.stem)
 
@@ -100,7 +100,7 @@ def _without_spans(value):
 
 
 def model_specs(spec: CheckedSpec, where, to_json=None) -> tuple[ModelSpec, ...]:
-    folder = artifacts_folder(spec.path)
+    folder = artifacts_folder(spec.path, spec.sha256)
     out = []
     for name, m in spec.models.items():
         columns = tuple(

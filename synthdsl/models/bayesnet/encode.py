@@ -214,6 +214,15 @@ def fit_categorical(
         noisy = exact[: len(candidates)] + release.noise.laplace(1.0 / eps, len(candidates))
         tau = 1.0 + math.log(1.0 / (2.0 * delta)) / eps
         keep = noisy >= tau
+        if not keep.any():
+            from synthdsl.errors import SynthError
+
+            raise SynthError(
+                f"column '{name}': no label could be released privately (each needs a noisy "
+                f"count above {tau:.0f} rows at epsilon {eps:.3g}, its share of the budget); "
+                "declare its labels (enum(...): public knowledge costs no budget), or learn "
+                "from more rows or with a larger epsilon"
+            )
         dropped = not bool(keep.all())
         candidates = [c for c, k in zip(candidates, keep, strict=True) if k]
         counts = noisy[keep]
