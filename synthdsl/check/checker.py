@@ -26,7 +26,7 @@ from synthdsl.check.model import (
     toposort,
 )
 from synthdsl.check.models import ModelChecks
-from synthdsl.check.names import unwritable_names
+from synthdsl.check.names import dedupe, locale_once, unwritable_names
 from synthdsl.check.networks import NetworkChecks
 from synthdsl.check.rules import RuleChecks
 from synthdsl.check.settings import today_setting
@@ -570,7 +570,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
     ch.finish_models()
     order = ch.order_tables()
     if ch.diags:
-        raise SpecError(_dedupe(_locale_once(ch.diags, ch.locale_span)))
+        raise SpecError(dedupe(locale_once(ch.diags, ch.locale_span)))
     tables = {name: ch.tables[name] for name in order}
     return CheckedSpec(
         source.path,
@@ -583,28 +583,3 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         models={name: m for name, m in ch.models.items() if m.table is not None},
         budgets=list(ch.budgets),
     )
-
-
-def _locale_once(diags: list[Diagnostic], span: Span | None) -> list[Diagnostic]:
-    """An unknown locale is one mistake, on the `locale` line: not one error per provider call."""
-    out, seen = [], set()
-    for d in diags:
-        if d.code == "E351" and d.message.startswith("unknown locale"):
-            if d.message in seen:
-                continue
-            seen.add(d.message)
-            if span is not None:
-                d = Diagnostic(d.code, d.message, span, d.hint)
-        out.append(d)
-    return out
-
-
-def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
-    seen, out = set(), []
-    for d in diags:
-        k = (d.code, d.message, d.span.line, d.span.column, d.span.path)
-        if k not in seen:
-            seen.add(k)
-            out.append(d)
-    out.sort(key=lambda d: (d.span.path, d.span.line, d.span.column))
-    return out

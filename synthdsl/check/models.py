@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthdsl.check.model import ColumnInfo, TableInfo, expr_type
+from synthdsl.check.model_data import ModelDataChecks, node_type
 from synthdsl.dtypes import DType
 from synthdsl.errors import did_you_mean, spec_name
 from synthdsl.expr.context import Compiled
@@ -50,28 +51,6 @@ class ModelInfo:
         return bool(self.node.nodes) and not self.node.learn
 
 
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _node_type(network: dict, name: str) -> str:
-    node = next(n for n in network["nodes"] if n["name"] == name)
-    if node["kind"] == "numeric":
-        return "int" if node.get("integer") else "float"
-    labels = node["labels"]
-    if isinstance(labels[0], bool):
-        return "bool"
-    if all(isinstance(x, int) and not isinstance(x, bool) for x in labels):
-        return "int"
-    if all(isinstance(x, int | float) and not isinstance(x, bool) for x in labels):
-        return "float"
-    return "text"
-
-
 class _View:
     """What a kind's ``problems`` reads of a model at check time (the planner's ``ModelSpec`` has
     the same attributes)."""
@@ -94,7 +73,7 @@ def _no_fn(ctx):  # a model column is filled by its model's step, never by an ex
     raise RuntimeError("a model column has no expression")
 
 
-class ModelChecks:
+class ModelChecks(ModelDataChecks):
     """Mixin of ``Checker``: uses its ``fail``, ``datasets``, ``broken`` and ``tables``."""
 
     def declare_model(self, st: ast.Model) -> None:
@@ -387,7 +366,7 @@ class ModelChecks:
                     typ = _DATASET_KINDS.get(ds.columns[name], "text")
                     nullable = bool(ds.frame[name].isna().any())
                 else:
-                    typ, nullable = _node_type(m.network, name), False
+                    typ, nullable = node_type(m.network, name), False
                 col = ast.Column(
                     name, ast.TypeRef(typ, (), nullable, span=multi.span), span=multi.span
                 )
@@ -440,136 +419,6 @@ class ModelChecks:
             for problem in m.kind.problems(_View(m)):
                 self.fail("E411", problem, m.node)
         self._budgets()
-
-    def _network_types(self, m: ModelInfo, t: TableInfo) -> None:
-        """A declared network's nodes against the table's declarations of their columns."""
-        nodes = {n["name"]: n for n in m.network["nodes"]}
-        for name in m.columns:
-            info = t.columns.get(name)
-            node = nodes[name]
-            if info is None:
-                m.dtypes[name] = DType(_node_type(m.network, name))  # type: ignore[arg-type]
-                continue
-            dtype = m.dtypes[name] = info.dtype
-            if info.clamp is not None:
-                m.clamps[name] = info.clamp
-            at = info.node.type if info.node.span.line else m.node
-            if node["kind"] == "numeric":
-                if dtype.kind not in ("int", "float", "decimal"):
-                    self.fail(
-                        "E417", f"node '{name}' draws numbers but {spec_name(name)} is {dtype}", at
-                    )
-                continue
-            labels = node["labels"]
-            want = _node_type(m.network, name)
-            fits = {
-                "bool": ("bool",),
-                "int": ("int", "float", "decimal"),
-                "float": ("float", "decimal"),
-                "text": ("text", "enum"),
-            }[want]
-            words = {
-                "bool": "true/false",
-                "int": "whole numbers",
-                "float": "decimal numbers",
-                "text": "text labels",
-            }
-            if dtype.kind not in fits:
-                self.fail(
-                    "E417",
-                    f"node '{name}' draws {words[want]} but {spec_name(name)} is {dtype}",
-                    at,
-                    f"declare it {fits[0]}",
-                )
-            elif dtype.kind == "enum":
-                bad = [x for x in labels if str(x) not in (dtype.values or ())]
-                if bad:
-                    self.fail(
-                        "E417",
-                        f"node '{name}' draws '{bad[0]}', which {dtype} does not list",
-                        at,
-                    )
-            elif info.clamp is not None and want in ("int", "float"):
-                lo, hi = info.clamp
-                out = [x for x in labels if not lo <= x <= hi]
-                if out:
-                    self.fail(
-                        "E417",
-                        f"node '{name}' draws {out[0]}, outside {spec_name(name)}'s "
-                        f"clamp({lo:g}, {hi:g})",
-                        at,
-                    )
-
-    def _data_fits(self, m: ModelInfo, ds, name: str, dtype: DType, info: ColumnInfo) -> None:
-        """The dataset's column can fill the declared type: numbers for a number, listed labels
-        for an enum (the first row that breaks it is named)."""
-        have = ds.columns[name]
-        at = info.node if info.node.span.line else m.node
-        if dtype.kind in ("int", "float", "decimal") and have not in ("int", "float", "bool"):
-            self.fail(
-                "E417",
-                f"column {spec_name(name)} is {dtype} but dataset '{ds.name}' holds {have} in it",
-                at.type if hasattr(at, "type") else at,
-                "declare it text (the model learns it as categories)",
-            )
-        elif dtype.kind in ("date", "datetime") and have not in ("datetime", "text"):
-            self.fail(
-                "E417",
-                f"column {spec_name(name)} is {dtype} but dataset '{ds.name}' holds {have} in it",
-                at,
-            )
-        elif dtype.kind == "enum":
-            series = ds.frame[name]
-            # a label no file can hold (a lone surrogate, E146's kind) matches no data value
-            allowed = {v for v in dtype.values or () if _encodable(v)}
-            text = series.dropna().astype(str)
-            bad = ~text.isin(allowed)
-            if bad.any():
-                row = int(text.index[bad.to_numpy()][0]) + 1
-                value = text[bad].iloc[0]
-                self.fail(
-                    "E417",
-                    f"dataset '{ds.name}' column {spec_name(name)} holds '{value}' (row {row}), "
-                    f"which {dtype} does not list",
-                    info.node.type,
-                    did_you_mean(value, allowed)
-                    or "add it to the enum, or declare the column text",
-                )
-        series = ds.frame[name]
-        if dtype.kind == "bool":
-            text = series.dropna().astype(str).str.lower()
-            bad = ~text.isin(["true", "false", "1", "0", "1.0", "0.0"])
-            if bad.any():
-                row = int(text.index[bad.to_numpy()][0]) + 1
-                self.fail(
-                    "E417",
-                    f"dataset '{ds.name}' column {spec_name(name)} holds "
-                    f"'{series.loc[text.index[bad.to_numpy()][0]]}' (row {row}), not true/false "
-                    f"or 1/0, but {spec_name(name)} is bool",
-                    info.node.type,
-                )
-        if have == "float":
-            import numpy as np
-
-            inf = np.isinf(series.to_numpy(dtype=np.float64, na_value=0.0))
-            if inf.any():
-                row = int(np.flatnonzero(inf)[0]) + 1
-                self.fail(
-                    "E417",
-                    f"dataset '{ds.name}' column {spec_name(name)} holds an infinite value "
-                    f"(row {row}), which a model cannot learn",
-                    info.node.type,
-                )
-        if dtype.nullable or not series.isna().any() or not info.node.span.line:
-            return
-        row = int(series.index[series.isna().to_numpy()][0]) + 1
-        self.fail(
-            "E417",
-            f"dataset '{ds.name}' column {spec_name(name)} has missing values (row {row}), but "
-            f"{spec_name(name)} is not nullable",
-            info.node.type,
-            f"write the type as {dtype}?",
-        )
 
     def _budgets(self) -> None:
         spent: dict[str, list[ModelInfo]] = {}

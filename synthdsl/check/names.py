@@ -3,12 +3,14 @@
 A name becomes a file name, a CSV header, a Parquet field, a SQL identifier and a line of the data
 card, and every one of those is UTF-8, which cannot encode a lone surrogate. Read from a file a spec
 cannot hold one (the file would not decode), but ``synthdsl.loads`` takes any Python string: such a
-name passed the checker and ended in pyarrow's or ``os.open``'s ``UnicodeEncodeError``.
+name passed the checker and ended in pyarrow's or ``os.open``'s ``UnicodeEncodeError``. Also the
+last pass over the diagnostics: one unknown locale reported once, duplicates dropped, sorted.
 """
 
 from __future__ import annotations
 
 from synthdsl.errors import Diagnostic
+from synthdsl.source import Span
 from synthdsl.syntax import ast
 
 
@@ -36,3 +38,28 @@ def unwritable_names(module: ast.Module) -> list[Diagnostic]:
         for what, node in named
         if _has_surrogate(node.name)
     ]
+
+
+def locale_once(diags: list[Diagnostic], span: Span | None) -> list[Diagnostic]:
+    """An unknown locale is one mistake, on the `locale` line: not one error per provider call."""
+    out, seen = [], set()
+    for d in diags:
+        if d.code == "E351" and d.message.startswith("unknown locale"):
+            if d.message in seen:
+                continue
+            seen.add(d.message)
+            if span is not None:
+                d = Diagnostic(d.code, d.message, span, d.hint)
+        out.append(d)
+    return out
+
+
+def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen, out = set(), []
+    for d in diags:
+        k = (d.code, d.message, d.span.line, d.span.column, d.span.path)
+        if k not in seen:
+            seen.add(k)
+            out.append(d)
+    out.sort(key=lambda d: (d.span.path, d.span.line, d.span.column))
+    return out
