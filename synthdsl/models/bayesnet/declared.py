@@ -42,7 +42,7 @@ class DeclaredSampler:
         self.network = Network(
             [n["name"] for n in cat], {n["name"]: list(n["parents"]) for n in cat}, sizes, cpts
         )
-        self._joint: np.ndarray | None = None
+        self._joint: tuple[tuple[str, ...], np.ndarray] | None = None
 
     def state_values(self, column: str) -> tuple[Values, np.ndarray] | None:
         """Each state of a categorical node as a value, all known; None for a numeric node."""
@@ -64,30 +64,38 @@ class DeclaredSampler:
                     stack.append(p)
         return out
 
-    def joint(self) -> np.ndarray:
-        """P(all categorical nodes), axes in the network's order."""
-        if self._joint is None:
-            order, sizes = self.network.order, self.network.sizes
-            total = int(np.prod([sizes[x] for x in order], dtype=np.float64))
+    def relevant(self, given) -> list[str]:
+        """The given nodes and their ancestors, in order: only they bear on the evidence."""
+        keep = set(given)
+        for g in given:
+            keep |= self._ancestors(g)
+        return [x for x in self.network.order if x in keep]
+
+    def joint(self, nodes: list[str]) -> np.ndarray:
+        """P(nodes) (a set closed under parents), axes in the network's order."""
+        key = tuple(nodes)
+        if self._joint is None or self._joint[0] != key:
+            sizes = self.network.sizes
+            total = int(np.prod([sizes[x] for x in nodes], dtype=np.float64))
             if total > MAX_JOINT:
                 raise SynthError(
                     f"model '{self.spec.name}': drawing given {', '.join(self.spec.given)} needs "
-                    f"the joint table of the network's categorical nodes ({total:,} cells, more "
-                    f"than {MAX_JOINT:,}): give the nodes' parents too, or fewer labels"
+                    f"the joint table of those nodes and their ancestors ({total:,} cells, more "
+                    f"than {MAX_JOINT:,}): give the nodes' parents too, or use fewer labels"
                 )
-            axis = {x: i for i, x in enumerate(order)}
-            joint = np.ones([sizes[x] for x in order])
-            for x in order:
+            axis = {x: i for i, x in enumerate(nodes)}
+            joint = np.ones([sizes[x] for x in nodes])
+            for x in nodes:
                 ps = self.network.parents[x]
                 t = self.network.cpts[x].reshape(*[sizes[p] for p in ps], sizes[x])
                 axes = [axis[p] for p in ps] + [axis[x]]
                 t = np.transpose(t, np.argsort(axes))
-                shape = [1] * len(order)
+                shape = [1] * len(nodes)
                 for a in sorted(axes):
-                    shape[a] = sizes[order[a]]
+                    shape[a] = sizes[nodes[a]]
                 joint = joint * t.reshape(shape)
-            self._joint = joint
-        return self._joint
+            self._joint = (key, joint)
+        return self._joint[1]
 
     def _encode(self, name: str, v: Values) -> np.ndarray:
         labels = self.labels[name]
@@ -115,8 +123,10 @@ class DeclaredSampler:
         return codes
 
     def _conditioned(self, n: int, evidence: dict[str, np.ndarray], rng) -> dict[str, np.ndarray]:
-        order = self.network.order
-        joint = self.joint()
+        """The given nodes' ancestors drawn from the joint table's slice at each row's evidence
+        (exact), then the other nodes forward from their parents (they bear on no evidence)."""
+        order = self.relevant(list(evidence))
+        joint = self.joint(order)
         given = [x for x in order if x in evidence]
         free = [x for x in order if x not in evidence]
         stacked = np.stack([evidence[x] for x in given], axis=1)
@@ -147,6 +157,10 @@ class DeclaredSampler:
                     codes[x][rows] = part
         for x in given:
             codes[x] = evidence[x]
+        rest = [x for x in self.network.order if x not in codes]
+        u_rest = rng.random((len(rest), n))
+        for i, x in enumerate(rest):
+            codes[x] = self.network.draw(x, codes, u_rest[i])
         return codes
 
     # ---- sampling

@@ -60,6 +60,13 @@ class Network:
             out = out * self.sizes[p] + codes[p]
         return out
 
+    def draw(self, node: str, codes: dict[str, np.ndarray], u: np.ndarray) -> np.ndarray:
+        """``node``'s state per row, from the rows' parent states in ``codes`` and uniforms ``u``."""
+        k = self.sizes[node]
+        cfg = self.config(node, codes, len(u))
+        at = np.searchsorted(self._cum[node], cfg + u, side="right")
+        return np.clip(at - cfg * k, 0, k - 1).astype(np.int64)
+
     def sample(
         self, n: int, evidence: dict[str, np.ndarray], rng: np.random.Generator
     ) -> dict[str, np.ndarray]:
@@ -67,10 +74,7 @@ class Network:
         codes: dict[str, np.ndarray] = {}
         u = rng.random((len(self.order), n))
         for i, node in enumerate(self.order):
-            k = self.sizes[node]
-            cfg = self.config(node, codes, n)
-            at = np.searchsorted(self._cum[node], cfg + u[i], side="right")
-            drawn = np.clip(at - cfg * k, 0, k - 1).astype(np.int64)
+            drawn = self.draw(node, codes, u[i])
             ev = evidence.get(node)
             codes[node] = drawn if ev is None else np.where(ev >= 0, ev, drawn)
         return codes
