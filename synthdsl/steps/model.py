@@ -8,11 +8,13 @@ and worker count. A redraw for failing rows samples all the step's columns again
 
 from __future__ import annotations
 
+import os
+
 from synthdsl.expr.context import Ctx
 from synthdsl.plan.model import ModelSpec, StepSpec
 from synthdsl.steps.base import BuildEnv, SimpleKind, StepOutput, register
 
-_LOADED: dict[tuple[str, str], object] = {}  # (artifact folder, key) -> sampler, per process
+_LOADED: dict[tuple, object] = {}  # (artifact folder, key, file stamp) -> sampler, per process
 
 
 def sampler_for(spec: ModelSpec):
@@ -21,9 +23,16 @@ def sampler_for(spec: ModelSpec):
         from synthdsl.models.bayesnet.declared import declared_sampler
 
         return declared_sampler(spec)
-    hit = _LOADED.get((spec.artifact, spec.key))
+    from synthdsl.models import artifacts
+
+    try:  # a refit in this process (``fit --force``) writes a new file: never the cached one
+        st = os.stat(os.path.join(spec.artifact, artifacts.JSON_NAME))
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (0, 0, 0)
+    cache_key = (spec.artifact, spec.key, stamp)
+    hit = _LOADED.get(cache_key)
     if hit is None:
-        from synthdsl.models import artifacts
         from synthdsl.models.registry import KindUnavailable, model_kind
 
         art = artifacts.load(spec)
@@ -33,7 +42,7 @@ def sampler_for(spec: ModelSpec):
             from synthdsl.errors import SynthError
 
             raise SynthError(f"{exc.message}; {exc.hint}") from None
-        hit = _LOADED[(spec.artifact, spec.key)] = kind.load(spec, art.meta, art.arrays)
+        hit = _LOADED[cache_key] = kind.load(spec, art.meta, art.arrays)
     return hit
 
 

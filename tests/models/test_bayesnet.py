@@ -315,3 +315,15 @@ def test_concurrent_runs_fit_once_and_agree(workdir: Path) -> None:
     assert (workdir / "a/twin.csv").read_bytes() == (workdir / "b/twin.csv").read_bytes()
     cards = [json.loads((workdir / d / "card.json").read_text()) for d in ("a", "b")]
     assert cards[0]["models"][0]["artifact_sha256"] == cards[1]["models"][0]["artifact_sha256"]
+
+
+def test_a_refit_in_the_same_process_is_what_generate_uses(workdir: Path) -> None:
+    """``fit(force=True)`` then ``generate`` in one process: the new fit, not a cached one."""
+    (workdir / "s.synth").write_text(adult_spec())
+    s = synthdsl.load(workdir / "s.synth")
+    s.fit()
+    first = s.generate()["twin"]
+    s.fit(force=True)  # new DP noise: another network
+    second = s.generate()["twin"]
+    assert not first.equals(second)
+    assert s.generate()["twin"].equals(second)
