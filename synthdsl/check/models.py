@@ -357,6 +357,8 @@ class ModelChecks(ModelDataChecks):
                         multi,
                     )
                     m.ok = False
+            if m.ok:
+                self._joint_size(m, nodes, multi)
         for name in multi.columns:
             info = t.columns.get(name)
             if name not in m.columns:  # reported above (E413)
@@ -385,6 +387,31 @@ class ModelChecks(ModelDataChecks):
                 continue
             info.kind = "model"
             t.models[name] = m.name
+
+    def _joint_size(self, m: ModelInfo, nodes: dict, multi: ast.Multi) -> None:
+        """Evidence on a node whose ancestors are drawn needs the joint table of the given nodes
+        and their ancestors (models.bayesnet.declared): refuse one too big to build, here."""
+        from synthdsl.models.bayesnet import MAX_JOINT
+
+        given = [g for g in multi.given if g in nodes]
+        keep, stack = set(given), list(given)
+        while stack:
+            for p in nodes[stack.pop()]["parents"]:
+                if p not in keep:
+                    keep.add(p)
+                    stack.append(p)
+        if keep <= set(given):  # ancestors all given: drawn forward, no joint table
+            return
+        cells = math.prod(len(nodes[x]["labels"]) for x in keep)
+        if cells > MAX_JOINT:
+            self.fail(
+                "E427",
+                f"drawing model '{m.name}' given {', '.join(given)} needs the joint table of "
+                f"those nodes and their ancestors: {cells:,} cells, more than {MAX_JOINT:,}",
+                multi,
+                "give the nodes' parents too, or use fewer labels",
+            )
+            m.ok = False
 
     def model_column(self, t: TableInfo, info: ColumnInfo) -> None:
         m = self.models.get(t.models[info.name])

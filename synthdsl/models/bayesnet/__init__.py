@@ -5,3 +5,7 @@
 hill-climbing search without it), ``network`` holds the conditional tables and samples from them, and
 ``kind`` is the framework's entry point (options, budget split, fit, load).
 """
+
+# Cells of the joint table a declared network builds for evidence on a node whose ancestors are
+# drawn (the checker refuses more: E427).
+MAX_JOINT = 1 << 22

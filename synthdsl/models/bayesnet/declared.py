@@ -17,13 +17,12 @@ import numpy as np
 
 from synthdsl.errors import DataError, SynthError
 from synthdsl.expr.distributions import get as get_distribution
+from synthdsl.models.bayesnet import MAX_JOINT
 from synthdsl.models.bayesnet.network import Network
 from synthdsl.values import Values
 
 if TYPE_CHECKING:
     from synthdsl.plan.model import ModelSpec
-
-MAX_JOINT = 1 << 22  # cells of the joint table used for evidence on non-root nodes
 
 
 class DeclaredSampler:
