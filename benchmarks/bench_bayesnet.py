@@ -51,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _machine import machine_line  # benchmarks/ is the script's folder
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -600,19 +601,6 @@ def machine() -> str:
     import sklearn
 
     try:
-        cores_avail = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores_avail = os.cpu_count()
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load_avg = "n/a"
-    if hasattr(os, "getloadavg"):
-        load_avg = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    try:
         import pgmpy
 
         pgmpy_version = pgmpy.__version__
@@ -623,8 +611,7 @@ def machine() -> str:
     )
     synthdsl_version = (proc.stdout.strip() or "?").split()[-1]
     return (
-        f"machine: {model}, {os.cpu_count()} cores ({cores_avail} usable), "
-        f"{platform.system()} {platform.release()}, load average {load_avg}\n"
+        f"{machine_line()}\n"
         f"versions: python {platform.python_version()}, synthdsl {synthdsl_version} ({ROOT}), "
         f"numpy {np.__version__}, pandas {pd.__version__}, scipy {scipy.__version__}, "
         f"scikit-learn {sklearn.__version__}, pgmpy {pgmpy_version}"

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from _machine import machine_line  # benchmarks/ is the script's folder
 
 import synthdsl
 from synthdsl.sinks.parquet import ROW_GROUP_ROWS, WRITER_OPTIONS
@@ -573,22 +574,8 @@ def versions() -> str:
     import mimesis
     import pandas
 
-    try:
-        cores_avail = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores_avail = os.cpu_count()
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = "n/a"
-    if hasattr(os, "getloadavg"):
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
-        f"machine: {model}, {os.cpu_count()} cores ({cores_avail} usable), "
-        f"{platform.system()} {platform.release()}, load average {load}\n"
+        f"{machine_line()}\n"
         f"versions: python {platform.python_version()}, synthdsl {synthdsl.__version__}, "
         f"numpy {np.__version__}, pyarrow {pa.__version__}, pandas {pandas.__version__}, "
         f"faker {faker.VERSION}, mimesis {mimesis.__version__}"
