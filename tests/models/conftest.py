@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -73,11 +74,21 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def synthdsl(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The command line as a user runs it, in a child process (a traceback shows as one)."""
     return subprocess.run(
         [sys.executable, "-m", "synthdsl", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return synthdsl(cwd, *args)
+
+
+def out_of(r: subprocess.CompletedProcess) -> str:
+    return r.stdout + r.stderr

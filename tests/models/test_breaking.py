@@ -10,18 +10,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-pytest.importorskip("pgmpy")
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.models.conftest import out_of, synthdsl
 
 WORKCLASS = ["Private", "Self-emp-not-inc", "Local-gov", "State-gov"]
 RELATIONSHIP = ["Husband", "Not-in-family", "Own-child", "Unmarried", "Wife"]
@@ -94,22 +90,6 @@ table twin {{
   {draw}
 }}
 """
-
-
-def synthdsl(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "synthdsl", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def out_of(r: subprocess.CompletedProcess) -> str:
-    return r.stdout + r.stderr
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ Tests run the real command line in a subprocess (``python -m synthdsl``) in ``tm
 from __future__ import annotations
 
 import csv
-import os
 import random
 import subprocess
 import sys
@@ -15,25 +14,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("pgmpy")
+from tests.models.conftest import out_of, synthdsl
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def synthdsl(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "synthdsl", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def out_of(r: subprocess.CompletedProcess) -> str:
-    return r.stdout + r.stderr
 
 
 def read_csv(path: Path) -> list[dict]:

@@ -86,17 +86,23 @@ table t {{
 """
 
 
-def test_a_plugin_kind_runs_end_to_end(tmp_path: Path) -> None:
-    env = _install(tmp_path)
-    (tmp_path / "d.csv").write_text("city,size\nGent,big\nGent,small\nMons,big\n")
-    (tmp_path / "s.synth").write_text(SPEC.format(kind="constant"))
-    run = subprocess.run(
-        [sys.executable, "-m", "synthdsl", "generate", "s.synth", "--out", "o"],
-        cwd=tmp_path,
+def _run(tmp: Path, kind: str, data: str, *args: str) -> subprocess.CompletedProcess:
+    """``synthdsl ARGS`` in a child process that sees the plug-in, on SPEC with model ``kind``."""
+    env = _install(tmp)
+    (tmp / "d.csv").write_text(data)
+    (tmp / "s.synth").write_text(SPEC.format(kind=kind))
+    return subprocess.run(
+        [sys.executable, "-m", "synthdsl", *args],
+        cwd=tmp,
         capture_output=True,
         text=True,
         env=env,
     )
+
+
+def test_a_plugin_kind_runs_end_to_end(tmp_path: Path) -> None:
+    data = "city,size\nGent,big\nGent,small\nMons,big\n"
+    run = _run(tmp_path, "constant", data, "generate", "s.synth", "--out", "o")
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "o/t.csv").read_text().splitlines() == [
         '"city","size"',
@@ -105,31 +111,13 @@ def test_a_plugin_kind_runs_end_to_end(tmp_path: Path) -> None:
 
 
 def test_a_kind_whose_dependency_is_missing_names_what_to_install(tmp_path: Path) -> None:
-    env = _install(tmp_path)
-    (tmp_path / "d.csv").write_text("city,size\nGent,big\n")
-    (tmp_path / "s.synth").write_text(SPEC.format(kind="needy"))
-    run = subprocess.run(
-        [sys.executable, "-m", "synthdsl", "check", "s.synth"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    run = _run(tmp_path, "needy", "city,size\nGent,big\n", "check", "s.synth")
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "error[E401]" in run.stderr and "s.synth:3:11" in run.stderr
     assert "pip install needy-extra" in run.stderr
 
 
 def test_an_unknown_kind_suggests_a_known_one(tmp_path: Path) -> None:
-    env = _install(tmp_path)
-    (tmp_path / "d.csv").write_text("city,size\nGent,big\n")
-    (tmp_path / "s.synth").write_text(SPEC.format(kind="bayesnett"))
-    run = subprocess.run(
-        [sys.executable, "-m", "synthdsl", "check", "s.synth"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    run = _run(tmp_path, "bayesnett", "city,size\nGent,big\n", "check", "s.synth")
     assert "error[E400]" in run.stderr and "did you mean 'bayesnet'" in run.stderr
     assert "constant" in run.stderr  # the plug-in is listed among the kinds
