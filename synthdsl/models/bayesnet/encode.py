@@ -150,8 +150,8 @@ class Categorical:
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> Values:
         labels = np.array([*self.states], dtype=object)
         out = labels[codes]
-        u = rng.random(len(codes))
-        if OTHER in self.states and self.members.get(OTHER):
+        if OTHER in self.states and self.members.get(OTHER):  # uniforms only where they are used
+            u = rng.random(len(codes))
             at = codes == self.states.index(OTHER)
             w = np.asarray(self.member_weights[OTHER], dtype=np.float64)
             cum = np.cumsum(w / w.sum())
