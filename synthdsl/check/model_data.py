@@ -106,9 +106,18 @@ class ModelDataChecks:
         have = ds.columns[name]
         at = info.node if info.node.span.line else m.node
         if dtype.kind in ("int", "float", "decimal") and have not in ("int", "float", "bool"):
+            import pandas as pd
+
+            series = ds.frame[name]
+            bad = series.notna() & pd.to_numeric(series, errors="coerce").isna()
+            where = ""
+            if bad.any():
+                first = bad.to_numpy().nonzero()[0][0]
+                where = f": '{series.iloc[first]}' (row {first + 1})"
             self.fail(
                 "E417",
-                f"column {spec_name(name)} is {dtype} but dataset '{ds.name}' holds {have} in it",
+                f"column {spec_name(name)} is {dtype} but dataset '{ds.name}' holds {have} in "
+                f"it{where}",
                 at.type if hasattr(at, "type") else at,
                 "declare it text (the model learns it as categories)",
             )

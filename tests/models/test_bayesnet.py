@@ -327,3 +327,14 @@ def test_a_refit_in_the_same_process_is_what_generate_uses(workdir: Path) -> Non
     second = s.generate()["twin"]
     assert not first.equals(second)
     assert s.generate()["twin"].equals(second)
+
+
+def test_text_in_a_numeric_column_names_the_row(workdir: Path) -> None:
+    frame = pd.read_csv(ADULT, na_values="?")
+    frame["capital-gain"] = frame["capital-gain"].astype(object)
+    frame.loc[41, "capital-gain"] = "abc"
+    frame.to_csv(workdir / "bad.csv", index=False)
+    with pytest.raises(SpecError) as exc:
+        synthdsl.loads(adult_spec(data="bad.csv"), path=str(workdir / "s.synth"))
+    d = exc.value.diagnostics[0]
+    assert d.code == "E417" and "'abc' (row 42)" in d.message and "capital-gain" in d.message
