@@ -338,3 +338,23 @@ def test_text_in_a_numeric_column_names_the_row(workdir: Path) -> None:
         synthdsl.loads(adult_spec(data="bad.csv"), path=str(workdir / "s.synth"))
     d = exc.value.diagnostics[0]
     assert d.code == "E417" and "'abc' (row 42)" in d.message and "capital-gain" in d.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "low", "high"),
+    [("date", -719_162.0, 2_932_896.0), ("datetime", -62_135_596_800.0, 253_402_300_799.0)],
+)
+def test_private_bounds_never_leave_what_the_kind_can_hold(kind: str, low: float, high: float):
+    """A spurious noisy magnitude class far out (about one fit in twenty) once gave a date column
+    bounds of +-2**62 days, and every generated row failed "date outside years 1 to 9999"."""
+    from synthdsl.models.bayesnet.encode import Release, private_bounds
+
+    release = Release(epsilon=0.05, delta=0.0, noise=SecureNoise())
+    days = np.arange(-7300.0, 7300.0, 5.0) * (1.0 if kind == "date" else 86_400.0)
+    seen = [private_bounds(days, None, release, kind) for _ in range(400)]
+    assert all(low <= lo < hi <= high for lo, hi in seen), (min(seen), max(seen))
+    # the cut does not widen ordinary bounds: most fits stay within one class of the data
+    near = [lo >= 4 * days.min() and hi <= 4 * days.max() for lo, hi in seen]
+    assert sum(near) > 0.8 * len(seen)
+    far = np.full(500, 2.0**40)
+    assert private_bounds(far, None, Release(10.0, 0.0, SecureNoise()), kind)[1] == high

@@ -341,12 +341,28 @@ class Numeric:
         )
 
 
-def private_bounds(x: np.ndarray, w: np.ndarray | None, release: Release) -> tuple[float, float]:
-    """Bounds from noisy counts of magnitude classes: 0, and ±[2^k, 2^(k+1)) for k in -8..62; the
-    outermost classes whose noisy count clears the threshold give the bounds (a class's outer edge)."""
-    ks = np.arange(-8, 63)
+# What a column of each kind can hold once drawn: dates in years 1 to 9999 (as days or seconds
+# from 1970), integers well inside int64. A spurious noisy class past these would make every
+# generated row unwritable, so the classes stop there and the bounds are cut to them.
+_LIMITS = {
+    "date": (-719_162.0, 2_932_896.0),
+    "datetime": (-62_135_596_800.0, 253_402_300_799.0),
+    "int": (-(2.0**62), 2.0**62),
+}
+_TOP = 2.0**63  # floats: the classes as before
+
+
+def private_bounds(
+    x: np.ndarray, w: np.ndarray | None, release: Release, kind: str = "float"
+) -> tuple[float, float]:
+    """Bounds from noisy counts of magnitude classes: 0, and ±[2^k, 2^(k+1)) for k from -8 up to
+    what the kind can hold; the outermost classes whose noisy count clears the threshold give the
+    bounds (a class's outer edge, cut to the kind's limits)."""
+    low, high = _LIMITS.get(kind, (-_TOP, _TOP))
+    top = math.ceil(math.log2(max(abs(low), abs(high))))
+    ks = np.arange(-8, top)
     mag = np.abs(x)
-    k = np.clip(np.floor(np.log2(np.where(mag > 0, mag, 1.0))), -8, 62).astype(np.int64) - ks[0]
+    k = np.clip(np.floor(np.log2(np.where(mag > 0, mag, 1.0))), -8, ks[-1]).astype(np.int64) - ks[0]
     k = np.where(mag < 2.0**-8, -1, k)  # tiny magnitudes count as zero
     nk = len(ks)
     code = np.where(k < 0, nk, np.where(x > 0, nk + 1 + k, nk - 1 - k))  # neg .. 0 .. pos
@@ -368,7 +384,7 @@ def private_bounds(x: np.ndarray, w: np.ndarray | None, release: Release) -> tup
     lo, hi = edge(int(hit[0]), False), edge(int(hit[-1]), True)
     if hit[0] >= nk:  # nothing negative: start at zero when zero is close
         lo = 0.0 if hit[0] == nk or lo <= 2.0 ** (ks[0] + 1) else lo
-    return lo, hi
+    return max(lo, low), min(hi, high)
 
 
 def _cells(lo: float, hi: float, integer: bool) -> np.ndarray:
@@ -405,7 +421,7 @@ def fit_numeric(
         lo, hi = declared
     elif bounds_release is not None and bounds_release.epsilon is not None:
         try:
-            lo, hi = private_bounds(xv, wv, bounds_release)
+            lo, hi = private_bounds(xv, wv, bounds_release, kind)
         except BoundsUnknown:
             from synthdsl.errors import SynthError
 
