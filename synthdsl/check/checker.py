@@ -21,6 +21,7 @@ from synthdsl.check.model import (
     CheckedSpec,
     ColumnInfo,
     TableInfo,
+    assignable,
     expr_type,
     parse_type,
     toposort,
@@ -30,6 +31,7 @@ from synthdsl.check.names import dedupe, locale_once, unwritable_names
 from synthdsl.check.networks import NetworkChecks
 from synthdsl.check.rules import RuleChecks
 from synthdsl.check.settings import today_setting
+from synthdsl.check.simulate import STEP_DATE, SimulationChecks
 from synthdsl.dtypes import DType
 from synthdsl.errors import Diagnostic, SpecError, did_you_mean
 from synthdsl.expr import aggregate, clock
@@ -41,22 +43,9 @@ from synthdsl.source import SourceFile, Span
 from synthdsl.syntax import ast
 
 
-def _assignable(dtype: DType, typ: str) -> bool:
-    if typ in ("any",):
-        return True
-    if typ == "null":
-        return dtype.nullable
-    k = dtype.kind
-    if k in ("int", "float", "decimal"):
-        return typ in NUMERIC
-    if k in ("text", "enum"):
-        return typ == "text"
-    if k == "datetime":
-        return typ in ("date", "datetime")
-    return typ == k
-
-
-class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks, NetworkChecks):
+class Checker(
+    FileChecks, RuleChecks, AggregateChecks, ModelChecks, NetworkChecks, SimulationChecks
+):
     def __init__(self) -> None:
         self.diags: list[Diagnostic] = []
         self.sources: dict[str, str] = {}
@@ -70,6 +59,8 @@ class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks, NetworkCheck
         self.broken: set[str] = set()  # datasets that failed to load: already reported
         self.models: dict = {}  # name -> check.models.ModelInfo
         self.budgets: list[ast.Budget] = []
+        self.simulations: list[ast.Simulate] = []
+        self.sims: dict = {}  # simulated table -> check.simulate.SimInfo
 
     def fail(self, code: str, message: str, node: ast.Node | Span, hint: str | None = None) -> None:
         span = node if isinstance(node, Span) else node.span
@@ -103,6 +94,8 @@ class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks, NetworkCheck
                 self.declare_model(st)
             elif isinstance(st, ast.Budget):
                 self.declare_budget(st)
+            elif isinstance(st, ast.Simulate):
+                self.simulations.append(st)
             elif isinstance(st, ast.Table):
                 if st.name in self.tables:
                     self.fail("E120", f"table '{st.name}' is declared twice", st)
@@ -135,6 +128,9 @@ class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks, NetworkCheck
 
     def rows(self, t: TableInfo) -> None:
         node = t.node
+        if t.fed_by is not None:  # its rows come from a simulation (check.simulate)
+            t.parent = t.fed_by
+            return
         for extra in node.extra_rows:
             self.fail("E150", f"table '{t.name}' sets its row count twice", extra)
         if node.rows is None:
@@ -225,6 +221,8 @@ class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks, NetworkCheck
 
     def scope(self, t: TableInfo, columns: dict[str, str] | None = None) -> Scope:
         cols = {k: expr_type(v.dtype) for k, v in t.columns.items()} if columns is None else columns
+        if t.fed_by is not None and columns is None:
+            cols = {**cols, STEP_DATE: "date"}  # the date of the step that made the row
         children = {
             name: {k: expr_type(v.dtype) for k, v in c.columns.items()}
             for name, c in self.tables.items()
@@ -250,6 +248,8 @@ class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks, NetworkCheck
             scope.column_name = info.name
             scope.draw_counter = [0]
             gen = col.gen
+            if info.kind == "sim":
+                continue  # a history table's column: the simulation writes it
             if info.kind == "model":
                 self.model_column(t, info)
             elif (
@@ -277,7 +277,7 @@ class Checker(FileChecks, RuleChecks, AggregateChecks, ModelChecks, NetworkCheck
                 info.compiled = c
                 info.providers = tuple(scope.providers.pop(info.name, ()))
                 info.kind = _kind_of(c, gen)
-                if (t.name, info.name) not in self.untyped and not _assignable(info.dtype, c.type):
+                if (t.name, info.name) not in self.untyped and not assignable(info.dtype, c.type):
                     self.fail(
                         "E160",
                         f"column '{info.name}' is {info.dtype} but its value is {c.type}",
@@ -556,6 +556,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
     ch.check_models()
     for t in ch.tables.values():
         ch.declare_columns(t)
+    ch.declare_simulations()
     for t in ch.tables.values():
         ch.rows(t)
     for t in ch.tables.values():
@@ -567,6 +568,7 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         ch.unique_capacity(t)
     for t in ch.tables.values():
         ch.aggregate_cycles(t)
+    ch.check_simulations()
     ch.finish_models()
     order = ch.order_tables()
     if ch.diags:
@@ -582,4 +584,5 @@ def check(module: ast.Module, source: SourceFile) -> CheckedSpec:
         today=ch.today or clock.DEFAULT_TODAY,
         models={name: m for name, m in ch.models.items() if m.table is not None},
         budgets=list(ch.budgets),
+        simulations=dict(ch.sims),
     )

@@ -74,6 +74,7 @@ class TableInfo:
     late: set[str] = field(default_factory=set)  # columns computed after aggregated child rows
     late_by_rule: dict[str, str] = field(default_factory=dict)  # late only to be redrawn by a rule
     models: dict[str, str] = field(default_factory=dict)  # column -> the model that draws it
+    fed_by: str | None = None  # the simulated table whose simulation makes this table's rows
 
     @property
     def aggregated(self) -> set[str]:
@@ -136,6 +137,7 @@ class CheckedSpec:
     today: str = DEFAULT_TODAY  # the providers' reference date, YYYY-MM-DD
     models: dict = field(default_factory=dict)  # name -> check.models.ModelInfo (drawn ones)
     budgets: list = field(default_factory=list)  # ast.Budget lines
+    simulations: dict = field(default_factory=dict)  # table -> check.simulate.SimInfo
 
     @property
     def sha256(self) -> str:
@@ -178,6 +180,22 @@ def parse_type(ref: ast.TypeRef, diags: list[Diagnostic]) -> DType | None:
     if ref.args:
         diags.append(Diagnostic("E105", f"type '{name}' takes no arguments", ref.span))
     return DType(name, ref.nullable)  # type: ignore[arg-type]
+
+
+def assignable(dtype: DType, typ: str) -> bool:
+    """Whether a value of expression type ``typ`` may fill a column of ``dtype``."""
+    if typ in ("any",):
+        return True
+    if typ == "null":
+        return dtype.nullable
+    k = dtype.kind
+    if k in ("int", "float", "decimal"):
+        return typ in ("int", "float")
+    if k in ("text", "enum"):
+        return typ == "text"
+    if k == "datetime":
+        return typ in ("date", "datetime")
+    return typ == k
 
 
 def expr_type(dtype: DType) -> str:

@@ -97,6 +97,8 @@ class Block:
         self.state = state
         self.stats = stats
         self.children: dict[str, tuple[dict[str, Values], np.ndarray]] = {}
+        # steps a redraw must not run again: a simulation and the steps of the columns it updated
+        self.frozen: set[int] = set()
 
     # ---- contexts
     def ctx(self, n: int, cols, rows, related, streams: Streams) -> Ctx:
@@ -116,6 +118,9 @@ class Block:
         cols: dict[str, Values] = {}
         for name, raw in preset.items():  # values a parent's step emitted with the rows
             col = self.t.columns.get(name)
+            if col is None and name == "step_date" and self.t.plan.fed_by is not None:
+                cols[name] = raw  # the date of the simulation step that made each row
+                continue
             if col is None:
                 raise DataError(
                     f"a step emitted rows into '{self.t.name}' with an unknown column '{name}'"
@@ -129,12 +134,35 @@ class Block:
                 step = steps[pos]
                 if set(step.spec.outputs) and set(step.spec.outputs) <= set(preset):
                     continue  # rows emitted with these values by the parent's step
+                updated = set(step.spec.outputs) & set(cols)
                 out = self.step(step, len(rows), cols, rows, related, self.streams(step))
                 self.absorb(out, cols, related, None)
+                if updated:
+                    self.refresh(pos, updated, cols, rows, related)
             if phase in (0, 2):
                 late = phase == 2
                 self.rules(cols, rows, related, [r for r in self.t.rules if r.spec.late == late])
         return cols
+
+    def refresh(self, pos: int, updated: set[str], cols, rows, related) -> None:
+        """A step changed columns that earlier steps had filled (a simulation's final state):
+        recompute the earlier steps that read them, then check the rules over what changed.
+        Neither that step nor the steps that first filled its columns run again."""
+        steps = self.t.steps
+        fillers = {i for i, s in enumerate(steps) if i != pos and set(s.spec.outputs) & updated}
+        self.frozen |= fillers | {pos}
+        redo = [
+            p
+            for p in self.t.descendants({steps[pos].spec.id})
+            if p < pos and p not in self.frozen and not steps[p].spec.emits
+        ]
+        changed = set(updated)
+        for p in redo:
+            out = self.step(steps[p], len(rows), cols, rows, related, self.streams(steps[p]))
+            self.absorb(out, cols, related, None)
+            changed |= set(steps[p].spec.outputs)
+        recheck = [r for r in self.t.rules if set(r.spec.columns) & changed]
+        self.rules(cols, rows, related, recheck)
 
     def step(self, step, n: int, cols, rows, related, streams: Streams) -> StepOutput:
         ctx = self.ctx(n, cols, rows, related, streams)
@@ -246,6 +274,11 @@ class Block:
             touched = np.flatnonzero(any_failing)
             redrawn = {}
             for j, (r, mask) in enumerate(failing):
+                if self.frozen and all(self.t.index[s] in self.frozen for s in r.spec.redraw):
+                    try:
+                        self.fail(r, mask, 0.0, "fails on the simulation's final state")
+                    except SynthError as err:
+                        raise err.at(r.span) from None
                 idx = np.flatnonzero(mask)
                 redrawn[r.name] = idx
                 tried[r.name] += len(idx)
@@ -259,6 +292,8 @@ class Block:
         sub_rel = {t: (c, i[idx]) for t, (c, i) in related.items()}
         for pos in self.t.descendants(set(r.spec.redraw)):
             step = self.t.steps[pos]
+            if pos in self.frozen:
+                continue  # a simulation's final state stays as it is
             if step.spec.late and not r.spec.late:
                 continue  # not run yet: it runs after the child rows, on the redrawn values
             streams = self.streams(step).redraw(attempt, j)

@@ -138,8 +138,11 @@ def _check_decimal_fits(v: Values, info: ColumnSpec, table: str, rows) -> None:
         )
 
 
-def finish(raw: Values, col: ColumnSpec, dtype: DType, table: str, ctx: Ctx) -> Values:
-    """A column's values as the spec declares them (see the module docstring)."""
+def finish(
+    raw: Values, col: ColumnSpec, dtype: DType, table: str, ctx: Ctx, *, nulls: bool = True
+) -> Values:
+    """A column's values as the spec declares them (see the module docstring); ``nulls`` False
+    leaves out the column's ``nulls p%`` (a simulation's update keeps a value's nulls as drawn)."""
     rows = ctx.rows
     try:
         v = coerce(raw, dtype)
@@ -160,7 +163,7 @@ def finish(raw: Values, col: ColumnSpec, dtype: DType, table: str, ctx: Ctx) -> 
         _check_date_range(v, col, table, rows)
     if dtype.kind == "decimal":
         _check_decimal_fits(v, col, table, rows)
-    if col.nulls:
+    if col.nulls and nulls:
         v = v.with_null(ctx.source.nulls(col, ctx))
     if v.null is not None and not dtype.nullable:
         bad = int(np.flatnonzero(v.null)[0])

@@ -55,8 +55,9 @@ def family_order(rt: Runtime) -> list[str]:
 
 
 def sequential(rt: Runtime, root: str) -> bool:
-    """A family with a table-wide rule runs its blocks in order, in one process."""
-    return any(rt.tables[t].plan.sequential for t in rt.family(root))
+    """A family with a table-wide rule, or with rows a simulation makes (numbered as they come),
+    runs its blocks in order, in one process."""
+    return any(rt.tables[t].plan.sequential or t in rt.streamed for t in rt.family(root))
 
 
 def iter_batches(
@@ -95,6 +96,9 @@ def iter_batches(
             for t in keep:
                 if kept[t] or rt.n_blocks(root) == 0:
                     rt.materialized[t] = concat(kept[t], rt, t)
+            for t in family:
+                if t in rt.streamed:  # known now that its rows are made
+                    rt.totals[t] = stats.rows.get(t, 0)
     except BaseException:
         if pool is not None:
             pool.abort()

@@ -13,6 +13,7 @@ import numpy as np
 
 from synthdsl.errors import DataError, SynthError
 from synthdsl.execute.blocks import ENGINE_POLICY, Block, Policy, Stats
+from synthdsl.execute.finish import finish
 from synthdsl.execute.tables import TableRun, build_table, span
 from synthdsl.expr.context import Ctx, DatasetInfo
 from synthdsl.plan.model import Plan, StepSpec
@@ -56,6 +57,24 @@ class BlockEnv:
         """A child table's rows of this block (emitted earlier in the block) and their parents."""
         return self.block.children[child]
 
+    def finish_update(self, column: str, raw: Values, ctx: Ctx, span) -> Values:
+        """A simulation's new value of a column: typed, rounded and clamped as the column says."""
+        t = self.block.t
+        try:
+            return finish(raw, t.columns[column], t.dtypes[column], t.name, ctx, nulls=False)
+        except SynthError as err:
+            raise err.at(span) from None
+
+    def count_redrawn(self, rule: str, n: int) -> None:
+        """``n`` entities of this block redrawn for ``rule`` at a simulation step (for the card)."""
+        stats = self.block.stats.redrawn
+        key = (self.block.t.name, rule)
+        stats[key] = stats.get(key, 0) + n
+
+    def count_kept(self, table: str, n: int) -> None:
+        """``n`` entities kept their state at a step: no redraw of their updates met the rules."""
+        self.count_redrawn("(state kept: no redraw met the rules)", n)
+
 
 class Runtime:
     """See the module docstring."""
@@ -86,6 +105,12 @@ class Runtime:
             else:
                 self.roots.append(t.name)
         self.parents = {t.name: t.parent for t in plan.tables}
+        # tables whose rows a simulation makes, and their descendants: their row numbers are known
+        # only as the blocks run (in order, in one process), not from a counts pass
+        self.streamed: set[str] = set()
+        for t in plan.tables:  # parents come first
+            if t.fed_by is not None or (t.parent is not None and t.parent in self.streamed):
+                self.streamed.add(t.name)
         self.materialize = {
             c.ref[0]
             for t in plan.tables
@@ -161,16 +186,22 @@ class Runtime:
         """Generate a child table's rows for this block; returns them with their parent rows."""
         k = block.block
         root = self.root_of(child)
-        start = int(self.offsets[root][child][k])
         idx = em.parent_index
-        expected = self.child_counts(self.emitter(block.t.name, child), k, len(rows))
-        if len(idx) != int(expected.sum()):
-            raise SynthError(
-                f"a step of '{block.t.name}' emitted {len(idx)} rows into '{child}' in block {k}, "
-                f"but its count said {int(expected.sum())}"
-            )
+        if child in self.streamed:  # rows a simulation made: numbered as the blocks run, in order
+            running = self._state.setdefault(("rows",), {})
+            start = running.get(child, 0)
+            running[child] = start + len(idx)
+        else:
+            start = int(self.offsets[root][child][k])
+            expected = self.child_counts(self.emitter(block.t.name, child), k, len(rows))
+            if len(idx) != int(expected.sum()):
+                raise SynthError(
+                    f"a step of '{block.t.name}' emitted {len(idx)} rows into '{child}' in block "
+                    f"{k}, but its count said {int(expected.sum())}"
+                )
         crows = np.arange(start, start + len(idx), dtype=np.int64)
-        ccols = self.generate(child, k, crows, {block.t.name: (cols, idx)}, em.columns)
+        parent = (cols, idx) if em.parent is None else (em.parent, np.arange(len(idx)))
+        ccols = self.generate(child, k, crows, {block.t.name: parent}, em.columns)
         return ccols, idx
 
     def generate(self, table: str, k: int, rows, related, preset) -> dict[str, Values]:
@@ -203,6 +234,8 @@ class Runtime:
             while stack:
                 parent, n_parent = stack.pop()
                 for child in self.children[parent]:
+                    if child in self.streamed:
+                        continue  # counted as its rows are made
                     step = self.emitter(parent, child)
                     c = int(self.child_counts(step, k, n_parent).sum())
                     if c > MAX_BLOCK_ROWS:

@@ -33,6 +33,7 @@ from synthdsl.plan.model import (
     Where,
 )
 from synthdsl.plan.models import model_specs, model_step
+from synthdsl.plan.simulate import sim_step
 from synthdsl.source import Span
 from synthdsl.streams import BLOCK_ROWS
 from synthdsl.syntax import ast_json
@@ -301,6 +302,8 @@ def _column_steps(t: TableInfo, names: list[str], enf: Enforcement, models) -> l
     drawn: set[str] = set()
     for c in names:
         owner = t.models.get(c)
+        if t.columns[c].kind == "sim":
+            continue  # a history table's column: its simulation writes it
         if owner is None:
             out.append(_column_step(t, t.columns[c], enf))
         elif owner not in drawn:
@@ -313,12 +316,20 @@ def _table(spec: CheckedSpec, t: TableInfo, children: list[str], models) -> Tabl
     enf = enforce(spec, t)
     early = [c for c in enf.order if c not in t.late]
     late = [c for c in enf.order if c in t.late]
+    sim = spec.simulations.get(t.name)
+    sims = [sim_step(t, sim, to_json, source_text)] if sim is not None else []
+    counted = [c for c in children if spec.tables[c].fed_by is None]
     steps: list[StepSpec] = _column_steps(t, early, enf, models)
-    steps += [_children_step(spec, t, c) for c in children if c in t.aggregated]
+    steps += [_children_step(spec, t, c) for c in counted if c in t.aggregated]
+    steps += [s for s in sims if not s.late]
     steps += _aggregate_steps(t)
     steps += _column_steps(t, late, enf, models)
-    steps += [_children_step(spec, t, c) for c in children if c not in t.aggregated]
-    owner = {o: s.id for s in steps for o in s.outputs}
+    steps += [_children_step(spec, t, c) for c in counted if c not in t.aggregated]
+    steps += [s for s in sims if s.late]
+    owner: dict[str, str] = {}
+    for st in steps:  # a column's first step (a simulation only updates it afterwards)
+        for o in st.outputs:
+            owner.setdefault(o, st.id)
     columns = tuple(
         ColumnSpec(
             name=c.name,
@@ -335,7 +346,7 @@ def _table(spec: CheckedSpec, t: TableInfo, children: list[str], models) -> Tabl
         for c in t.columns.values()
     )
     count = None
-    if t.parent:
+    if t.parent and t.fed_by is None:
         count = CountSpec(
             expr=to_json(t.node.rows.dist),
             clamp=t.count_clamp,
@@ -348,6 +359,7 @@ def _table(spec: CheckedSpec, t: TableInfo, children: list[str], models) -> Tabl
         parent=t.parent,
         count=count,
         sequential=enf.stateful,
+        fed_by=t.fed_by,
         columns=columns,
         steps=tuple(steps),
         rules=_rules(

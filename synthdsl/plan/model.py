@@ -84,6 +84,7 @@ class StepSpec(_Frozen):
     late: bool = False  # runs after the child rows this table aggregates
     emits: tuple[str, ...] = ()  # child tables whose rows this step makes
     describe: str = ""  # one line for the text plan
+    details: tuple[str, ...] = ()  # more lines for the text plan, under the step's line
 
 
 class ColumnSpec(_Frozen):
@@ -130,6 +131,7 @@ class TablePlan(_Frozen):
     parent: str | None = None
     count: CountSpec | None = None
     sequential: bool = False  # a table-wide rule (unique, determines) needs blocks in order
+    fed_by: str | None = None  # the simulated table whose simulation makes this table's rows
     columns: tuple[ColumnSpec, ...]
     steps: tuple[StepSpec, ...]
     rules: tuple[RuleSpec, ...] = ()

@@ -34,13 +34,19 @@ def plan_text(plan) -> str:
     for m in plan.models:
         out += _model_lines(m, plan.spec_dir)
     for t in plan.tables:
-        size = f"{t.rows} rows" if t.rows is not None else f"rows per {t.parent} ~ {t.count.text}"
+        if t.rows is not None:
+            size = f"{t.rows} rows"
+        elif t.count is not None:
+            size = f"rows per {t.parent} ~ {t.count.text}"
+        else:
+            size = f"rows made by the simulation of {t.fed_by}"
         mode = "  [sequential: table-wide rule]" if t.sequential else ""
         out.append(f"table {t.name}  ({size}){mode}")
         for i, s in enumerate(t.steps, 1):
             reads = list(dict.fromkeys(_input(x) for x in s.inputs))
             inputs = f"  <- {', '.join(reads)}" if reads else ""
             out.append(f"  {i:>2}. {s.kind:<23} {s.id}: {s.describe}{inputs}")
+            out += [f"{'':>30}{line}" for line in s.details]
         for r in t.rules:
             redraw = (
                 f"  (redraws {', '.join(r.redraw)})" if r.redraw and not r.by_construction else ""

@@ -1,6 +1,11 @@
 """Step kinds: the protocol (``base``), the random source (``source``) and the built-in kinds."""
 
-from synthdsl.steps import children, columns, model  # noqa: F401 - registers the built-in kinds
+from synthdsl.steps import (  # noqa: F401 - registers the built-in kinds
+    children,
+    columns,
+    model,
+    simulate,
+)
 from synthdsl.steps.base import (
     STEP_KINDS,
     BuildEnv,

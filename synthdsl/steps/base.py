@@ -35,6 +35,9 @@ class Emitted:
 
     parent_index: np.ndarray
     columns: dict[str, Values] = field(default_factory=dict)
+    # the parent row as each child row sees it (a simulation's entity at the row's step), one per
+    # child row; None: the parent's row in the block
+    parent: dict[str, Values] | None = None
 
 
 @dataclass
@@ -133,9 +136,15 @@ class BuildEnv:
         return self._tables[name]
 
     def types(self, name: str) -> dict[str, str]:
-        return {c.name: _expr_type(c.dtype.kind) for c in self._tables[name].columns}
+        t = self._tables[name]
+        out = {c.name: _expr_type(c.dtype.kind) for c in t.columns}
+        if t.fed_by is not None:
+            out["step_date"] = "date"  # the date of the simulation step that made the row
+        return out
 
-    def scope(self, table: str, column: str = "", *, bare: bool = False) -> Scope:
+    def scope(
+        self, table: str, column: str = "", *, bare: bool = False, extra: dict | None = None
+    ) -> Scope:
         """The names an expression of ``table`` may use: as the checker gave them."""
         t = self._tables[table]
         if bare:  # a child table's row count: nothing of the row, the parent only for messages
@@ -160,14 +169,21 @@ class BuildEnv:
             today=self.plan.today,
         )
         scope.column_name = column
+        if extra:
+            scope.columns = {**scope.columns, **extra}
         return scope
 
     def compile(
         self, table: str, expr_json: Any, column: str = "", *, bare: bool = False
     ) -> Compiled:
         """An expression of the plan, compiled as the checker compiled it (the same code)."""
-        scope = self.scope(table, column, bare=bare)
-        node = from_json(expr_json, self.source_for)
+        return self.compile_node(table, from_json(expr_json, self.source_for), column, bare=bare)
+
+    def compile_node(
+        self, table: str, node, column: str = "", *, bare: bool = False, extra: dict | None = None
+    ) -> Compiled:
+        """An expression's decoded AST compiled in ``table``'s scope (plus ``extra`` names)."""
+        scope = self.scope(table, column, bare=bare, extra=extra)
         compiled = Compiler(scope).compile(node)
         if scope.diags:  # a plan edited by hand, or one from another version
             d = scope.diags[0]

@@ -240,6 +240,104 @@ class _ToAst(Transformer):
         eps, delta = _signed(items[1:])
         return ast.Budget(str(items[0]), eps, delta, span=self._meta_span(meta))
 
+    # ---- simulations
+    @v_args(meta=True)
+    def simulate(self, meta, items):
+        name, (unit, every, every_span), start, end, *members = items
+        groups: dict[type, list] = {
+            ast.SimEmit: [],
+            ast.SimStop: [],
+            ast.SimStart: [],
+            ast.SimRecord: [],
+        }
+        updates = []
+        for m in members:
+            if isinstance(m, ast.SimUpdate | ast.SimTransition):
+                updates.append(m)
+            elif m is not None:
+                groups[type(m)].append(m)
+        return ast.Simulate(
+            str(name),
+            unit,
+            every,
+            start,
+            end,
+            tuple(updates),
+            tuple(groups[ast.SimEmit]),
+            tuple(groups[ast.SimStop]),
+            tuple(groups[ast.SimStart]),
+            tuple(groups[ast.SimRecord]),
+            every_span=every_span,
+            span=self._tok_span(name),
+        )
+
+    @v_args(meta=True)
+    def sim_daily(self, meta, items):
+        return ("day", 1, self._meta_span(meta))
+
+    @v_args(meta=True)
+    def sim_weekly(self, meta, items):
+        return ("week", 1, self._meta_span(meta))
+
+    @v_args(meta=True)
+    def sim_monthly(self, meta, items):
+        return ("month", 1, self._meta_span(meta))
+
+    @v_args(meta=True)
+    def sim_yearly(self, meta, items):
+        return ("year", 1, self._meta_span(meta))
+
+    @v_args(meta=True)
+    def sim_every_n(self, meta, items):
+        n, unit = items
+        value = _number(n)
+        return (str(unit), value if isinstance(value, int) else -1, self._meta_span(meta))
+
+    @v_args(meta=True)
+    def sim_update(self, meta, items):
+        name, op, expr = items
+        return ast.SimUpdate(str(name), expr, op.type == "TILDE", span=self._tok_span(name))
+
+    @v_args(meta=True)
+    def sim_transition(self, meta, items):
+        name, _tilde, *rows = items
+        rows = tuple(r for r in rows if isinstance(r, ast.TransRow))
+        return ast.SimTransition(str(name), rows, span=self._tok_span(name))
+
+    @v_args(meta=True)
+    def trans_row(self, meta, items):
+        source, _arrow, target, prob = items
+        return ast.TransRow(source, target, prob, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def sim_emit(self, meta, items):
+        name, count, when = items
+        return ast.SimEmit(
+            str(name), count, when, table_span=self._tok_span(name), span=self._meta_span(meta)
+        )
+
+    def emit_count(self, items):
+        return items[0]
+
+    def emit_when(self, items):
+        return items[0]
+
+    @v_args(meta=True)
+    def sim_stop(self, meta, items):
+        return ast.SimStop(items[0], span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def sim_start_when(self, meta, items):
+        return ast.SimStart(items[0], False, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def sim_start_at(self, meta, items):
+        return ast.SimStart(items[0], True, span=self._meta_span(meta))
+
+    @v_args(meta=True)
+    def sim_record(self, meta, items):
+        return ast.SimRecord(str(items[0]), span=self._tok_span(items[0]))
+
     @v_args(meta=True)
     def rows_fixed(self, meta, items):
         return ast.RowsFixed(items[0], span=self._meta_span(meta))

@@ -370,7 +370,81 @@ class Budget(Node):
     delta: float | None = None
 
 
-Statement = Seed | Locale | Today | Dataset | Import | Table | Model | Budget
+# ---------------------------------------------------------------- simulations
+@dataclass(frozen=True, slots=True)
+class SimUpdate(Node):
+    """``bmi ~ bmi + normal(0, 0.4)`` or ``age = age + 1``: a state column's new value each step."""
+
+    column: str
+    expr: Expr
+    drawn: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TransRow(Node):
+    """``"current" -> "former": 0.08``: the chance per step of moving from one state to another."""
+
+    source: Expr
+    target: Expr
+    prob: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class SimTransition(Node):
+    """``smoking ~ transition { ... }``: a Markov step on a categorical state column."""
+
+    column: str
+    rows: tuple[TransRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SimEmit(Node):
+    """``emit visits [count N] [when COND]``: rows of a child table made at a step."""
+
+    table: str
+    count: Expr | None = None
+    when: Expr | None = None
+    table_span: Span = _span()  # noqa: RUF009
+
+
+@dataclass(frozen=True, slots=True)
+class SimStop(Node):
+    cond: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class SimStart(Node):
+    """``start when COND`` or ``start at DATE`` (``start when step_date >= DATE``)."""
+
+    cond: Expr
+    on_date: bool = False  # `start at DATE`
+
+
+@dataclass(frozen=True, slots=True)
+class SimRecord(Node):
+    """``record NAME every step``: a table of one row per entity per step it is active."""
+
+    table: str
+
+
+@dataclass(frozen=True, slots=True)
+class Simulate(Node):
+    """``simulate TABLE EVERY from A to B { ... }``; repeated lines are kept for the checker."""
+
+    table: str
+    unit: str  # day | week | month | year
+    every: int
+    start: Expr
+    end: Expr
+    updates: tuple[SimUpdate | SimTransition, ...] = ()  # in the order written
+    emits: tuple[SimEmit, ...] = ()
+    stops: tuple[SimStop, ...] = ()
+    starts: tuple[SimStart, ...] = ()
+    records: tuple[SimRecord, ...] = ()
+    every_span: Span = _span()  # noqa: RUF009
+
+
+Statement = Seed | Locale | Today | Dataset | Import | Table | Model | Budget | Simulate
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,7 +185,9 @@ class _Scanned:
 # Tokens that start a statement wherever they stand (they cannot occur inside an expression), and
 # tokens that start one when they open a line.
 _STARTS_ANYWHERE = frozenset({"LBRACE", "RBRACE", "TABLE", "RULE"})
-_STARTS_A_LINE = frozenset({"DATASET", "SEED", "LOCALE", "IMPORT", "ROWS", "MODEL", "BUDGET"})
+_STARTS_A_LINE = frozenset(
+    {"DATASET", "SEED", "LOCALE", "IMPORT", "ROWS", "MODEL", "BUDGET", "SIMULATE"}
+)
 
 
 def _scan(source: SourceFile) -> _Scanned:

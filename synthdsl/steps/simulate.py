@@ -1,0 +1,311 @@
+"""The ``simulate`` step: a table's rows (entities) stepped through time, all of a block at once.
+
+Input: the plan's ``simulate`` step (the block as AST JSON, its calendar as numbers, the state
+columns, the emitted tables, the rules checked at every step) and the block's columns (the state at
+entry). Output: the state after the last step (the columns the table writes), and rows emitted into
+child tables: the ``emit`` tables and the ``record`` history table, in (entity, step) order, each
+with its entity's state as it was at that step (``Emitted.parent``) and its ``step_date``.
+
+Within a step (docs/simulate.md): entities start (``start when``/``start at``), those already active
+stop if ``stop when`` holds on the state they enter the step with, then the updates and transitions
+apply in the order written, the rules are checked on the new state (a failing entity's updates are
+redrawn, and after ``MAX_REDRAWS`` it keeps its state), then events emit rows and the history row
+is recorded. Every draw of step k and line i comes from the stream (table, block, k, i), drawn for
+every entity of the block whether active or not: one entity's stop never moves another's numbers,
+and the bytes do not depend on the chunk size or the worker count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthdsl.calendar import step_dates
+from synthdsl.errors import DataError
+from synthdsl.expr.context import Compiled, Ctx, truth
+from synthdsl.expr.functions import discrete_uniform
+from synthdsl.plan.model import StepSpec
+from synthdsl.steps.base import BuildEnv, Emitted, SimpleKind, StepOutput, register
+from synthdsl.streams import Streams
+from synthdsl.syntax import ast
+from synthdsl.syntax.ast_json import from_json
+from synthdsl.values import Values
+
+STEP_DATE = "step_date"
+MAX_REDRAWS = 100  # redraws of a failing entity's random updates before it keeps its state
+_EXTRA = {STEP_DATE: "date"}
+_STOPS = 2**32  # stream slots of the stop rules (updates and events count from 0)
+
+
+class _Update:
+    def __init__(self, column: str, fn: Compiled, span) -> None:
+        self.column, self.fn, self.span = column, fn, span
+
+
+class _Transition:
+    def __init__(self, column: str, moves: list[tuple[object, object, Compiled, object]], span):
+        self.column, self.moves, self.span = column, moves, span
+
+
+class SimulationStep:
+    """See the module docstring."""
+
+    def __init__(self, spec: StepSpec, env: BuildEnv):
+        self.spec = spec
+        p = spec.params
+        table = spec.table
+        node = from_json(p["block"], env.source_for)
+        assert isinstance(node, ast.Simulate)
+        self.dates = step_dates(p["start"], p["unit"], int(p["every"]), p["end"])
+        self.state = tuple(p["state"])
+        self.history = p["history"]
+        self.history_columns = tuple(p["history_columns"])
+        plan_t = env.table(table)
+        self.dtypes = {c.name: c.dtype for c in plan_t.columns}
+        self.key = next((c.name for c in plan_t.columns if c.key), None)
+
+        def compile_(expr: ast.Expr) -> Compiled:
+            return env.compile_node(table, expr, extra=_EXTRA)
+
+        self.updates: list[_Update | _Transition] = []
+        for u in node.updates:
+            if isinstance(u, ast.SimUpdate):
+                fn = compile_(u.expr)
+                if self.dtypes[u.column].kind == "int":
+                    fn = discrete_uniform(fn)
+                self.updates.append(_Update(u.column, fn, u.expr.span))
+            else:
+                moves = [
+                    (
+                        compile_(r.source).const,
+                        compile_(r.target).const,
+                        compile_(r.prob),
+                        r.prob.span,
+                    )
+                    for r in u.rows
+                ]
+                self.updates.append(_Transition(u.column, moves, u.span))
+        self.emits = [
+            (
+                e.table,
+                None if e.count is None else discrete_uniform(compile_(e.count)),
+                None if e.when is None else compile_(e.when),
+                e.span,
+            )
+            for e in node.emits
+        ]
+        self.stops = [compile_(s.cond) for s in node.stops]
+        self.start = None
+        if node.starts:
+            s = node.starts[0]
+            self.start = (compile_(s.cond), s.on_date)
+        by_name = {r.name: r for r in plan_t.rules}
+        self.rules = [
+            (name, env.compile(table, by_name[name].expr)) for name in p["rules"] if name in by_name
+        ]
+
+    def describe(self) -> str:
+        return self.spec.describe
+
+    # ---- contexts
+    def _ctx(self, base: Ctx, cols: dict[str, Values], parts: tuple[int, ...]) -> Ctx:
+        streams = Streams(base.streams.root, (*base.streams.parts, *parts))
+        return Ctx(
+            base.n,
+            cols,
+            base.rows,
+            streams.for_("sim"),
+            base.related,
+            None,
+            {},
+            streams,
+            base.source,
+            base.env,
+        )
+
+    # ---- one step
+    def _apply(self, base: Ctx, cols: dict[str, Values], k: int, attempt: int) -> dict:
+        """The state after step ``k``'s updates, for every entity (the caller keeps the active
+        ones); ``attempt`` > 0 is a redraw, from its own streams."""
+        cols = dict(cols)
+        for i, u in enumerate(self.updates):
+            ctx = self._ctx(base, cols, (k, i, attempt))
+            if isinstance(u, _Update):
+                with np.errstate(all="ignore"):
+                    raw = u.fn.fn(ctx)
+                cols[u.column] = base.env.finish_update(u.column, raw, ctx, u.span)
+            else:
+                cols[u.column] = self._transition(u, ctx, cols[u.column])
+        return cols
+
+    def _transition(self, u: _Transition, ctx: Ctx, cur: Values) -> Values:
+        n = ctx.n
+        uniform = ctx.rng.random(n)
+        data = cur.data.copy()
+        null = cur.is_null()
+        acc = np.zeros(n)
+        moved = np.zeros(n, dtype=bool)
+        for source, target, prob, span in u.moves:
+            at = (cur.data == source) & ~null
+            if not at.any():
+                continue
+            with np.errstate(all="ignore"):
+                p = prob.fn(ctx)
+            pv = np.asarray(p.data, dtype=np.float64)
+            pv = np.where(p.is_null(), 0.0, pv)
+            acc = np.where(at, acc + pv, acc)
+            bad = at & ~((pv >= 0) & (pv <= 1) & (acc <= 1 + 1e-9))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise DataError(
+                    f"table '{self.spec.table}': the chance of {source!r} -> {target!r} in "
+                    f"column '{u.column}' is {pv[i]:g}, and the chances of leaving {source!r} "
+                    f"add up to {acc[i]:g}: each must be in [0, 1] and their sum at most 1",
+                    column=u.column,
+                    row=int(ctx.rows[i]) + 1,
+                ).at(span)
+            hit = at & ~moved & (uniform < acc)
+            data[hit] = target
+            moved |= hit
+        return Values(data, cur.null)
+
+    def _failing(self, base: Ctx, cols: dict[str, Values], among: np.ndarray) -> np.ndarray:
+        """Entities of ``among`` whose state breaks a rule (each rule's count goes to the card)."""
+        bad = np.zeros(base.n, dtype=bool)
+        for name, rule in self.rules:
+            ctx = Ctx(base.n, cols, base.rows, [0], base.related)
+            mine = ~truth(rule.fn(ctx)) & among
+            if mine.any():
+                base.env.count_redrawn(name, int(mine.sum()))
+            bad |= mine
+        return bad
+
+    def _enforce(self, base: Ctx, before: dict, after: dict, active, k: int) -> dict:
+        """Redraw the updates of entities whose new state breaks a rule; after ``MAX_REDRAWS`` they
+        keep the state they had (which held every rule)."""
+        bad = self._failing(base, after, active)
+        attempt = 0
+        while bad.any() and attempt < MAX_REDRAWS:
+            attempt += 1
+            again = self._apply(base, before, k, attempt)
+            after = {c: _where(bad, again[c], after[c]) for c in self.state}
+            after = {**before, **after}
+            bad = self._failing(base, after, bad)
+        if bad.any():
+            after = {**after, **{c: _where(bad, before[c], after[c]) for c in self.state}}
+            base.env.count_kept(self.spec.table, int(bad.sum()))
+        return after
+
+    # ---- the whole simulation
+    def run(self, ctx: Ctx) -> StepOutput:
+        n = ctx.n
+        cols = dict(ctx.cols)
+        started = np.zeros(n, dtype=bool) if self.start is not None else np.ones(n, dtype=bool)
+        stopped = np.zeros(n, dtype=bool)
+        events: dict[str, list[tuple[np.ndarray, int, dict]]] = {t: [] for t, *_ in self.emits}
+        history: list[tuple[np.ndarray, int, dict]] = []
+        for k, day in enumerate(self.dates):
+            cols[STEP_DATE] = Values(np.full(n, day, dtype="datetime64[D]"))
+            base = self._ctx(ctx, cols, (k,))
+            if self.start is not None:
+                cond, at = self.start
+                value = cond.fn(base)
+                if at:
+                    value = Values(value.data <= day, value.null)
+                started |= truth(value)
+            live = started & ~stopped
+            for s, stop in enumerate(self.stops):
+                stopped |= live & truth(stop.fn(self._ctx(ctx, cols, (k, _STOPS + s, 0))))
+            active = started & ~stopped
+            if not active.any():
+                continue
+            before = cols
+            after = self._apply(ctx, cols, k, 0)
+            after = {**cols, **{c: _where(active, after[c], cols[c]) for c in self.state}}
+            if self.rules:
+                after = self._enforce(ctx, before, after, active, k)
+            cols = after
+            cols[STEP_DATE] = before[STEP_DATE]
+            for j, (table, count, when, span) in enumerate(self.emits):
+                ectx = self._ctx(ctx, cols, (k, len(self.updates) + j))
+                many = np.ones(n, dtype=np.int64)
+                if count is not None:
+                    many = _counts(count.fn(ectx), table, span, ctx)
+                if when is not None:
+                    many = np.where(truth(when.fn(ectx)), many, 0)
+                many = np.where(active, many, 0)
+                if many.any():
+                    idx = np.repeat(np.arange(n), many)
+                    events[table].append((idx, k, {c: cols[c].take(idx) for c in self.state}))
+            if self.history is not None:
+                idx = np.flatnonzero(active)
+                history.append((idx, k, {c: cols[c].take(idx) for c in self.state}))
+        cols.pop(STEP_DATE, None)
+        out = StepOutput(columns={c: cols[c] for c in self.state})
+        for table in events:
+            out.emitted[table] = self._emitted(events[table], cols, ctx)
+        if self.history is not None:
+            em = self._emitted(history, cols, ctx)
+            em.columns = self._history_columns(em, ctx)
+            out.emitted[self.history] = em
+        return out
+
+    def _emitted(self, parts, cols: dict[str, Values], ctx: Ctx) -> Emitted:
+        """Rows in (entity, step) order, with the entity as it was at each row's step."""
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            parent = {c: v.take(empty) for c, v in cols.items()}
+            return Emitted(empty, {STEP_DATE: Values(self.dates[:0])}, parent)
+        idx = np.concatenate([p[0] for p in parts])
+        steps = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int64) for p in parts])
+        order = np.lexsort((steps, idx))  # stable: several rows of one step keep their order
+        idx, steps = idx[order], steps[order]
+        parent = {c: v.take(idx) for c, v in cols.items() if c not in self.state}
+        for c in self.state:
+            parent[c] = _concat([p[2][c] for p in parts]).take(order)
+        return Emitted(idx, {STEP_DATE: Values(self.dates[steps])}, parent)
+
+    def _history_columns(self, em: Emitted, ctx: Ctx) -> dict[str, Values]:
+        out: dict[str, Values] = {}
+        for name in self.history_columns:
+            if name == STEP_DATE:
+                out[name] = em.columns[STEP_DATE]
+            elif name in em.parent:
+                out[name] = em.parent[name]
+            else:  # no key: the entity's row number, from 1
+                out[name] = Values(ctx.rows[em.parent_index] + 1)
+        return out
+
+
+def _where(mask: np.ndarray, a: Values, b: Values) -> Values:
+    data = a.data
+    if data.dtype != b.data.dtype and data.dtype.kind != "O":
+        data = data.astype(np.result_type(data.dtype, b.data.dtype))
+    data = np.where(mask, data, b.data)
+    null = None
+    if a.null is not None or b.null is not None:
+        null = np.where(mask, a.is_null(), b.is_null())
+    return Values(data, null)
+
+
+def _concat(parts: list[Values]) -> Values:
+    data = np.concatenate([p.data for p in parts])
+    if any(p.null is not None for p in parts):
+        return Values(data, np.concatenate([p.is_null() for p in parts]))
+    return Values(data)
+
+
+def _counts(v: Values, table: str, span, ctx: Ctx) -> np.ndarray:
+    data = np.asarray(v.data)
+    if data.dtype.kind == "f":
+        data = np.where(np.isfinite(data), np.floor(data), -1)
+    counts = np.where(v.is_null(), 0, data).astype(np.int64)
+    if (counts < 0).any():
+        i = int(np.flatnonzero(counts < 0)[0])
+        raise DataError(
+            f"emit {table} count is {v.data[i]}: a count of rows is a whole number >= 0",
+            row=int(ctx.rows[i]) + 1,
+        ).at(span)
+    return counts
+
+
+register(SimpleKind("simulate", SimulationStep))
