@@ -152,6 +152,7 @@ def build_card(
                 columns=cols,
                 files=own,
                 parent=t.parent,
+                simulated=_simulated(plan, t),
             )
         )
     models, privacy = model_reports(plan)
@@ -291,3 +292,11 @@ def _first_error(err: ValidationError) -> str:
     more = err.error_count() - 1
     text = f"{where}: {first['msg']}" if where else first["msg"]
     return text + (f" (and {more} more)" if more else "")
+
+
+def _simulated(plan, t) -> str | None:
+    """The simulated table's calendar, or for a table a simulation makes rows in, which one."""
+    if t.fed_by is not None:
+        return f"the simulation of `{t.fed_by}`"
+    sim = next((s for s in t.steps if s.kind == "simulate"), None)
+    return sim.describe.split(", emits")[0] if sim is not None else None

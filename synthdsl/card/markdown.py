@@ -307,8 +307,12 @@ def _what(card: Card) -> list[str]:
     out = ["## What it is", "", lead, ""]
     for t in card.tables:
         rows = _n(t.rows, "row")
-        if t.parent:
+        if t.simulated and t.parent:
+            rows += f", made by {t.simulated}"
+        elif t.parent:
             rows += f", drawn per row of {_code(t.parent)}"
+        if t.simulated and not t.parent:
+            rows += f"; simulated {t.simulated}: each row holds its state after its last step"
         files = ", ".join(_code(f) for f in t.files) or "no file"
         out += [f"### Table {_code(t.name)}", "", f"{rows}; in {files}.", ""]
         out += _table(

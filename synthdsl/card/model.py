@@ -72,6 +72,11 @@ class TableReport(_Model):
     parent: str | None = Field(
         default=None, description="The parent table when rows are drawn per parent row."
     )
+    simulated: str | None = Field(
+        default=None,
+        description="How a simulation shaped the table: its calendar for the simulated table, "
+        "or the simulation that made its rows.",
+    )
 
 
 class DatasetReport(_Model):

@@ -256,7 +256,11 @@ def _count_text(c: TableInfo) -> str:
 
 
 def _rules(
-    t: TableInfo, enf: Enforcement, owner: dict[str, str], shaped: set[str]
+    t: TableInfo,
+    enf: Enforcement,
+    owner: dict[str, str],
+    shaped: set[str],
+    stepped: frozenset[str] = frozenset(),
 ) -> tuple[RuleSpec, ...]:
     out = []
     nodes = {r.name: r for r in t.rules}
@@ -275,6 +279,10 @@ def _rules(
             how = "checked (nothing random to redraw)"
         if r.late:
             how += "; after the aggregates"
+        if r.name in stepped:
+            how += (
+                "; and at every simulation step (an entity's updates redrawn, else its state kept)"
+            )
         info = nodes.get(r.name)
         # a rule's own span, or for unique_<column> (a column's `unique`/`key`) the column's
         node = info.node if info is not None else t.columns[r.columns[0]].node
@@ -340,7 +348,7 @@ def _table(spec: CheckedSpec, t: TableInfo, children: list[str], models) -> Tabl
             clamp=c.clamp,
             round=c.node.round,
             nulls=float(c.node.nulls or 0.0),
-            generator=_generator_text(c),
+            generator=_generator_text(c, sim),
             at=where(column_span(c)),
         )
         for c in t.columns.values()
@@ -363,13 +371,21 @@ def _table(spec: CheckedSpec, t: TableInfo, children: list[str], models) -> Tabl
         columns=columns,
         steps=tuple(steps),
         rules=_rules(
-            t, enf, owner, {n for st in steps if st.kind == "model" for n in st.params["shape"]}
+            t,
+            enf,
+            owner,
+            {n for st in steps if st.kind == "model" for n in st.params["shape"]},
+            frozenset(sim.step_rules) if sim is not None else frozenset(),
         ),
     )
 
 
-def _generator_text(info: ColumnInfo) -> str:
+def _generator_text(info: ColumnInfo, sim=None) -> str:
     """What fills the column, as the card reports it (a provider's name, a distribution's)."""
+    if sim is not None and info.name in sim.state:
+        return f"{_generator_text(info)}; then simulated"
+    if info.kind == "sim":
+        return "simulation state" if info.name != "step_date" else "simulation step date"
     if info.kind == "ref":
         return f"ref {info.ref[0]}.{info.ref[1]}"
     if info.kind == "model":

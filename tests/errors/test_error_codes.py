@@ -25,7 +25,17 @@ SPEC_PATH = "tests/errors/cases/spec.synth"
 
 CODE_LITERAL = re.compile(r"""["'](E\d{3})["']""")
 ROW = re.compile(r"^\|\s*`(E\d{3})`\s*\|(.*)\|(.*)\|\s*$")
-TOP_LEVEL = ("table", "dataset", "seed", "locale", "today", "import", "model", "budget")
+TOP_LEVEL = (
+    "table",
+    "dataset",
+    "seed",
+    "locale",
+    "today",
+    "import",
+    "model",
+    "budget",
+    "simulate",
+)
 
 # code -> why its documented example does not produce it today (strict xfail); none at present
 KNOWN_BUGS: dict[str, str] = {}

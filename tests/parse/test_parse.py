@@ -181,6 +181,13 @@ COVERAGE_INPUTS = [
     'model n : bayesnet {\n privacy none\n node a ~ categorical("x": 1)\n'
     ' node b given a, c {\n  ("x", -1): categorical(true: 1)\n  (2, true): normal(0, 1)\n'
     "  (false, y): normal(0, 1)\n  else: categorical(false: 1)\n }\n}\n",
+    "simulate p yearly from 2000 to 2025 {\n age = age + 1\n bmi ~ bmi + normal(0, 0.4)\n"
+    ' s ~ transition { "a" -> "b": 0.1 ; 1 -> -2: x\n true -> false: 0.2\n y -> z: 0 }\n'
+    " emit v count poisson(1) when bernoulli(0.3)\n emit w\n stop when x > 1\n"
+    " start when y\n start at d\n record h every step\n}\n"
+    'simulate q daily from date("2000-01-01") to "2000-02-01" {\n}\n'
+    "simulate q weekly from 2000 to 2001 {}\nsimulate q monthly from 2000 to 2001 {}\n"
+    "simulate q every 2 weeks from 2000 to 2001 { s ~ transition {} }\n",
 ]
 
 
@@ -223,6 +230,9 @@ def test_every_grammar_rule_is_exercised():
         "cpt_key",
         "cpt_value",
         "privacy",
+        "sim_every",
+        "sim_start",
+        "trans_value",
     }
     missing = _grammar_rule_names() - seen - inlined
     assert not missing, f"grammar rules never exercised by the parser tests: {sorted(missing)}"
