@@ -45,6 +45,7 @@ demo: $(VENV)/.core
 	  --holdout examples/data/adult_holdout.csv --synthetic demo_out/adult_bayesnet/people.csv \
 	  --target class --report demo_out/adult_bayesnet/report.html \
 	  --json demo_out/adult_bayesnet/report.json
+	$(VENV)/bin/synthdsl generate examples/cohort.synth --out demo_out/cohort --format csv
 	@echo "demo: wrote demo_out/ (hospital tables, card.md), demo_out/adult/ (report.html, card.md)"
 	@echo "      and demo_out/adult_bayesnet/ (a DP twin at epsilon 1: people.csv, card.md, report.html)"
 

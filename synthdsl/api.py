@@ -123,6 +123,13 @@ class Spec:
                     option="rows=",
                 )
             parent = plan.table(name).parent
+            fed = plan.table(name).fed_by
+            if fed:
+                raise OptionError(
+                    f"sets table '{name}', whose rows the simulation of '{fed}' makes: "
+                    f"set the rows of '{fed}' instead",
+                    option="rows=",
+                )
             if parent:
                 raise OptionError(
                     f"sets table '{name}', which has rows per {parent}: "
