@@ -150,6 +150,15 @@ class Block:
         Neither that step nor the steps that first filled its columns run again."""
         steps = self.t.steps
         fillers = {i for i, s in enumerate(steps) if i != pos and set(s.spec.outputs) & updated}
+        # and what those steps were computed from: redrawing it would leave them stale
+        filled_by = {o: i for i, s in enumerate(steps) for o in s.spec.outputs if i != pos}
+        stack = list(fillers)
+        while stack:
+            for col in self.t.reads[stack.pop()]:
+                up = filled_by.get(col)
+                if up is not None and up not in fillers:
+                    fillers.add(up)
+                    stack.append(up)
         self.frozen |= fillers | {pos}
         redo = [
             p

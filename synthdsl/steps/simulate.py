@@ -32,6 +32,7 @@ from synthdsl.values import Values
 
 STEP_DATE = "step_date"
 MAX_REDRAWS = 100  # redraws of a failing entity's random updates before it keeps its state
+MAX_ROWS = 50_000_000  # rows of one emitted table per block: beyond this memory runs out
 _EXTRA = {STEP_DATE: "date"}
 _STOPS = 2**32  # stream slots of the stop rules (updates and events count from 0)
 
@@ -59,6 +60,7 @@ class SimulationStep:
         self.state = tuple(p["state"])
         self.history = p["history"]
         self.history_columns = tuple(p["history_columns"])
+        self.record_span = node.records[0].span if node.records else node.span
         plan_t = env.table(table)
         self.dtypes = {c.name: c.dtype for c in plan_t.columns}
         self.key = next((c.name for c in plan_t.columns if c.key), None)
@@ -203,6 +205,7 @@ class SimulationStep:
         stopped = np.zeros(n, dtype=bool)
         events: dict[str, list[tuple[np.ndarray, int, dict]]] = {t: [] for t, *_ in self.emits}
         history: list[tuple[np.ndarray, int, dict]] = []
+        made: dict[str, int] = {}  # rows per emitted table so far in this block
         for k, day in enumerate(self.dates):
             cols[STEP_DATE] = Values(np.full(n, day, dtype="datetime64[D]"))
             base = self._ctx(ctx, cols, (k,))
@@ -234,10 +237,14 @@ class SimulationStep:
                     many = np.where(truth(when.fn(ectx)), many, 0)
                 many = np.where(active, many, 0)
                 if many.any():
+                    made[table] = made.get(table, 0) + int(many.sum())
+                    _cap(table, made[table], span)
                     idx = np.repeat(np.arange(n), many)
                     events[table].append((idx, k, {c: cols[c].take(idx) for c in self.state}))
             if self.history is not None:
                 idx = np.flatnonzero(active)
+                made[self.history] = made.get(self.history, 0) + len(idx)
+                _cap(self.history, made[self.history], self.record_span)
                 history.append((idx, k, {c: cols[c].take(idx) for c in self.state}))
         cols.pop(STEP_DATE, None)
         out = StepOutput(columns={c: cols[c] for c in self.state})
@@ -292,6 +299,14 @@ def _concat(parts: list[Values]) -> Values:
     if any(p.null is not None for p in parts):
         return Values(data, np.concatenate([p.is_null() for p in parts]))
     return Values(data)
+
+
+def _cap(table: str, rows: int, span) -> None:
+    if rows > MAX_ROWS:
+        raise DataError(
+            f"the simulation would make more than {MAX_ROWS:,} rows of '{table}' for one block of "
+            "16,384 entities: step less often, emit fewer rows, or record fewer steps"
+        ).at(span)
 
 
 def _counts(v: Values, table: str, span, ctx: Ctx) -> np.ndarray:

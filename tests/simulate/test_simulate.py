@@ -371,3 +371,36 @@ def test_the_plan_shows_the_simulation():
         "rules checked at every step: adult_smokers, dob_before_dod",
     ):
         assert want in text, want
+
+
+def test_a_rule_over_a_column_computed_from_the_final_state_fails_by_name():
+    text = """table p {
+  rows 50
+  age int ~ uniform(10, 17)
+  band text = if age < 18 then "minor" else "adult"
+  rule minors: band == "minor"
+}
+simulate p yearly from 2000 to 2010 {
+  age = age + 1
+}
+"""
+    with pytest.raises(synthdsl.errors.RuleError) as err:
+        run(text)
+    assert "minors" in str(err.value) and "final state" in str(err.value)
+
+
+def test_an_emission_too_large_for_memory_is_refused_by_name():
+    text = """table p {
+  rows 20000
+  v int = 0
+}
+table e {
+  x int = 1
+}
+simulate p yearly from 2000 to 2001 {
+  emit e count 10000
+}
+"""
+    with pytest.raises(DataError) as err:
+        run(text)
+    assert "more than 50,000,000 rows of 'e'" in str(err.value)
