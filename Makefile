@@ -89,11 +89,22 @@ $(BAYES_PEERS)/.ok: benchmarks/bayes-peers.txt
 	$(BAYES_PEERS_PIP) install -c benchmarks/bayes-peers.txt DataSynthesizer==0.1.13 smartnoise-synth==1.0.8
 	touch $@
 
-bench: $(VENV)/.test $(PEERS)/.ok $(BAYES_PEERS)/.ok
+# The peer of bench_simulate.py in a venv of its own: Mesa 3.5.1 needs Python >= 3.12, and its
+# `network` extra (`import mesa` imports networkx). benchmarks/sim-peers.txt pins every package.
+# Without a python3.12 the benchmark runs without Mesa (and says so): make bench SIM_PYTHON=...
+SIM_PYTHON ?= python3.12
+SIM_PEERS := .venv-sim-peers
+$(SIM_PEERS)/.ok: benchmarks/sim-peers.txt
+	test -x $(SIM_PEERS)/bin/python || $(SIM_PYTHON) -m venv $(SIM_PEERS) || true
+	test ! -x $(SIM_PEERS)/bin/python || $(SIM_PEERS)/bin/python -m pip -q --disable-pip-version-check install -c benchmarks/sim-peers.txt 'mesa[network]==3.5.1'
+	touch $@
+
+bench: $(VENV)/.test $(PEERS)/.ok $(BAYES_PEERS)/.ok $(SIM_PEERS)/.ok
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_evaluate.py
 	$(PY) benchmarks/bench_testing.py
 	$(PY) benchmarks/bench_bayesnet.py
+	$(PY) benchmarks/bench_simulate.py
 
 clean:
-	rm -rf $(VENV) $(PEERS) $(BAYES_PEERS) demo_out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS) $(BAYES_PEERS) $(SIM_PEERS) demo_out .pytest_cache .ruff_cache

@@ -13,7 +13,8 @@ draws), through the same two functions, ``new_patient`` and ``live_one_year``:
 
 * ``loop``: a plain Python loop, one ``Patient`` object per patient, ``for`` each year ``for`` each
   patient;
-* ``mesa``: Mesa 3.5.1 (it needs Python >= 3.12, hence its own venv, ``.venv-sim-peers``): one
+* ``mesa``: Mesa 3.5.1 (it needs Python >= 3.12, hence its own venv, ``.venv-sim-peers``, and its
+  ``network`` extra: ``import mesa`` imports networkx; benchmarks/sim-peers.txt pins them): one
   ``mesa.Agent`` per patient, whose ``step`` is ``live_one_year``; ``Model.step`` sets the year's
   date and calls ``self.agents.do("step")``; the model is stepped 26 times. Its draws come from
   ``model.random`` (a ``random.Random`` seeded with ``--seed``), the loop's from a

@@ -8,9 +8,11 @@ at every step. Measured, in the same run:
   synthdsl     `python -m synthdsl generate SPEC --out DIR --format parquet` in a child process, on
                a copy of cohort.synth with the `rows` of table patients set to the size (Parquet:
                faster to write than CSV at 1e6 entities). The seconds are the child's wall time, all
-               of it: interpreter start and imports (about 1.3 s), the spec's parse and check, the
-               patients' first state (Faker names included), the 26 steps, and writing the three
-               tables; its peak RSS is the child's own ru_maxrss (os.wait4).
+               of it: interpreter start, imports, the spec's parse and check (these fixed costs
+               are about 1.3 s: a 500-entity run takes that long), the patients' first state (Faker
+               names included), the 26 steps, and writing the three tables; its peak RSS is the
+               child's own ru_maxrss (os.wait4). It also runs at the loop's size, for the check
+               below and for its marginal rate (fixed costs taken out).
   Python loop  benchmarks/_sim_peers.py --peer loop, in this venv: one object per patient, `for`
                each year `for` each patient the same work as the spec's `simulate` block, in its
                order, with scalar draws from `random`; the rows (visits, history) kept in lists of
@@ -366,13 +368,11 @@ def main(argv: list[str] | None = None) -> int:
             run_synthdsl(tmp, big)
             print(f"  big run ({big_n:,} entities) done in {time.perf_counter() - t0:.0f} s")
 
-    results = [ours]
-    if ours_at_loop is not ours:
-        results.append(ours_at_loop)
-    if big is not None:
-        results.append(big)
+    results = sorted(
+        dict.fromkeys(r for r in (ours, ours_at_loop, big) if r is not None),
+        key=lambda r: r.entities,
+    )
     results += [loop] + ([mesa] if mesa is not None else [])
-    results.sort(key=lambda r: (r.tool != "synthdsl", r.tool, r.entities))
     if mesa is not None and mesa.version:
         mesa.tool = mesa.version.replace("mesa", "Mesa")
     print()

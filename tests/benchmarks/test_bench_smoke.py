@@ -70,3 +70,33 @@ def test_bench_bayesnet_runs_on_a_sample(tmp_path):
         row = rf"^\| synthdsl +\| {eps} +\| +0\.\d{{3}} "
         assert re.search(row, r.stdout, re.M), r.stdout
     assert "ratio, states vs states" in r.stdout and "Traceback" not in r.stderr
+
+
+def table_rows(stdout: str) -> dict[tuple[str, int], list[str]]:
+    """The Markdown table's rows by (tool, entities): their cells, stripped."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) > 2 and cells[1].replace(",", "").isdigit():
+            rows[(cells[0], int(cells[1].replace(",", "")))] = cells
+    return rows
+
+
+@pytest.mark.slow
+def test_bench_simulate_quick_runs():
+    """synthdsl and the Python loop on the cohort at smoke sizes (Mesa where `make bench` made its
+    venv); the big run is skipped."""
+    r = run_bench("bench_simulate.py", "--quick")
+    rows = table_rows(r.stdout)
+    measured = [rows.get(("synthdsl", 2000)), rows.get(("Python loop", 500))]
+    if (ROOT / ".venv-sim-peers" / "bin" / "python").exists():
+        measured.append(next((v for (t, n), v in rows.items() if t.startswith("Mesa")), None))
+    for cells in measured:
+        assert cells is not None, r.stdout
+        steps, seconds, rate, visits, history, rss = (cells[i] for i in (2, 3, 4, 6, 7, 8))
+        assert steps == "26", cells
+        assert float(seconds) > 0 and float(rate.replace(",", "")) > 0, cells
+        assert int(visits.replace(",", "")) > 0 and int(history.replace(",", "")) > 0, cells
+        assert float(rss.replace(",", "")) > 0, cells
+    assert re.search(r"ratio vs synthdsl", r.stdout) and "same work (loop vs synthdsl" in r.stdout
+    assert "synthdsl >= 50x the Python loop" in r.stdout and "Traceback" not in r.stderr
