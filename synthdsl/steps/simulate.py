@@ -45,6 +45,10 @@ class _Update:
 class _Transition:
     def __init__(self, column: str, moves: list[tuple[object, object, Compiled, object]], span):
         self.column, self.moves, self.span = column, moves, span
+        labels = list(dict.fromkeys(x for m in moves for x in m[:2]))
+        self.labels = np.empty(len(labels), dtype=object)
+        self.labels[:] = labels
+        self.coded = [(labels.index(m[0]), labels.index(m[1])) for m in moves]
 
 
 class SimulationStep:
@@ -69,6 +73,13 @@ class SimulationStep:
             return env.compile_node(table, expr, extra=_EXTRA)
 
         self.updates: list[_Update | _Transition] = []
+        # columns only transitions write: those move active entities only, so need no masking
+        updated = {u.column for u in node.updates if isinstance(u, ast.SimUpdate)}
+        self.moved = {
+            u.column
+            for u in node.updates
+            if isinstance(u, ast.SimTransition) and u.column not in updated
+        }
         for u in node.updates:
             if isinstance(u, ast.SimUpdate):
                 fn = compile_(u.expr)
@@ -125,9 +136,9 @@ class SimulationStep:
         )
 
     # ---- one step
-    def _apply(self, base: Ctx, cols: dict[str, Values], k: int, attempt: int) -> dict:
+    def _apply(self, base: Ctx, cols: dict[str, Values], k: int, attempt: int, active=None) -> dict:
         """The state after step ``k``'s updates, for every entity (the caller keeps the active
-        ones); ``attempt`` > 0 is a redraw, from its own streams."""
+        ones; transitions move only those); ``attempt`` > 0 is a redraw, from its own streams."""
         cols = dict(cols)
         for i, u in enumerate(self.updates):
             ctx = self._ctx(base, cols, (k, i, attempt))
@@ -136,18 +147,33 @@ class SimulationStep:
                     raw = u.fn.fn(ctx)
                 cols[u.column] = base.env.finish_update(u.column, raw, ctx, u.span)
             else:
-                cols[u.column] = self._transition(u, ctx, cols[u.column])
+                cols[u.column] = self._transition(u, ctx, cols[u.column], active)
         return cols
 
-    def _transition(self, u: _Transition, ctx: Ctx, cur: Values) -> Values:
+    def _codes(self, u: _Transition, cur: Values) -> np.ndarray:
+        """The column's values as positions in ``u.labels`` (-1: null or another label). Text
+        compares slowly in numpy, so a transition works on these; the codes of the values the
+        last transition wrote are kept, and found again by identity."""
+        hit = self._coded.get(u.column)
+        if hit is not None and hit[0] is cur.data:
+            return hit[1]
+        codes = np.full(len(cur.data), -1, dtype=np.int64)
+        for i, label in enumerate(u.labels):
+            codes[cur.data == label] = i
+        return np.where(cur.is_null(), -1, codes)
+
+    def _transition(self, u: _Transition, ctx: Ctx, cur: Values, active) -> Values:
+        """Moves of the active entities (all of ``ctx`` when ``active`` is None)."""
         n = ctx.n
         uniform = ctx.rng.random(n)
-        data = cur.data.copy()
-        null = cur.is_null()
+        codes = self._codes(u, cur)
+        new = codes.copy()
         acc = np.zeros(n)
         moved = np.zeros(n, dtype=bool)
-        for source, target, prob, span in u.moves:
-            at = (cur.data == source) & ~null
+        for (source, target, prob, span), (a, b) in zip(u.moves, u.coded):
+            at = codes == a
+            if active is not None:
+                at &= active
             if not at.any():
                 continue
             with np.errstate(all="ignore"):
@@ -166,8 +192,11 @@ class SimulationStep:
                     row=int(ctx.rows[i]) + 1,
                 ).at(span)
             hit = at & ~moved & (uniform < acc)
-            data[hit] = target
+            new[hit] = b
             moved |= hit
+        data = cur.data.copy()
+        data[moved] = u.labels[new[moved]]
+        self._coded[u.column] = (data, new)
         return Values(data, cur.null)
 
     def _failing(self, base: Ctx, cols: dict[str, Values], among: np.ndarray) -> np.ndarray:
@@ -182,23 +211,30 @@ class SimulationStep:
         return bad
 
     def _enforce(self, base: Ctx, before: dict, after: dict, active, k: int) -> dict:
-        """Redraw the updates of entities whose new state breaks a rule; after ``MAX_REDRAWS`` they
-        keep the state they had (which held every rule)."""
-        bad = self._failing(base, after, active)
+        """Redraw the updates of entities whose new state breaks a rule, those entities only, from
+        the streams of (step, line, attempt); after ``MAX_REDRAWS`` they keep the state they had
+        (which held every rule)."""
+        bad = np.flatnonzero(self._failing(base, after, active))
         attempt = 0
-        while bad.any() and attempt < MAX_REDRAWS:
+        after = dict(after)
+        while bad.size and attempt < MAX_REDRAWS:
             attempt += 1
-            again = self._apply(base, before, k, attempt)
-            after = {c: _where(bad, again[c], after[c]) for c in self.state}
-            after = {**before, **after}
-            bad = self._failing(base, after, bad)
-        if bad.any():
-            after = {**after, **{c: _where(bad, before[c], after[c]) for c in self.state}}
-            base.env.count_kept(self.spec.table, int(bad.sum()))
+            sub = _subset(base, bad)
+            again = self._apply(sub, {c: v.take(bad) for c, v in before.items()}, k, attempt)
+            still = self._failing(sub, again, np.ones(bad.size, dtype=bool))
+            fixed = np.flatnonzero(~still)
+            for c in self.state:
+                after[c] = _scatter(after[c], bad[fixed], again[c].take(fixed))
+            bad = bad[still]
+        if bad.size:
+            for c in self.state:
+                after[c] = _scatter(after[c], bad, before[c].take(bad))
+            base.env.count_kept(self.spec.table, int(bad.size))
         return after
 
     # ---- the whole simulation
     def run(self, ctx: Ctx) -> StepOutput:
+        self._coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         n = ctx.n
         cols = dict(ctx.cols)
         started = np.zeros(n, dtype=bool) if self.start is not None else np.ones(n, dtype=bool)
@@ -222,8 +258,11 @@ class SimulationStep:
             if not active.any():
                 continue
             before = cols
-            after = self._apply(ctx, cols, k, 0)
-            after = {**cols, **{c: _where(active, after[c], cols[c]) for c in self.state}}
+            after = self._apply(ctx, cols, k, 0, active)
+            masked = {
+                c: _where(active, after[c], cols[c]) for c in self.state if c not in self.moved
+            }
+            after = {**cols, **after, **masked}
             if self.rules:
                 after = self._enforce(ctx, before, after, active, k)
             cols = after
@@ -281,6 +320,35 @@ class SimulationStep:
             else:  # no key: the entity's row number, from 1
                 out[name] = Values(ctx.rows[em.parent_index] + 1)
         return out
+
+
+def _subset(base: Ctx, idx: np.ndarray) -> Ctx:
+    """The step's context for the entities at ``idx`` (a redraw draws for these only)."""
+    related = {t: (c, i[idx]) for t, (c, i) in base.related.items()}
+    return Ctx(
+        len(idx),
+        {},
+        base.rows[idx],
+        base.key,
+        related,
+        None,
+        {},
+        base.streams,
+        base.source,
+        base.env,
+    )
+
+
+def _scatter(whole: Values, idx: np.ndarray, part: Values) -> Values:
+    data = whole.data.copy()
+    if data.dtype != part.data.dtype and data.dtype.kind != "O":
+        data = data.astype(np.result_type(data.dtype, part.data.dtype))
+    data[idx] = part.data
+    null = None
+    if whole.null is not None or part.null is not None:
+        null = whole.is_null().copy()
+        null[idx] = part.is_null()
+    return Values(data, null)
 
 
 def _where(mask: np.ndarray, a: Values, b: Values) -> Values:
