@@ -83,6 +83,7 @@ class StepSpec(_Frozen):
     params: dict[str, Any] = {}
     late: bool = False  # runs after the child rows this table aggregates
     emits: tuple[str, ...] = ()  # child tables whose rows this step makes
+    updates: bool = False  # its outputs are columns earlier steps filled: it changes them
     describe: str = ""  # one line for the text plan
     details: tuple[str, ...] = ()  # more lines for the text plan, under the step's line
 

@@ -78,6 +78,7 @@ def sim_step(
         },
         late=not any(c in t.aggregated for c in emits),
         emits=emits,
+        updates=True,
         describe=f"{every} from {sim.start} to {sim.end} ({sim.steps} steps), "
         f"emits {', '.join(emits) or 'no rows'}",
         details=tuple(details),

@@ -30,8 +30,10 @@ def validate(plan: Plan) -> None:
             say(f"{where}: its parent '{t.parent}' is not a table listed before it")
         if t.parent is None and t.rows is None:
             say(f"{where} has neither rows nor a parent")
-        if t.parent is not None and t.count is None:
+        if t.parent is not None and t.count is None and t.fed_by is None:
             say(f"{where} has a parent but no count (rows per ...)")
+        if t.fed_by is not None and t.fed_by != t.parent:
+            say(f"{where}: the simulation that makes its rows is not its parent's")
         columns = [c.name for c in t.columns]
         if len(set(columns)) != len(columns):
             say(f"{where} lists a column twice")
@@ -45,7 +47,8 @@ def validate(plan: Plan) -> None:
                 say(f"{where}: column '{c.name}' references '{c.ref[0]}.{c.ref[1]}', not a column")
         if t.parent == t.name:
             say(f"{where} is its own parent")
-        filled: dict[str, str] = {}
+        # a simulation's rows come with their step's date, and a history table's with every value
+        filled: dict[str, str] = {"step_date": "(simulation)"} if t.fed_by else {}
         ids_here: dict[str, int] = {}
         for i, s in enumerate(t.steps):
             sw = f"{where}: step '{s.id}'"
@@ -63,14 +66,14 @@ def validate(plan: Plan) -> None:
                 if i_.kind in ("parent", "related") and i_.table not in seen_tables:
                     say(f"{sw} reads table '{i_.table}', not a table listed before it")
             for o in s.outputs:
-                if o in filled:
+                if o in filled and not s.updates:
                     say(f"{sw} fills '{o}', which step '{filled[o]}' fills already")
                 filled[o] = s.id
             for child in s.emits:
                 if child not in names:
                     say(f"{sw} emits rows into '{child}', which is not a table of the plan")
         for c in columns:
-            if c not in filled:
+            if c not in filled and not (t.fed_by and not t.steps):
                 say(f"{where}: no step fills column '{c}'")
         for r in t.rules:
             rw = f"{where}: rule '{r.name}'"

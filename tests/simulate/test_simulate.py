@@ -404,3 +404,24 @@ simulate p yearly from 2000 to 2001 {
     with pytest.raises(DataError) as err:
         run(text)
     assert "more than 50,000,000 rows of 'e'" in str(err.value)
+
+
+def test_the_plan_as_json_runs_the_same_simulation(tmp_path):
+    """`synthdsl plan --json` then `generate --plan` (no spec) writes the spec's bytes."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "cohort.synth"
+    (tmp_path / "p.json").write_text(synthdsl.load(path).plan().model_dump_json())
+    for name, args in (("plan", ["--plan", str(tmp_path / "p.json")]), ("spec", [str(path)])):
+        r = subprocess.run(
+            [sys.executable, "-m", "synthdsl", "generate", *args, "--out", str(tmp_path / name)]
+            + ["--rows", "patients=300"],
+            capture_output=True,
+            text=True,
+        )
+        assert r.returncode == 0, r.stderr
+    for name in ("patients.csv", "visits.csv", "patients_history.csv"):
+        a, b = (tmp_path / "plan" / name), (tmp_path / "spec" / name)
+        assert a.read_bytes() == b.read_bytes(), name
