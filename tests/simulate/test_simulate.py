@@ -415,9 +415,9 @@ def test_the_plan_as_json_runs_the_same_simulation(tmp_path):
     path = Path(__file__).resolve().parents[2] / "examples" / "cohort.synth"
     (tmp_path / "p.json").write_text(synthdsl.load(path).plan().model_dump_json())
     for name, args in (("plan", ["--plan", str(tmp_path / "p.json")]), ("spec", [str(path)])):
+        out = ["--out", str(tmp_path / name), "--rows", "patients=300"]
         r = subprocess.run(
-            [sys.executable, "-m", "synthdsl", "generate", *args, "--out", str(tmp_path / name)]
-            + ["--rows", "patients=300"],
+            [sys.executable, "-m", "synthdsl", "generate", *args, *out],
             capture_output=True,
             text=True,
         )
