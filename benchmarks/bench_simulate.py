@@ -5,14 +5,25 @@ drifts, they start and quit smoking, die with a Gompertz hazard, and make visits
 table) at a rate that rises with age and smoking; `patients_history` records every living patient
 at every step. Measured, in the same run:
 
-  synthdsl     `python -m synthdsl generate SPEC --out DIR --format parquet` in a child process, on
-               a copy of cohort.synth with the `rows` of table patients set to the size (Parquet:
-               faster to write than CSV at 1e6 entities). The seconds are the child's wall time, all
-               of it: interpreter start, imports, the spec's parse and check (these fixed costs
-               are about 1.3 s: a 500-entity run takes that long), the patients' first state (Faker
-               names included), the 26 steps, and writing the three tables; its peak RSS is the
-               child's own ru_maxrss (os.wait4). It also runs at the loop's size, for the check
-               below and for its marginal rate (fixed costs taken out).
+  synthdsl     end to end: `python -m synthdsl generate SPEC --out DIR --format parquet` in a child
+               process, on a copy of cohort.synth with the `rows` of table patients set to the size
+               (Parquet: faster to write than CSV at 1e6 entities). The seconds are the child's wall
+               time, all of it: interpreter start, imports, the spec's parse and check (these fixed
+               costs are about 1.3 s: a 500-entity run takes that long), the patients' first state
+               (Faker names included), the 26 steps, and writing the three tables; its peak RSS is
+               the child's own ru_maxrss (os.wait4). It also runs at the loop's size, for the check
+               below and for its marginal rate (fixed costs taken out). The time and memory targets
+               are judged on this row, at 1e6 entities.
+  synthdsl (in memory)
+               like for like with the peers: a child process (the same spec file, measured the same
+               way) runs `synthdsl.load(SPEC)`, builds the spec's plan and imports the modules that
+               generation imports on first use, then times only `for table, batch in
+               spec.batches()` (the Arrow batches counted and dropped; nothing written). The
+               seconds are that timed part, measured inside the child: the patients' first state
+               (Faker names included), the 26 steps and the tables' Arrow batches; the interpreter
+               start, imports, parse, check and plan are outside them (the note under the table
+               gives them). Peak RSS: the child's own, the whole child. Same seed, chunk size and
+               single worker as the CLI run, so it makes the same rows (the run checks the counts).
   Python loop  benchmarks/_sim_peers.py --peer loop, in this venv: one object per patient, `for`
                each year `for` each patient the same work as the spec's `simulate` block, in its
                order, with scalar draws from `random`; the rows (visits, history) kept in lists of
@@ -23,9 +34,10 @@ at every step. Measured, in the same run:
                builds it), through benchmarks/_sim_peers.py. At the same seed and size it makes the
                loop's rows exactly (the run checks their digests).
 
-The peers' seconds are drawing the patients plus the 26 steps: their interpreter start, imports and
-no writing at all are outside them, which favours the peers. Their peak RSS is their child's, as
-synthdsl's.
+The peers' seconds are drawing the patients plus the 26 steps: their interpreter start and imports
+are outside them and they write nothing, as synthdsl's in-memory seconds; against synthdsl's end to
+end seconds that favours the peers. Their peak RSS is their child's, as synthdsl's (the peers keep
+every row in lists, synthdsl in memory drops each batch once counted).
 
 The figure compared is entity-steps per second: entities x 26 steps / seconds (an entity that died
 still counts its steps: every tool skips it the same way). A patient's work per step does not
@@ -39,8 +51,9 @@ processes falls on all of them.
 synthdsl's, both at the loop's size (the streams differ, so the figures agree within sampling
 noise, not exactly).
 
-Targets of the issue: synthdsl >= 50x the loop and >= 20x Mesa at 1e5 entities; 1e6 entities x 26
-steps in under a minute on 2 cores with peak RSS under 2 GiB.
+Targets of the issue: synthdsl >= 50x the loop and >= 20x Mesa at 1e5 entities (each printed twice:
+with synthdsl end to end, and with synthdsl in memory, like the peers); 1e6 entities x 26 steps in
+under a minute on 2 cores with peak RSS under 2 GiB (synthdsl end to end).
 
     python benchmarks/bench_simulate.py                  # 1e5 (ratios), 1e6 (time, memory)
     python benchmarks/bench_simulate.py --quick          # smoke sizes, the big run skipped
@@ -86,6 +99,28 @@ TARGET_MESA = 20.0
 TARGET_BIG_S = 60.0
 TARGET_BIG_RSS = 2 * 2**30
 SAME_WORK_TOLERANCE = 0.05  # relative, or 3 standard errors where sampling noise is larger
+CLI_TOOL = "synthdsl"
+MEM_TOOL = "synthdsl (in memory)"
+
+# The in-memory child: everything before the timer is start-up (the peers' seconds leave theirs out
+# too); the timed part is the generation into Arrow batches, nothing written.
+IN_MEMORY = """\
+import json, sys, time
+t0 = time.perf_counter()
+import synthdsl
+spec = synthdsl.load(sys.argv[1])
+spec.plan()  # the spec's plan, built once and kept (the CLI's start-up builds it too)
+import pandas, pyarrow, synthdsl.execute.run, synthdsl.engines.local  # imported on first use
+setup = time.perf_counter() - t0
+t = time.perf_counter()
+n, deaths = {}, 0
+for table, batch in spec.batches():
+    n[table] = n.get(table, 0) + batch.num_rows
+    if table == "patients":
+        deaths += batch.num_rows - batch.column("death_date").null_count
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "setup_seconds": setup, "rows": n, "deaths": deaths}))
+"""
 
 
 @dataclass(eq=False)  # compared by identity
@@ -95,6 +130,8 @@ class Result:
     seconds: float = math.nan  # best over the repeats
     peak: int = 0  # bytes, the highest over the repeats
     cpu: float = math.nan  # user + sys of the best repeat
+    wall: float = math.nan  # in memory: the child's wall time of the best repeat
+    setup: float = math.nan  # in memory: the child's imports, load and plan of the best repeat
     visits: int = -1
     history: int = -1
     deaths: int = -1
@@ -106,9 +143,11 @@ class Result:
     def rate(self) -> float:
         return self.entities * STEPS / self.seconds
 
-    def add(self, seconds: float, peak: int, cpu: float) -> None:
+    def add(
+        self, seconds: float, peak: int, cpu: float, wall: float = math.nan, setup: float = math.nan
+    ) -> None:
         if not seconds >= self.seconds:  # NaN at first
-            self.seconds, self.cpu = seconds, cpu
+            self.seconds, self.cpu, self.wall, self.setup = seconds, cpu, wall, setup
         self.peak = max(self.peak, peak)
 
 
@@ -157,6 +196,21 @@ def run_synthdsl(tmp: Path, result: Result) -> None:
     shutil.rmtree(out, ignore_errors=True)
 
 
+def run_in_memory(tmp: Path, result: Result) -> None:
+    """``spec.batches()`` of the cohort at ``result.entities`` in a child, timed inside it."""
+    spec = cohort_spec(tmp, result.entities)
+    argv = [sys.executable, "-c", IN_MEMORY, str(spec)]
+    wall, peak, cpu, code, out, err = measure(argv, env=child_env())
+    if code != 0:
+        result.error = "in memory: " + first_error_line(err or out)
+        return
+    info = json.loads(out.strip().splitlines()[-1])
+    result.add(info["seconds"], peak, cpu, wall, info["setup_seconds"])
+    rows = info["rows"]
+    result.visits, result.history = rows.get("visits", 0), rows.get("patients_history", 0)
+    result.deaths = info["deaths"]
+
+
 def run_peer(python: Path, peer: str, result: Result) -> None:
     argv = [str(python), str(PEER_SCRIPT), "--peer", peer, "--entities", str(result.entities)]
     _, peak, cpu, code, out, err = measure(argv)
@@ -180,6 +234,7 @@ HEADER = (
     "seconds",
     "entity-steps/s",
     "ratio vs synthdsl",
+    "ratio vs in memory",
     "visits rows",
     "history rows",
     "peak RSS MiB",
@@ -199,22 +254,26 @@ def table_text(rows: list[tuple[str, ...]]) -> str:
     return "\n".join([line(cells[0]), "|" + "|".join(rule) + "|", *(line(c) for c in cells[1:])])
 
 
-def row(r: Result, reference: Result | None) -> tuple[str, ...]:
-    """``reference``: synthdsl at --entities, for the peers' ratio (``None`` on synthdsl's rows)."""
+def row(r: Result, references: tuple[Result, Result]) -> tuple[str, ...]:
+    """``references``: synthdsl end to end and in memory at --entities, for the peers' ratios
+    (synthdsl's own rows show 1.0x where they are the reference, else "-")."""
     if r.error or math.isnan(r.seconds):
-        return (r.tool, f"{r.entities:,}", str(STEPS), "failed", "-", "-", "-", "-", "-")
-    ratio = "-"
-    if reference is r:
-        ratio = "1.0x"
-    elif reference is not None and not reference.error and not math.isnan(reference.seconds):
-        ratio = f"{reference.rate / r.rate:.1f}x"
+        return (r.tool, f"{r.entities:,}", str(STEPS), "failed", *["-"] * (len(HEADER) - 4))
+    ratios = []
+    for reference in references:
+        if reference is r:
+            ratios.append("1.0x")
+        elif r.tool.startswith(CLI_TOOL) or not ok(reference):
+            ratios.append("-")
+        else:
+            ratios.append(f"{reference.rate / r.rate:.1f}x")
     return (
         r.tool,
         f"{r.entities:,}",
         str(STEPS),
         f"{r.seconds:.2f}",
         f"{r.rate:,.0f}",
-        ratio,
+        *ratios,
         f"{r.visits:,}",
         f"{r.history:,}",
         f"{r.peak / 2**20:,.0f}",
@@ -256,21 +315,30 @@ def same_work(loop: Result, ours: Result) -> list[str]:
     return [head, *(f"  {x}" for x in lines), f"  {lived}"]
 
 
-def targets(ours: Result, loop: Result, mesa: Result | None, big: Result | None, big_n: int):
-    """(target, what was measured, met): met is None when the target was not checked."""
+def targets(
+    ours: Result,
+    mem: Result,
+    loop: Result,
+    mesa: Result | None,
+    big: Result | None,
+    big_n: int,
+):
+    """(target, what was measured, met): met is None when the target was not checked. The ratio
+    targets come twice: synthdsl end to end (``ours``) and in memory (``mem``)."""
     out = []
     for peer, goal in ((loop, TARGET_LOOP), (mesa, TARGET_MESA)):
-        name = (
-            f"synthdsl >= {goal:.0f}x {'the Python loop' if peer is loop else 'Mesa'} "
-            f"(entity-steps/s, synthdsl at {ours.entities:,})"
-        )
-        if peer is None:
-            out.append((name, "not checked (no .venv-sim-peers: make bench)", None))
-        elif not ok(ours) or not ok(peer):
-            out.append((name, "not measured (a run failed)", False))
-        else:
-            ratio = ours.rate / peer.rate
-            out.append((name, f"{ratio:.1f}x", ratio >= goal))
+        for how, engine in (("end to end (CLI, files)", ours), ("in memory (like the peers)", mem)):
+            name = (
+                f"synthdsl >= {goal:.0f}x {'the Python loop' if peer is loop else 'Mesa'}, {how} "
+                f"(entity-steps/s, synthdsl at {engine.entities:,})"
+            )
+            if peer is None:
+                out.append((name, "not checked (no .venv-sim-peers: make bench)", None))
+            elif not ok(engine) or not ok(peer):
+                out.append((name, "not measured (a run failed)", False))
+            else:
+                ratio = engine.rate / peer.rate
+                out.append((name, f"{ratio:.1f}x", ratio >= goal))
     name_s = f"{big_n or 1_000_000:,} entities x {STEPS} steps < {TARGET_BIG_S:.0f} s "
     name_s += f"({os.cpu_count()} cores)"
     name_m = f"peak RSS < {TARGET_BIG_RSS / 2**30:.0f} GiB at {big_n or 1_000_000:,} entities"
@@ -339,18 +407,21 @@ def main(argv: list[str] | None = None) -> int:
     have_mesa = PEER_PYTHON.exists()
     print(
         f"spec: {COHORT.relative_to(ROOT)} ({STEPS} yearly steps), synthdsl -> {FORMAT} through the "
-        f"CLI in a child process; peers: {PEER_SCRIPT.relative_to(ROOT)}, Mesa in "
+        f"CLI in a child process, and to Arrow batches in memory in a child process (generation "
+        f"timed inside it); peers: {PEER_SCRIPT.relative_to(ROOT)}, Mesa in "
         f"{PEER_PYTHON.relative_to(ROOT)}"
         + ("" if have_mesa else " - missing (make bench): Mesa not measured")
         + f"; best of {repeats} run(s), interleaved"
     )
     sys.stdout.flush()
 
-    ours = Result("synthdsl", n)
-    ours_at_loop = ours if sizes["loop"] == n else Result("synthdsl", sizes["loop"])
+    ours = Result(CLI_TOOL, n)
+    ours_at_loop = ours if sizes["loop"] == n else Result(CLI_TOOL, sizes["loop"])
+    mem = Result(MEM_TOOL, n)
+    mem_at_loop = mem if sizes["loop"] == n else Result(MEM_TOOL, sizes["loop"])
     loop = Result("Python loop", sizes["loop"])
     mesa = Result("Mesa", sizes["mesa"]) if have_mesa else None
-    big = Result("synthdsl", big_n) if big_n else None
+    big = Result(CLI_TOOL, big_n) if big_n else None
     with tempfile.TemporaryDirectory(prefix="bench_simulate_") as tmp_name:
         tmp = Path(tmp_name)
         for i in range(repeats):
@@ -358,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
             for r in dict.fromkeys((ours, ours_at_loop)):  # once when they are the same run
                 if not r.error:
                     run_synthdsl(tmp, r)
+            for r in dict.fromkeys((mem, mem_at_loop)):
+                if not r.error:
+                    run_in_memory(tmp, r)
             if not loop.error:
                 run_peer(Path(sys.executable), "loop", loop)
             if mesa is not None and not mesa.error:
@@ -372,36 +446,57 @@ def main(argv: list[str] | None = None) -> int:
         dict.fromkeys(r for r in (ours, ours_at_loop, big) if r is not None),
         key=lambda r: r.entities,
     )
+    results += sorted(dict.fromkeys((mem, mem_at_loop)), key=lambda r: r.entities)
     results += [loop] + ([mesa] if mesa is not None else [])
     if mesa is not None and mesa.version:
         mesa.tool = mesa.version.replace("mesa", "Mesa")
     print()
-    print(
-        table_text([row(r, ours if r.tool != "synthdsl" or r is ours else None) for r in results])
-    )
+    print(table_text([row(r, (ours, mem)) for r in results]))
     print()
     notes = [
-        f"entity-steps = entities x {STEPS} steps; ratio vs synthdsl = synthdsl's entity-steps/s at "
-        f"{n:,} entities over the row's. Seconds: best of the repeats (the big run: once).",
+        f"entity-steps = entities x {STEPS} steps; ratio vs synthdsl (vs in memory) = synthdsl's "
+        f"entity-steps/s at {n:,} entities end to end (in memory) over the row's. Seconds: best of "
+        "the repeats (the big run: once).",
         "synthdsl's seconds are the whole `synthdsl generate` child (start-up, imports, parse, the "
-        f"first state with Faker names, the steps, writing {FORMAT}); the peers' are the drawing and "
-        "the steps only (no start-up, no names, nothing written). Peak RSS: each child's own.",
+        f"first state with Faker names, the steps, writing {FORMAT}); synthdsl (in memory)'s are "
+        "the generation into Arrow batches only, timed inside its child (the first state with "
+        "Faker names, the steps; no start-up, nothing written); the peers' are the drawing and the "
+        "steps only (no start-up, no names, nothing written). Peak RSS: each child's own.",
     ]
-    if ok(ours) and ok(ours_at_loop) and ours_at_loop is not ours:
-        marginal = (ours.entities - ours_at_loop.entities) * STEPS
-        marginal /= ours.seconds - ours_at_loop.seconds
-        notes.append(
-            f"synthdsl's marginal rate between {ours_at_loop.entities:,} and {n:,} entities "
-            f"(fixed costs taken out): {marginal:,.0f} entity-steps/s."
-        )
+    for big_r, small_r in ((ours, ours_at_loop), (mem, mem_at_loop)):
+        if ok(big_r) and ok(small_r) and small_r is not big_r:
+            marginal = (big_r.entities - small_r.entities) * STEPS
+            marginal /= big_r.seconds - small_r.seconds
+            notes.append(
+                f"{big_r.tool}'s marginal rate between {small_r.entities:,} and {n:,} entities "
+                f"(fixed costs taken out): {marginal:,.0f} entity-steps/s."
+            )
     for r in results:
-        if ok(r) and r.tool == "synthdsl":
+        if ok(r) and r.tool == CLI_TOOL:
             notes.append(
                 f"synthdsl at {r.entities:,}: CPU time (user+sys) {r.cpu:.2f} s for {r.seconds:.2f} "
                 f"s of wall time; {r.deaths:,} patients dead by 2025."
             )
+        if ok(r) and r.tool == MEM_TOOL:
+            notes.append(
+                f"synthdsl (in memory) at {r.entities:,}: generation {r.seconds:.2f} s of the "
+                f"child's {r.wall:.2f} s of wall time (imports, load and plan: {r.setup:.2f} s; "
+                "interpreter start and exit: the rest); CPU time (user+sys, the whole child) "
+                f"{r.cpu:.2f} s; "
+                f"{r.deaths:,} patients dead by 2025."
+            )
         if r.error:
             notes.append(f"{r.tool} at {r.entities:,}: {r.error}")
+    for cli_r, mem_r in dict.fromkeys(((ours, mem), (ours_at_loop, mem_at_loop))):
+        if ok(cli_r) and ok(mem_r):
+            counts = (cli_r.visits, cli_r.history, cli_r.deaths)
+            same = counts == (mem_r.visits, mem_r.history, mem_r.deaths)
+            notes.append(
+                f"synthdsl in memory and end to end at {cli_r.entities:,} entities made "
+                + ("the same" if same else "DIFFERENT")
+                + f" row counts (visits, history, deaths: {counts} vs "
+                f"{(mem_r.visits, mem_r.history, mem_r.deaths)})."
+            )
     if ok(loop) and mesa is not None and ok(mesa) and loop.entities == mesa.entities:
         same = "the same rows" if loop.digest == mesa.digest else "DIFFERENT rows"
         notes.append(
@@ -417,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     missed = False
     print()
     print("targets:")
-    for name, got, met in targets(ours, loop, mesa, big, big_n):
+    for name, got, met in targets(ours, mem, loop, mesa, big, big_n):
         missed |= met is False
         mark = "-     " if met is None else "met   " if met else "MISSED"
         print(f"  {mark}  {name}: {got}")

@@ -30,11 +30,11 @@ def write_spec(tmp_path):
 def pytest_configure(config):
     """Models of the example specs are fitted into ``examples/.synthdsl`` when a test generates
     them; an artifact left from another synthdsl version is stale (and refused), so the controller
-    removes the folder once before the workers start."""
+    removes these folders once before the workers start."""
     if not hasattr(config, "workerinput"):
         import shutil
         from pathlib import Path
 
-        shutil.rmtree(
-            Path(__file__).resolve().parents[1] / "examples" / ".synthdsl", ignore_errors=True
-        )
+        root = Path(__file__).resolve().parents[1]
+        for folder in ("examples", "docs"):  # docs/models.md's examples fit beside docs/
+            shutil.rmtree(root / folder / ".synthdsl", ignore_errors=True)

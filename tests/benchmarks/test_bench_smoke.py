@@ -84,19 +84,30 @@ def table_rows(stdout: str) -> dict[tuple[str, int], list[str]]:
 
 @pytest.mark.slow
 def test_bench_simulate_quick_runs():
-    """synthdsl and the Python loop on the cohort at smoke sizes (Mesa where `make bench` made its
-    venv); the big run is skipped."""
+    """synthdsl (end to end and in memory) and the Python loop on the cohort at smoke sizes (Mesa
+    where `make bench` made its venv); the big run is skipped."""
     r = run_bench("bench_simulate.py", "--quick")
     rows = table_rows(r.stdout)
-    measured = [rows.get(("synthdsl", 2000)), rows.get(("Python loop", 500))]
+    measured = [
+        rows.get(("synthdsl", 2000)),
+        rows.get(("synthdsl (in memory)", 2000)),
+        rows.get(("synthdsl (in memory)", 500)),
+        rows.get(("Python loop", 500)),
+    ]
     if (ROOT / ".venv-sim-peers" / "bin" / "python").exists():
         measured.append(next((v for (t, n), v in rows.items() if t.startswith("Mesa")), None))
     for cells in measured:
         assert cells is not None, r.stdout
-        steps, seconds, rate, visits, history, rss = (cells[i] for i in (2, 3, 4, 6, 7, 8))
+        steps, seconds, rate, visits, history, rss = (cells[i] for i in (2, 3, 4, 7, 8, 9))
         assert steps == "26", cells
         assert float(seconds) > 0 and float(rate.replace(",", "")) > 0, cells
         assert int(visits.replace(",", "")) > 0 and int(history.replace(",", "")) > 0, cells
         assert float(rss.replace(",", "")) > 0, cells
     assert re.search(r"ratio vs synthdsl", r.stdout) and "same work (loop vs synthdsl" in r.stdout
-    assert "synthdsl >= 50x the Python loop" in r.stdout and "Traceback" not in r.stderr
+    assert re.search(r"ratio vs in memory", r.stdout), r.stdout
+    assert (
+        "synthdsl in memory and end to end at 2,000 entities made the same row counts" in r.stdout
+    )
+    for how in ("end to end (CLI, files)", "in memory (like the peers)"):
+        assert f"synthdsl >= 50x the Python loop, {how}" in r.stdout, r.stdout
+    assert "Traceback" not in r.stderr

@@ -8,6 +8,7 @@ into ``tmp_path``, so a Python traceback is seen exactly as a user sees it.
 from __future__ import annotations
 
 import csv
+import shutil
 import hashlib
 import json
 import random
@@ -339,9 +340,18 @@ def test_dp_bounds_stay_near_the_data_on_small_data(project):
         make_spec(columns=COLUMNS.replace(" clamp(17, 90)", ""), rows=100),
         rows=adult_rows(20),
     )
-    r = synthdsl(d, "generate", "s.synth", "--out", "out")
-    no_traceback(r)
-    assert r.returncode == 1 and "column 'age'" in out_of(r) and "clamp(LOW, HIGH)" in out_of(r)
+    # The noise is secure, not seeded: about one fit in twenty a spurious noisy class clears the
+    # threshold (by design, beta = 0.05) and the fit goes on. Three fits all doing so: 1 in 8,000.
+    refused = []
+    for _ in range(3):
+        shutil.rmtree(d / ".synthdsl", ignore_errors=True)
+        r = synthdsl(d, "generate", "s.synth", "--out", "out")
+        no_traceback(r)
+        refused.append(r.returncode == 1)
+        if r.returncode == 1:
+            assert "column 'age'" in out_of(r) and "clamp(LOW, HIGH)" in out_of(r)
+            break
+    assert any(refused)
     (d / "s.synth").write_text(make_spec(rows=100))
     r = synthdsl(d, "generate", "s.synth", "--out", "out")
     assert r.returncode == 0, out_of(r)
