@@ -8,10 +8,10 @@ into ``tmp_path``, so a Python traceback is seen exactly as a user sees it.
 from __future__ import annotations
 
 import csv
-import shutil
 import hashlib
 import json
 import random
+import shutil
 import subprocess
 from pathlib import Path
 
