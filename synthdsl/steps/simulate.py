@@ -17,6 +17,8 @@ and the bytes do not depend on the chunk size or the worker count.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from synthdsl.calendar import step_dates
@@ -299,16 +301,14 @@ class SimulationStep:
         """Rows in (entity, step) order, with the entity as it was at each row's step."""
         if not parts:
             empty = np.empty(0, dtype=np.int64)
-            parent = {c: v.take(empty) for c, v in cols.items()}
-            return Emitted(empty, {STEP_DATE: Values(self.dates[:0])}, parent)
+            state = {c: cols[c].take(empty) for c in self.state}
+            return Emitted(empty, {STEP_DATE: Values(self.dates[:0])}, _AtStep(cols, empty, state))
         idx = np.concatenate([p[0] for p in parts])
         steps = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int64) for p in parts])
         order = np.lexsort((steps, idx))  # stable: several rows of one step keep their order
         idx, steps = idx[order], steps[order]
-        parent = {c: v.take(idx) for c, v in cols.items() if c not in self.state}
-        for c in self.state:
-            parent[c] = _concat([p[2][c] for p in parts]).take(order)
-        return Emitted(idx, {STEP_DATE: Values(self.dates[steps])}, parent)
+        state = {c: _concat([p[2][c] for p in parts]).take(order) for c in self.state}
+        return Emitted(idx, {STEP_DATE: Values(self.dates[steps])}, _AtStep(cols, idx, state))
 
     def _history_columns(self, em: Emitted, ctx: Ctx) -> dict[str, Values]:
         out: dict[str, Values] = {}
@@ -320,6 +320,29 @@ class SimulationStep:
             else:  # no key: the entity's row number, from 1
                 out[name] = Values(ctx.rows[em.parent_index] + 1)
         return out
+
+
+class _AtStep(Mapping):
+    """The entity of each emitted row as it was at the row's step: its state columns as recorded
+    then, its other columns (which never change) taken when a child's expression reads them."""
+
+    def __init__(self, cols: dict[str, Values], idx: np.ndarray, state: dict[str, Values]):
+        self._cols, self._idx, self._state = cols, idx, state
+        self._taken: dict[str, Values] = {}
+
+    def __getitem__(self, name: str) -> Values:
+        if name in self._state:
+            return self._state[name]
+        hit = self._taken.get(name)
+        if hit is None:
+            hit = self._taken[name] = self._cols[name].take(self._idx)
+        return hit
+
+    def __iter__(self):
+        return iter(self._cols)
+
+    def __len__(self) -> int:
+        return len(self._cols)
 
 
 def _subset(base: Ctx, idx: np.ndarray) -> Ctx:
