@@ -425,3 +425,31 @@ def test_the_plan_as_json_runs_the_same_simulation(tmp_path):
     for name in ("patients.csv", "visits.csv", "patients_history.csv"):
         a, b = (tmp_path / "plan" / name), (tmp_path / "spec" / name)
         assert a.read_bytes() == b.read_bytes(), name
+
+
+def test_hypothesis_strategies_yield_simulated_rows_that_meet_the_rules():
+    """synthdsl.hypothesis on a spec with a simulation: a history row and a visit, drawn as a
+    tester would, meet the rules of their tables (docs/simulate.md: the draws of the simulation
+    come from the example's seed)."""
+    from pathlib import Path
+
+    from hypothesis import HealthCheck, given, settings
+
+    from synthdsl.hypothesis import rows
+
+    path = str(Path(__file__).resolve().parents[2] / "examples" / "cohort.synth")
+    seen: list[dict] = []
+
+    @settings(
+        max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(rows(path, "patients_history"), rows(path, "visits"))
+    def check(history, visit):
+        seen.append(history)
+        assert history["smoking"] == "never" or history["age"] >= 12
+        assert 15 <= history["bmi"] <= 50
+        assert visit["smoker"] in (True, False) and visit["age"] >= 1
+        assert history["step_date"].year in range(2000, 2026)
+
+    check()
+    assert len(seen) == 25 and len({h["id"] for h in seen}) >= 1
