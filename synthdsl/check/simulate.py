@@ -23,6 +23,7 @@ from synthdsl.source import Span
 from synthdsl.syntax import ast
 
 STEP_DATE = "step_date"
+MAX_EVERY = 3_652_425  # 10,000 years of days: a longer step never takes a second one
 _LABELLED = ("enum", "text", "bool", "int")  # what a transition may move between
 _FIXED = {"key": "the key", "unique": "a unique column", "ref": "a reference"}
 
@@ -100,11 +101,11 @@ class SimulationChecks:
     def _calendar(self, sim: SimInfo) -> None:
         st = sim.node
         unit = unit_of(st.unit)
-        if unit is None or st.every < 1:
+        if unit is None or not 1 <= st.every <= MAX_EVERY:
             self.fail(
                 "E502",
-                f"a simulation steps every N days, weeks, months or years, not `every {st.every} "
-                f"{st.unit}`",
+                f"a simulation steps every N days, weeks, months or years (N from 1 to "
+                f"{MAX_EVERY:,}), not `every {st.every} {st.unit}`",
                 st.every_span,
                 "write daily, weekly, monthly, yearly, or `every 2 weeks`",
             )

@@ -453,3 +453,20 @@ def test_hypothesis_strategies_yield_simulated_rows_that_meet_the_rules():
 
     check()
     assert len(seen) == 25 and len({h["id"] for h in seen}) >= 1
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("simulate p every 99999999999999999999 years from 2000 to 2001 {", "E502"),
+        ("simulate p every 0 days from 2000 to 2001 {", "E502"),
+        ("simulate p yearly from 2000 to 99999999999 {", "E503"),
+        ('simulate p yearly from date("2000-13-01") to 2001 {', "E503"),
+        ("simulate p yearly from null to 2001 {", "E503"),
+        ("simulate p daily from 2000 to 9999 {", "E505"),
+    ],
+)
+def test_bad_calendars_are_check_errors(line: str, code: str):
+    with pytest.raises(SpecError) as err:
+        synthdsl.loads(f"table p {{\n rows 3\n v int = 0\n}}\n{line}\n v = v + 1\n}}\n", "s.synth")
+    assert code in str(err.value) and "s.synth:5:" in str(err.value)
