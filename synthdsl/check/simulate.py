@@ -56,6 +56,8 @@ class SimulationChecks:
 
     def scope(self, t: TableInfo, columns: dict[str, str] | None = None) -> Scope: ...
 
+    def enum_labels(self, info: ColumnInfo, c: Compiled, node: ast.Expr) -> None: ...
+
     # ---- before the tables' rows: who feeds which table
     def declare_simulations(self) -> None:
         fed: dict[str, str] = {}
@@ -283,6 +285,8 @@ class SimulationChecks:
                         f"column '{u.column}' is {info.dtype} but its update is {c.type}",
                         u.expr,
                     )
+                else:
+                    self.enum_labels(info, c, u.expr)
             else:
                 reads |= self._transition(compiler, u, info)
         for e in sim.node.emits:
@@ -301,7 +305,7 @@ class SimulationChecks:
             if s.on_date:
                 c = compiler.compile(s.cond)
                 reads |= c.deps
-                if c.type not in ("date", "datetime", "null", "any"):
+                if c.type not in ("date", "datetime", "any"):
                     self.fail("E516", f"start at needs a date, found {c.type}", s.cond)
             else:
                 reads |= self._condition(compiler, s.cond, "start when")

@@ -138,6 +138,26 @@ def _check_decimal_fits(v: Values, info: ColumnSpec, table: str, rows) -> None:
         )
 
 
+def _check_enum(v: Values, info: ColumnSpec, dtype: DType, table: str, rows) -> None:
+    """An enum holds only its labels: the checker catches constants and categoricals, this a
+    computed label (``if x > 0 then "a" else "zz"``) or a simulation's update."""
+    if not len(v.data):
+        return
+    import pandas as pd
+
+    bad = pd.Index(list(dtype.values or ())).get_indexer(v.data) < 0
+    if v.null is not None:
+        bad &= ~v.null
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"table '{table}': column '{info.name}' is {dtype} but one of its values is "
+            f"{v.data[i]!r}",
+            column=info.name,
+            row=int(rows[i]) + 1,
+        )
+
+
 def finish(
     raw: Values, col: ColumnSpec, dtype: DType, table: str, ctx: Ctx, *, nulls: bool = True
 ) -> Values:
@@ -163,6 +183,8 @@ def finish(
         _check_date_range(v, col, table, rows)
     if dtype.kind == "decimal":
         _check_decimal_fits(v, col, table, rows)
+    if dtype.kind == "enum":
+        _check_enum(v, col, dtype, table, rows)
     if col.nulls and nulls:
         v = v.with_null(ctx.source.nulls(col, ctx))
     if v.null is not None and not dtype.nullable:

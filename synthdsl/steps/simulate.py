@@ -22,7 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from synthdsl.calendar import step_dates
-from synthdsl.errors import DataError
+from synthdsl.errors import DataError, SynthError
 from synthdsl.expr.context import Compiled, Ctx, truth
 from synthdsl.expr.functions import discrete_uniform
 from synthdsl.plan.model import StepSpec
@@ -144,12 +144,21 @@ class SimulationStep:
         cols = dict(cols)
         for i, u in enumerate(self.updates):
             ctx = self._ctx(base, cols, (k, i, attempt))
-            if isinstance(u, _Update):
-                with np.errstate(all="ignore"):
-                    raw = u.fn.fn(ctx)
-                cols[u.column] = base.env.finish_update(u.column, raw, ctx, u.span)
-            else:
-                cols[u.column] = self._transition(u, ctx, cols[u.column], active)
+            try:
+                if isinstance(u, _Update):
+                    with np.errstate(all="ignore"):
+                        raw = u.fn.fn(ctx)
+                    cols[u.column] = base.env.finish_update(u.column, raw, ctx, u.span)
+                else:
+                    cols[u.column] = self._transition(u, ctx, cols[u.column], active)
+            except SynthError as err:
+                raise err.at(u.span) from None
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                raise DataError(
+                    f"table '{self.spec.table}': the update of column '{u.column}' could not be "
+                    f"computed: {exc}",
+                    column=u.column,
+                ).at(u.span) from None
         return cols
 
     def _codes(self, u: _Transition, cur: Values) -> np.ndarray:
@@ -250,8 +259,8 @@ class SimulationStep:
             if self.start is not None:
                 cond, at = self.start
                 value = cond.fn(base)
-                if at:
-                    value = Values(value.data <= day, value.null)
+                if at:  # a null start date never comes
+                    value = Values(value.data.astype("datetime64[D]") <= day, value.null)
                 started |= truth(value)
             live = started & ~stopped
             for s, stop in enumerate(self.stops):

@@ -470,3 +470,23 @@ def test_bad_calendars_are_check_errors(line: str, code: str):
     with pytest.raises(SpecError) as err:
         synthdsl.loads(f"table p {{\n rows 3\n v int = 0\n}}\n{line}\n v = v + 1\n}}\n", "s.synth")
     assert code in str(err.value) and "s.synth:5:" in str(err.value)
+
+
+def test_an_enum_keeps_its_labels_through_updates_and_computed_values():
+    """A computed label outside the enum was written as is (the checker only saw constants and
+    categoricals); now it is a run error naming the column and the row, in a table and in a
+    simulation's update."""
+    table = 'table t {\n rows 50\n x float ~ normal(0, 1)\n s enum("a", "b") = if x > 0 then "a" else "zz"\n}\n'
+    with pytest.raises(DataError) as err:
+        run(table)
+    assert "'zz'" in str(err.value) and err.value.row is not None and err.value.column == "s"
+    sim = (
+        'table p {\n rows 50\n x float ~ normal(0, 1)\n s enum("a", "b") ~ categorical("a": 1)\n}\n'
+        'simulate p yearly from 2000 to 2001 {\n s = if x > 1 then "c" else s\n}\n'
+    )
+    with pytest.raises(DataError) as err:
+        run(sim)
+    assert "'c'" in str(err.value) and err.value.span.line == 7  # the update line
+    with pytest.raises(SpecError) as spec_err:
+        synthdsl.loads(sim.replace('if x > 1 then "c" else s', '"c"'), "s.synth")
+    assert "E162" in str(spec_err.value)
