@@ -136,6 +136,9 @@ def enforce(spec: CheckedSpec, t: TableInfo) -> Enforcement:
                 (info.node.unique or info.node.key)
                 and prov is not None
                 and not isinstance(prov, tuple)
+                # a keyed permutation needs the table's row count before it runs: a table whose
+                # rows a simulation makes is counted as it goes, so its uniqueness is checked
+                and t.fed_by is None
             )
             and getattr(prov, "capacity", None)
         ):
