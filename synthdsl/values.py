@@ -48,6 +48,19 @@ class Values:
         return Values(self.data, self.null | mask)
 
 
+def scatter(whole: Values, idx: np.ndarray, part: Values) -> Values:
+    """``whole`` with the rows at ``idx`` replaced by ``part`` (a redraw's values), as a copy."""
+    data = whole.data.copy()
+    if data.dtype != part.data.dtype and data.dtype.kind != "O":
+        data = data.astype(np.result_type(data.dtype, part.data.dtype))
+    data[idx] = part.data
+    null = None
+    if whole.null is not None or part.null is not None:
+        null = whole.is_null().copy()
+        null[idx] = part.is_null()
+    return Values(data, null)
+
+
 def to_arrow(values: Values, dtype: DType) -> pa.Array:
     """Convert to the column's Arrow type, honouring the null mask."""
     mask = values.null if values.null is not None and values.null.any() else None

@@ -25,7 +25,7 @@ from synthdsl.expr.context import Ctx
 from synthdsl.steps.base import StepOutput
 from synthdsl.steps.source import InvalidParameter
 from synthdsl.streams import Streams
-from synthdsl.values import Values
+from synthdsl.values import Values, scatter
 
 # A hard stop far beyond what the acceptance floor allows: a rule with acceptance p needs about
 # ln(rows) / p attempts, and the floor (below) stops hopeless rules long before this.
@@ -210,7 +210,7 @@ class Block:
     def absorb(self, out: StepOutput, cols, related, idx) -> None:
         """Put a step's outputs into the block (at rows ``idx`` of it, for a redraw)."""
         for name, v in out.columns.items():
-            cols[name] = v if idx is None else _scatter(cols[name], idx, v)
+            cols[name] = v if idx is None else scatter(cols[name], idx, v)
         for table, ridx in out.related.items():
             target = self.run.materialized[table]
             if idx is None:
@@ -342,15 +342,3 @@ class Block:
 
     def rows_of(self, mask) -> np.ndarray:
         return self._rows[np.flatnonzero(mask)]
-
-
-def _scatter(whole: Values, idx: np.ndarray, part: Values) -> Values:
-    data = whole.data.copy()
-    if data.dtype != part.data.dtype and data.dtype.kind != "O":
-        data = data.astype(np.result_type(data.dtype, part.data.dtype))
-    data[idx] = part.data
-    null = None
-    if whole.null is not None or part.null is not None:
-        null = whole.is_null().copy()
-        null[idx] = part.is_null()
-    return Values(data, null)

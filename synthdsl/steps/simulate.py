@@ -30,7 +30,7 @@ from synthdsl.steps.base import BuildEnv, Emitted, SimpleKind, StepOutput, regis
 from synthdsl.streams import Streams
 from synthdsl.syntax import ast
 from synthdsl.syntax.ast_json import from_json
-from synthdsl.values import Values
+from synthdsl.values import Values, scatter
 
 STEP_DATE = "step_date"
 MAX_REDRAWS = 100  # redraws of a failing entity's random updates before it keeps its state
@@ -235,11 +235,11 @@ class SimulationStep:
             still = self._failing(sub, again, np.ones(bad.size, dtype=bool))
             fixed = np.flatnonzero(~still)
             for c in self.state:
-                after[c] = _scatter(after[c], bad[fixed], again[c].take(fixed))
+                after[c] = scatter(after[c], bad[fixed], again[c].take(fixed))
             bad = bad[still]
         if bad.size:
             for c in self.state:
-                after[c] = _scatter(after[c], bad, before[c].take(bad))
+                after[c] = scatter(after[c], bad, before[c].take(bad))
             base.env.count_kept(self.spec.table, int(bad.size))
         return after
 
@@ -369,18 +369,6 @@ def _subset(base: Ctx, idx: np.ndarray) -> Ctx:
         base.source,
         base.env,
     )
-
-
-def _scatter(whole: Values, idx: np.ndarray, part: Values) -> Values:
-    data = whole.data.copy()
-    if data.dtype != part.data.dtype and data.dtype.kind != "O":
-        data = data.astype(np.result_type(data.dtype, part.data.dtype))
-    data[idx] = part.data
-    null = None
-    if whole.null is not None or part.null is not None:
-        null = whole.is_null().copy()
-        null[idx] = part.is_null()
-    return Values(data, null)
 
 
 def _where(mask: np.ndarray, a: Values, b: Values) -> Values:
