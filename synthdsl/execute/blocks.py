@@ -113,7 +113,13 @@ class Block:
         return Streams(self.run.seed, (*step.spec.stream, self.block))
 
     # ---- the loop
-    def generate(self, rows: np.ndarray, related: dict, preset: dict[str, Values]) -> dict:
+    def generate(
+        self,
+        rows: np.ndarray,
+        related: dict,
+        preset: dict[str, Values],
+        finished: frozenset[str] = frozenset(),
+    ) -> dict:
         self._rows = rows
         cols: dict[str, Values] = {}
         for name, raw in preset.items():  # values a parent's step emitted with the rows
@@ -125,6 +131,9 @@ class Block:
                 raise DataError(
                     f"a step emitted rows into '{self.t.name}' with an unknown column '{name}'"
                 )
+            if name in finished:
+                cols[name] = raw
+                continue
             streams = Streams(self.run.seed, (self.t.name, name, self.block))
             ctx = self.ctx(len(rows), cols, rows, related, streams)
             cols[name] = finish(raw, col, self.t.dtypes[name], self.t.name, ctx)

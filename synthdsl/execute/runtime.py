@@ -201,13 +201,15 @@ class Runtime:
                 )
         crows = np.arange(start, start + len(idx), dtype=np.int64)
         parent = (cols, idx) if em.parent is None else (em.parent, np.arange(len(idx)))
-        ccols = self.generate(child, k, crows, {block.t.name: parent}, em.columns)
+        ccols = self.generate(child, k, crows, {block.t.name: parent}, em.columns, em.finished)
         return ccols, idx
 
-    def generate(self, table: str, k: int, rows, related, preset) -> dict[str, Values]:
+    def generate(
+        self, table: str, k: int, rows, related, preset, finished=frozenset()
+    ) -> dict[str, Values]:
         """Block ``k`` of ``table`` (and, through its steps, its child tables' rows)."""
         blk = Block(self, self.tables[table], k, self._state.setdefault(table, {}), self._stats)
-        cols = blk.generate(rows, dict(related), dict(preset))
+        cols = blk.generate(rows, dict(related), dict(preset), finished)
         self._out[table] = cols
         self._stats.rows[table] = self._stats.rows.get(table, 0) + len(rows)
         return cols

@@ -38,6 +38,9 @@ class Emitted:
     # the parent row as each child row sees it (a simulation's entity at the row's step), one per
     # child row; None: the parent's row in the block
     parent: dict[str, Values] | None = None
+    # columns of ``columns`` whose values are final already (a simulation's state, finished as
+    # it was written): the child's block takes them as they are
+    finished: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -303,6 +303,8 @@ class SimulationStep:
         if self.history is not None:
             em = self._emitted(history, cols, ctx)
             em.columns = self._history_columns(em, ctx)
+            # the state was finished as each step wrote it, and the key as the table's first step
+            em.finished = frozenset(em.columns) - {STEP_DATE}
             out.emitted[self.history] = em
         return out
 
