@@ -61,7 +61,8 @@ class SimulationStep:
         p = spec.params
         table = spec.table
         node = from_json(p["block"], env.source_for)
-        assert isinstance(node, ast.Simulate)
+        if not isinstance(node, ast.Simulate):  # only a plan edited by hand
+            raise ValueError(f"its block is a {type(node).__name__}, not a simulate block")
         self.dates = step_dates(p["start"], p["unit"], int(p["every"]), p["end"])
         self.state = tuple(p["state"])
         self.history = p["history"]
@@ -69,7 +70,6 @@ class SimulationStep:
         self.record_span = node.records[0].span if node.records else node.span
         plan_t = env.table(table)
         self.dtypes = {c.name: c.dtype for c in plan_t.columns}
-        self.key = next((c.name for c in plan_t.columns if c.key), None)
 
         def compile_(expr: ast.Expr) -> Compiled:
             return env.compile_node(table, expr, extra=_EXTRA)
