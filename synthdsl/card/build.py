@@ -166,6 +166,9 @@ def build_card(
                     columns=list(r.columns),
                     enforcement=r.enforcement,
                     redrawn_rows=rt.stats.redrawn.get((tp.name, r.name), 0),
+                    kept_states=rt.stats.kept.get((tp.name, r.name))
+                    if "every simulation step" in r.enforcement
+                    else None,
                 )
             )
     return Card(

@@ -332,6 +332,13 @@ def _rules(card: Card) -> list[str]:
         "failed the rule.",
         "",
     ]
+    kept = [r for r in card.rules if r.kept_states]
+    for r in kept:
+        out += [
+            f"At {r.kept_states:,} simulation steps no redraw met rule {_ccode(r.rule)}, so the "
+            "entity kept the state it had (docs/simulate.md).",
+            "",
+        ]
     out += _table(
         ["Table", "Rule", "Columns", "Enforcement", "Redrawn rows"],
         [

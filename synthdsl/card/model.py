@@ -50,6 +50,12 @@ class RuleReport(_Model):
     columns: list[str] = Field(description="Columns the rule reads.")
     enforcement: str = Field(description="How the rule was met, e.g. 'redraw' or 'construct'.")
     redrawn_rows: int = Field(ge=0, description="Rows regenerated to satisfy the rule.")
+    kept_states: int | None = Field(
+        default=None,
+        ge=0,
+        description="Simulated entity-steps at which no redraw met the rule, so the entity kept "
+        "its state (rules of a simulated table only).",
+    )
 
 
 class ColumnReport(_Model):

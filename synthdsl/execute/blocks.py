@@ -39,12 +39,16 @@ FLOOR_MIN_TRIED = 1000  # judge the acceptance rate only on enough redrawn rows;
 class Stats:
     rows: dict[str, int] = field(default_factory=dict)
     redrawn: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (table, rule) -> simulated entity-steps that kept their state: no redraw met the rule
+    kept: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def merge(self, other: Stats) -> None:
         for k, v in other.rows.items():
             self.rows[k] = self.rows.get(k, 0) + v
         for k, v in other.redrawn.items():
             self.redrawn[k] = self.redrawn.get(k, 0) + v
+        for k, v in other.kept.items():
+            self.kept[k] = self.kept.get(k, 0) + v
 
 
 def acceptance(tried: int, failed_again: int) -> float:

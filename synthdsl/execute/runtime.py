@@ -71,9 +71,11 @@ class BlockEnv:
         key = (self.block.t.name, rule)
         stats[key] = stats.get(key, 0) + n
 
-    def count_kept(self, table: str, n: int) -> None:
-        """``n`` entities kept their state at a step: no redraw of their updates met the rules."""
-        self.count_redrawn("(state kept: no redraw met the rules)", n)
+    def count_kept(self, rule: str, n: int) -> None:
+        """``n`` entities kept their state at a step: no redraw of their updates met ``rule``."""
+        kept = self.block.stats.kept
+        key = (self.block.t.name, rule)
+        kept[key] = kept.get(key, 0) + n
 
 
 class Runtime:

@@ -34,6 +34,7 @@ from synthdsl.values import Values, scatter
 
 STEP_DATE = "step_date"
 MAX_REDRAWS = 100  # redraws of a failing entity's random updates before it keeps its state
+HOPELESS_AFTER = 1000  # redraws of a block after which an acceptance under 1% stops them
 MAX_ROWS = 50_000_000  # rows of one emitted table per block: beyond this memory runs out
 _EXTRA = {STEP_DATE: "date"}
 _STOPS = 2**32  # stream slots of the stop rules (updates and events count from 0)
@@ -105,14 +106,17 @@ class SimulationStep:
                 None if e.count is None else discrete_uniform(compile_(e.count)),
                 None if e.when is None else compile_(e.when),
                 e.span,
+                (e.count or e.when or e).span,
             )
             for e in node.emits
         ]
-        self.stops = [compile_(s.cond) for s in node.stops]
+        self.stops = [(compile_(s.cond), s.cond.span) for s in node.stops]
         self.start = None
         if node.starts:
             s = node.starts[0]
-            self.start = (compile_(s.cond), s.on_date)
+            self.start = (compile_(s.cond), s.on_date, s.cond.span)
+        # with no random update, a redraw would only compute the same state again
+        self.random = any(isinstance(u, _Transition) or u.fn.random for u in self.updates)
         by_name = {r.name: r for r in plan_t.rules}
         self.rules = [
             (name, env.compile(table, by_name[name].expr)) for name in p["rules"] if name in by_name
@@ -165,7 +169,7 @@ class SimulationStep:
         """The column's values as positions in ``u.labels`` (-1: null or another label). Text
         compares slowly in numpy, so a transition works on these; the codes of the values the
         last transition wrote are kept, and found again by identity."""
-        hit = self._coded.get(u.column)
+        hit = self._coded.get(id(u))
         if hit is not None and hit[0] is cur.data:
             return hit[1]
         codes = np.full(len(cur.data), -1, dtype=np.int64)
@@ -207,45 +211,73 @@ class SimulationStep:
             moved |= hit
         data = cur.data.copy()
         data[moved] = u.labels[new[moved]]
-        self._coded[u.column] = (data, new)
+        self._coded[id(u)] = (data, new)
         return Values(data, cur.null)
 
     def _failing(self, base: Ctx, cols: dict[str, Values], among: np.ndarray) -> np.ndarray:
-        """Entities of ``among`` whose state breaks a rule (each rule's count goes to the card)."""
-        bad = np.zeros(base.n, dtype=bool)
-        for name, rule in self.rules:
-            ctx = Ctx(base.n, cols, base.rows, [0], base.related)
-            mine = ~truth(rule.fn(ctx)) & among
-            if mine.any():
-                base.env.count_redrawn(name, int(mine.sum()))
-            bad |= mine
-        return bad
+        """For each entity of ``among``, the first rule its state breaks (-1: none)."""
+        first = np.full(base.n, -1, dtype=np.int64)
+        ctx = Ctx(base.n, cols, base.rows, [0], base.related)
+        for r, (_name, rule) in enumerate(self.rules):
+            first[~truth(rule.fn(ctx)) & among & (first < 0)] = r
+        return first
+
+    def _count(self, base: Ctx, first: np.ndarray, kept: bool = False) -> None:
+        """Entities redrawn (or kept) per rule, for the card."""
+        counts = np.bincount(first[first >= 0], minlength=len(self.rules))
+        for (name, _rule), n in zip(self.rules, counts.tolist()):
+            if n:
+                (base.env.count_kept if kept else base.env.count_redrawn)(name, n)
 
     def _enforce(self, base: Ctx, before: dict, after: dict, active, k: int) -> dict:
         """Redraw the updates of entities whose new state breaks a rule, those entities only, from
         the streams of (step, line, attempt); after ``MAX_REDRAWS`` they keep the state they had
-        (which held every rule)."""
-        bad = np.flatnonzero(self._failing(base, after, active))
+        (which held every rule). With no random update, or once this block's redraws for the
+        rule an entity fails have met the rules in under 1% of 1,000 or more, it keeps its state
+        at once: redrawing is hopeless."""
+        first = self._failing(base, after, active)
+        bad = np.flatnonzero(first >= 0)
+        first = first[bad]
         attempt = 0
         after = dict(after)
-        while bad.size and attempt < MAX_REDRAWS:
+        kept: list[tuple[np.ndarray, np.ndarray]] = []
+        while bad.size:
+            hopeless = self._hopeless()[first] | (attempt >= MAX_REDRAWS) | (not self.random)
+            if hopeless.any():  # these keep their state; the others are drawn again
+                kept.append((bad[hopeless], first[hopeless]))
+                bad, first = bad[~hopeless], first[~hopeless]
+                if not bad.size:
+                    break
             attempt += 1
+            self._count(base, first)
             sub = _subset(base, bad)
             again = self._apply(sub, {c: v.take(bad) for c, v in before.items()}, k, attempt)
             still = self._failing(sub, again, np.ones(bad.size, dtype=bool))
-            fixed = np.flatnonzero(~still)
+            fixed = np.flatnonzero(still < 0)
+            np.add.at(self._tried, first, 1)
+            np.add.at(self._fixed, first[fixed], 1)
             for c in self.state:
                 after[c] = scatter(after[c], bad[fixed], again[c].take(fixed))
-            bad = bad[still]
-        if bad.size:
+            keep = still >= 0
+            bad, first = bad[keep], still[keep]
+        for idx, rules in kept:
             for c in self.state:
-                after[c] = scatter(after[c], bad, before[c].take(bad))
-            base.env.count_kept(self.spec.table, int(bad.size))
+                after[c] = scatter(after[c], idx, before[c].take(idx))
+            self._count(base, rules, kept=True)
         return after
+
+    def _hopeless(self) -> np.ndarray:
+        """Per rule: whether this block's redraws for it have met the rules in under 1% of
+        ``HOPELESS_AFTER`` or more (then further redraws for it are skipped)."""
+        return (self._tried >= HOPELESS_AFTER) & (self._fixed < 0.01 * self._tried)
 
     # ---- the whole simulation
     def run(self, ctx: Ctx) -> StepOutput:
-        self._coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # per transition line: the values it last wrote and their codes in its labels
+        self._coded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # per rule: this block's redraws of entities failing it, and how many then met the rules
+        self._tried = np.zeros(len(self.rules), dtype=np.int64)
+        self._fixed = np.zeros(len(self.rules), dtype=np.int64)
         n = ctx.n
         cols = dict(ctx.cols)
         started = np.zeros(n, dtype=bool) if self.start is not None else np.ones(n, dtype=bool)
@@ -257,14 +289,15 @@ class SimulationStep:
             cols[STEP_DATE] = Values(np.full(n, day, dtype="datetime64[D]"))
             base = self._ctx(ctx, cols, (k,))
             if self.start is not None:
-                cond, at = self.start
-                value = cond.fn(base)
+                cond, at, span = self.start
+                value = _evaluate(cond, base, span, self.spec.table)
                 if at:  # a null start date never comes
                     value = Values(value.data.astype("datetime64[D]") <= day, value.null)
                 started |= truth(value)
             live = started & ~stopped
-            for s, stop in enumerate(self.stops):
-                stopped |= live & truth(stop.fn(self._ctx(ctx, cols, (k, _STOPS + s, 0))))
+            for s, (stop, span) in enumerate(self.stops):
+                sctx = self._ctx(ctx, cols, (k, _STOPS + s, 0))
+                stopped |= live & truth(_evaluate(stop, sctx, span, self.spec.table))
             active = started & ~stopped
             if not active.any():
                 continue
@@ -278,14 +311,14 @@ class SimulationStep:
                 after = self._enforce(ctx, before, after, active, k)
             cols = after
             cols[STEP_DATE] = before[STEP_DATE]
-            for j, (table, count, when, span) in enumerate(self.emits):
+            for j, (table, count, when, span, at) in enumerate(self.emits):
                 ectx = self._ctx(ctx, cols, (k, len(self.updates) + j))
-                many = np.ones(n, dtype=np.int64)
-                if count is not None:
-                    many = _counts(count.fn(ectx), table, span, ctx)
+                many = active.astype(np.int64)
                 if when is not None:
-                    many = np.where(truth(when.fn(ectx)), many, 0)
-                many = np.where(active, many, 0)
+                    many &= truth(_evaluate(when, ectx, at, self.spec.table))
+                if count is not None:  # counted for the entities that emit, checked for those
+                    value = _evaluate(count, ectx, at, self.spec.table)
+                    many = _counts(value, many.astype(bool), table, at, ctx)
                 if many.any():
                     made[table] = made.get(table, 0) + int(many.sum())
                     _cap(table, made[table], span)
@@ -399,11 +432,25 @@ def _cap(table: str, rows: int, span) -> None:
         ).at(span)
 
 
-def _counts(v: Values, table: str, span, ctx: Ctx) -> np.ndarray:
+def _evaluate(fn: Compiled, ctx: Ctx, span, table: str) -> Values:
+    """A condition or count of the block, its run errors pointed at its own text."""
+    try:
+        with np.errstate(all="ignore"):
+            return fn.fn(ctx)
+    except SynthError as err:
+        raise err.at(span) from None
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise DataError(f"table '{table}': the simulation could not compute: {exc}").at(
+            span
+        ) from None
+
+
+def _counts(v: Values, emitting: np.ndarray, table: str, span, ctx: Ctx) -> np.ndarray:
+    """Rows per entity: ``v`` where ``emitting``, else 0 (a null count emits nothing)."""
     data = np.asarray(v.data)
     if data.dtype.kind == "f":
         data = np.where(np.isfinite(data), np.floor(data), -1)
-    counts = np.where(v.is_null(), 0, data).astype(np.int64)
+    counts = np.where(v.is_null() | ~emitting, 0, data).astype(np.int64)
     if (counts < 0).any():
         i = int(np.flatnonzero(counts < 0)[0])
         raise DataError(
