@@ -196,8 +196,15 @@ class Block:
                 out = step.run(ctx)
                 for name, raw in out.columns.items():
                     col = self.t.columns.get(name)
-                    if col is not None:
-                        out.columns[name] = finish(raw, col, self.t.dtypes[name], self.t.name, ctx)
+                    if col is not None:  # `nulls p%` applies once, where a column is first filled
+                        out.columns[name] = finish(
+                            raw,
+                            col,
+                            self.t.dtypes[name],
+                            self.t.name,
+                            ctx,
+                            nulls=not step.spec.updates,
+                        )
         except InvalidParameter as exc:
             err = DataError(f"table '{self.t.name}': {exc}", column=self._column(step))
             raise err.at(self._span(step)) from None

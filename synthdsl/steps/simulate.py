@@ -66,7 +66,9 @@ class SimulationStep:
             raise ValueError(f"its block is a {type(node).__name__}, not a simulate block")
         self.dates = step_dates(p["start"], p["unit"], int(p["every"]), p["end"])
         self.state = tuple(p["state"])
-        self.history = p["history"]
+        # the tables it makes rows in: all of them, unless a plan pruned some (the Hypothesis
+        # strategies of one table); the lines of the others are not evaluated
+        self.history = p["history"] if p["history"] in spec.emits else None
         self.history_columns = tuple(p["history_columns"])
         self.record_span = node.records[0].span if node.records else node.span
         plan_t = env.table(table)
@@ -102,13 +104,15 @@ class SimulationStep:
                 self.updates.append(_Transition(u.column, moves, u.span))
         self.emits = [
             (
+                j,  # the line's place among the emit lines: its stream
                 e.table,
                 None if e.count is None else discrete_uniform(compile_(e.count)),
                 None if e.when is None else compile_(e.when),
                 e.span,
                 (e.count or e.when or e).span,
             )
-            for e in node.emits
+            for j, e in enumerate(node.emits)
+            if e.table in spec.emits
         ]
         self.stops = [(compile_(s.cond), s.cond.span) for s in node.stops]
         self.start = None
@@ -282,7 +286,7 @@ class SimulationStep:
         cols = dict(ctx.cols)
         started = np.zeros(n, dtype=bool) if self.start is not None else np.ones(n, dtype=bool)
         stopped = np.zeros(n, dtype=bool)
-        events: dict[str, list[tuple[np.ndarray, int, dict]]] = {t: [] for t, *_ in self.emits}
+        events: dict[str, list[tuple[np.ndarray, int, dict]]] = {e[1]: [] for e in self.emits}
         history: list[tuple[np.ndarray, int, dict]] = []
         made: dict[str, int] = {}  # rows per emitted table so far in this block
         for k, day in enumerate(self.dates):
@@ -311,7 +315,7 @@ class SimulationStep:
                 after = self._enforce(ctx, before, after, active, k)
             cols = after
             cols[STEP_DATE] = before[STEP_DATE]
-            for j, (table, count, when, span, at) in enumerate(self.emits):
+            for j, table, count, when, span, at in self.emits:
                 ectx = self._ctx(ctx, cols, (k, len(self.updates) + j))
                 many = active.astype(np.int64)
                 if when is not None:

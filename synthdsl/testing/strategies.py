@@ -207,7 +207,15 @@ def prune(plan: Plan, need: set[str]) -> Plan:
     tables = []
     for t in plan.tables:
         if t.name in need:
-            steps = tuple(s for s in t.steps if not s.emits or any(c in need for c in s.emits))
+            steps = tuple(
+                # a step that changes the table's columns (a simulation) stays, emitting only
+                # into the tables needed
+                s.model_copy(update={"emits": tuple(c for c in s.emits if c in need)})
+                if s.updates
+                else s
+                for s in t.steps
+                if s.updates or not s.emits or any(c in need for c in s.emits)
+            )
             tables.append(t.model_copy(update={"steps": steps}))
     return plan.model_copy(update={"tables": tuple(tables), "block_rows": _ONE_BLOCK})
 
