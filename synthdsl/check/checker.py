@@ -27,7 +27,7 @@ from synthdsl.check.model import (
     toposort,
 )
 from synthdsl.check.models import ModelChecks
-from synthdsl.check.names import dedupe, locale_once, unwritable_names
+from synthdsl.check.names import dedupe, file_name_ok, locale_once, unwritable_names
 from synthdsl.check.networks import NetworkChecks
 from synthdsl.check.rules import RuleChecks
 from synthdsl.check.settings import today_setting
@@ -99,7 +99,7 @@ class Checker(
             elif isinstance(st, ast.Table):
                 if st.name in self.tables:
                     self.fail("E120", f"table '{st.name}' is declared twice", st)
-                elif not _file_name_ok(st.name):
+                elif not file_name_ok(st.name):
                     self.fail(
                         "E121",
                         f"table name '{st.name}' cannot be a file name (its data is written to "
@@ -495,16 +495,6 @@ class Checker(
                 "tables reference each other in a cycle: " + " -> ".join([*steps, cycle[0]]),
                 self.tables[via[(cycle[0], cycle[1 % len(cycle)])]].node,
             )
-
-
-def _file_name_ok(name: str) -> bool:
-    """Table names become file names (``TABLE.csv``): none may leave the output folder or hide."""
-    return (
-        bool(name)
-        and not name.startswith(".")
-        and not any(ord(c) < 32 or c in "/\\" for c in name)
-        and len(name.encode("utf-8", "surrogatepass")) <= 200
-    )
 
 
 def _kind_of(c: Compiled, gen: ast.Drawn | ast.Computed) -> str:

@@ -63,3 +63,13 @@ def dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
             out.append(d)
     out.sort(key=lambda d: (d.span.path, d.span.line, d.span.column))
     return out
+
+
+def file_name_ok(name: str) -> bool:
+    """Table names become file names (``TABLE.csv``): none may leave the output folder or hide."""
+    return (
+        bool(name)
+        and not name.startswith(".")
+        and not any(ord(c) < 32 or c in "/\\" for c in name)
+        and len(name.encode("utf-8", "surrogatepass")) <= 200
+    )

@@ -8,14 +8,18 @@ table (``record NAME every step``) declared like any other table. Each mistake g
 
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from synthdsl.calendar import MAX_STEPS, step_dates, unit_of
 from synthdsl.check.model import ColumnInfo, TableInfo, assignable, expr_type
+from synthdsl.check.names import file_name_ok
 from synthdsl.dtypes import DType
 from synthdsl.errors import did_you_mean
+from synthdsl.expr import aggregate
 from synthdsl.expr.compile import Compiler
 from synthdsl.expr.context import Compiled, Scope
 from synthdsl.expr.functions import discrete_uniform
@@ -23,6 +27,7 @@ from synthdsl.source import Span
 from synthdsl.syntax import ast
 
 STEP_DATE = "step_date"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_EVERY = 3_652_425  # 10,000 years of days: a longer step never takes a second one
 _LABELLED = ("enum", "text", "bool", "int")  # what a transition may move between
 _FIXED = {"key": "the key", "unique": "a unique column", "ref": "a reference"}
@@ -142,11 +147,14 @@ class SimulationChecks:
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
             if 1 <= int(value) <= 9999:
                 return f"{int(value):04d}-01-01"
-        elif isinstance(value, np.datetime64) and c.type == "date":
-            return str(value.astype("datetime64[D]"))
-        elif isinstance(value, str):
+        elif isinstance(value, np.datetime64) and c.type == "date" and not np.isnat(value):
+            text = str(value.astype("datetime64[D]"))
+            if _ISO_DATE.fullmatch(text):  # years 1 to 9999: what a date column can hold
+                return text
+        elif isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            # never the machine's clock: numpy would read "today" and "now"
             try:
-                return str(np.datetime64(value, "D"))
+                return datetime.date.fromisoformat(value).isoformat()
             except ValueError:
                 pass
         self.fail(
@@ -204,8 +212,12 @@ class SimulationChecks:
                 f"name the history table otherwise, such as {sim.table}_history",
             )
             return
-        if not rec.table.isidentifier():
-            self.fail("E517", f"'{rec.table}' cannot name a table", rec)
+        if not file_name_ok(rec.table):
+            self.fail(
+                "E517",
+                f"'{rec.table}' cannot name a table (its data is written to a file of that name)",
+                rec,
+            )
             return
         sim.history = rec.table
         fed[rec.table] = sim.table
@@ -278,7 +290,7 @@ class SimulationChecks:
             info = t.columns[u.column]
             if isinstance(u, ast.SimUpdate):
                 c = self._compile(compiler, u.expr, info.dtype)
-                reads |= c.deps
+                reads |= self._deps(c, u.expr)
                 if not assignable(info.dtype, c.type):
                     self.fail(
                         "E508",
@@ -292,7 +304,7 @@ class SimulationChecks:
         for e in sim.node.emits:
             if e.count is not None:
                 c = discrete_uniform(compiler.compile(e.count))
-                reads |= c.deps
+                reads |= self._deps(c, e.count)
                 if c.type not in ("int", "any"):
                     self.fail("E515", f"emit count needs a whole number, found {c.type}", e.count)
             if e.when is not None:
@@ -304,7 +316,7 @@ class SimulationChecks:
         for s in sim.node.starts[:1]:
             if s.on_date:
                 c = compiler.compile(s.cond)
-                reads |= c.deps
+                reads |= self._deps(c, s.cond)
                 if c.type not in ("date", "datetime", "any"):
                     self.fail("E516", f"start at needs a date, found {c.type}", s.cond)
             else:
@@ -316,7 +328,7 @@ class SimulationChecks:
                 f"the simulation reads column '{stale[0]}', which is computed from the state "
                 f"({', '.join(sorted(t.ancestors(stale[0]) & set(sim.state)))}) once, after "
                 "the last step",
-                sim.node,
+                _name_in(sim.node, stale[0]) or sim.node,
                 f"update '{stale[0]}' in the simulation too, so it changes at every step",
             )
         sim.step_rules = tuple(
@@ -337,6 +349,20 @@ class SimulationChecks:
         c = compiler.compile(expr)
         if c.type not in ("bool", "null", "any"):
             self.fail("E516", f"`{what}` needs a condition (true or false), found {c.type}", expr)
+        return self._deps(c, expr)
+
+    def _deps(self, c: Compiled, expr: ast.Expr) -> frozenset[str]:
+        """The columns an expression of the block reads; an aggregate of child rows is E520: it is
+        computed once per row, and the rows a simulation emits exist only once it has run."""
+        for d in sorted(c.deps):
+            if aggregate.parse_key(d) is not None:
+                self.fail(
+                    "E520",
+                    f"a simulation cannot read {d}: an aggregate of child rows is computed once, "
+                    "not at every step (and rows the simulation emits exist only after it)",
+                    _name_in(expr, d.split("(", 1)[0]) or expr,
+                    "keep a count in a state column instead: `n = n + 1` where the row is emitted",
+                )
         return c.deps
 
     def _transition(
@@ -377,7 +403,7 @@ class SimulationChecks:
                     break
                 ends.append(c.const)
             p = compiler.compile(row.prob)
-            reads |= p.deps
+            reads |= self._deps(p, row.prob)
             if p.type not in ("int", "float", "any"):
                 self.fail("E510", f"a transition's chance is a number, found {p.type}", row.prob)
                 continue
@@ -417,6 +443,15 @@ class SimulationChecks:
         cols: list[ColumnInfo] = []
         if key is not None:
             cols.append(_column(key.name, key.dtype, span, ref=(t.name, key.name)))
+        elif f"{t.name}_row" in t.columns:
+            self.fail(
+                "E517",
+                f"the history table numbers the entities in a column '{t.name}_row', but table "
+                f"'{t.name}' has a column of that name",
+                span,
+                f"give table {t.name} a key (`id int = serial() key`): the history refers to it",
+            )
+            return
         else:
             cols.append(_column(f"{t.name}_row", DType("int"), span))
         cols.append(_column(STEP_DATE, DType("date"), span))
@@ -467,3 +502,17 @@ def _column(name: str, dtype: DType, span: Span, ref: tuple[str, str] | None = N
     node = ast.Column(name, typ, gen, span=span)
     info = ColumnInfo(name, dtype, node, "sim", ref=ref)
     return info
+
+
+def _name_in(node, name: str) -> ast.Node | None:
+    """The first place ``node`` names ``name`` (as a column or a function), for a caret."""
+    stack: list = [node]
+    while stack:
+        n = stack.pop(0)
+        if isinstance(n, ast.Name) and n.name == name:
+            return n
+        if isinstance(n, ast.Node):
+            stack.extend(getattr(n, f) for f in n.__dataclass_fields__ if f != "span")
+        elif isinstance(n, tuple):
+            stack.extend(n)
+    return None

@@ -468,6 +468,12 @@ def test_hypothesis_strategies_yield_simulated_rows_that_meet_the_rules():
         ('simulate p yearly from date("2000-13-01") to 2001 {', "E503"),
         ("simulate p yearly from null to 2001 {", "E503"),
         ("simulate p daily from 2000 to 9999 {", "E505"),
+        # never the machine's clock, never a date a column cannot hold
+        ('simulate p daily from "today" to 2100 {', "E503"),
+        ('simulate p daily from 2000 to "now" {', "E503"),
+        ('simulate p yearly from 2000 to "NaT" {', "E503"),
+        ('simulate p yearly from "10000-01-01" to "10001-01-01" {', "E503"),
+        ('simulate p yearly from "-0001-01-01" to 2000 {', "E503"),
     ],
 )
 def test_bad_calendars_are_check_errors(line: str, code: str):
@@ -547,3 +553,87 @@ def test_hypothesis_rows_of_a_simulated_table_hold_its_final_state(tmp_path):
     assert {r["f"] for r in seen} <= {15, None}
     out = synthdsl.load(path).generate(rows={"p": 2000})["p"]
     assert 0.2 < out["f"].isna().mean() < 0.4  # 30% on entry, not again on the final row
+
+
+def test_check_errors_point_at_what_is_wrong():
+    base = "table p {\n rows 3\n id int = serial() key\n x int = 0\n"
+    cases = [
+        # an aggregate of the rows the simulation emits: E520 under its name
+        (
+            base + "}\ntable v {\n pid int = ref p.id\n}\n"
+            "simulate p yearly from 2000 to 2002 {\n x = count(v)\n emit v\n}\n",
+            "E520",
+            "s.synth:10:6",
+        ),
+        # a column computed from the state, read by the block: E524 under the read
+        (
+            base + ' band text = if x < 18 then "minor" else "adult"\n}\n'
+            "table v {\n pid int = ref p.id\n}\n"
+            'simulate p yearly from 2000 to 2002 {\n x = x + 1\n emit v when band == "minor"\n}\n',
+            "E524",
+            "s.synth:12:14",
+        ),
+        # a keyless history's entity column would clash with a column of the table
+        (
+            "table p {\n rows 3\n p_row int = 1\n}\n"
+            "simulate p yearly from 2000 to 2001 {\n p_row = p_row + 1\n record h every step\n}\n",
+            "E517",
+            "s.synth:7:9",
+        ),
+    ]
+    for text, code, where in cases:
+        with pytest.raises(SpecError) as err:
+            synthdsl.loads(text, "s.synth")
+        assert code in str(err.value) and where in str(err.value), str(err.value)
+
+
+def test_a_history_table_may_have_any_table_name():
+    out = run(
+        "table p {\n rows 2\n x int = 0\n}\n"
+        "simulate p yearly from 2000 to 2001 {\n x = x + 1\n record `p history` every step\n}\n"
+    )
+    assert len(out["p history"]) == 4
+
+
+def test_two_transitions_of_one_column_each_move_their_own_states():
+    out = run(
+        'table p {\n rows 500\n s enum("a", "b", "c") = "a"\n}\n'
+        "simulate p yearly from 2000 to 2000 {\n"
+        ' s ~ transition { "a" -> "b": 0.0 }\n s ~ transition { "b" -> "c": 1.0 }\n}\n'
+    )
+    assert (out["p"]["s"] == "a").all()
+
+
+def test_inactive_entities_neither_emit_nor_fail_on_their_counts():
+    out = run(
+        """
+seed 1
+table p {
+  rows 100
+  id int = serial() key
+  x int ~ categorical(0: 0.5, 10: 0.5)
+  y int = 0
+}
+table v {
+  pid int = ref p.id
+}
+simulate p yearly from 2000 to 2002 {
+  y = y + 1
+  emit v count x - 5
+  start when x > 5
+}
+"""
+    )
+    p = out["p"].set_index("id")
+    assert set(out["v"]["pid"]) == set(p.index[p["x"] == 10])
+    assert (out["v"].groupby("pid").size() == 15).all()
+
+
+def test_run_errors_of_conditions_point_at_the_condition():
+    text = (
+        "table p {\n rows 3\n x int = 2\n z int = 0\n}\n"
+        "simulate p yearly from 2000 to 2001 {\n z = z + 1\n stop when bernoulli(x)\n}\n"
+    )
+    with pytest.raises(DataError) as err:
+        run(text)
+    assert err.value.span.line == 8
