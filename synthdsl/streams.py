@@ -15,6 +15,7 @@ the same (table, step, block) always sees the same numbers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -38,13 +39,19 @@ _STR, _INT = 1, 2
 _MASK = 0xFFFFFFFF
 
 
+@functools.lru_cache(maxsize=4096)
+def _name_part(value: str) -> tuple[int, int, int]:
+    """A name's three words (cached: a simulation keys thousands of streams by the same names)."""
+    digest = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    word = int.from_bytes(digest, "little")
+    return _STR, word & _MASK, word >> 32
+
+
 def _part(value: str | int) -> tuple[int, int, int]:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise TypeError(f"a stream key part is a name or an integer, got {value!r}")
     if isinstance(value, str):
-        digest = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-        word = int.from_bytes(digest, "little")
-        return _STR, word & _MASK, word >> 32
+        return _name_part(value)
     if not 0 <= value < 2**64:
         raise ValueError(f"a stream key integer must be in [0, 2**64), got {value}")
     return _INT, value & _MASK, value >> 32
@@ -60,6 +67,16 @@ def key(root: int, purpose: str, *parts: str | int) -> list[int]:
     for p in parts:
         words.extend(_part(p))
     return words
+
+
+def extend(words: list[int], *parts: str | int) -> list[int]:
+    """``key(root, purpose, *old, *parts)`` from ``words = key(root, purpose, *old)``: the same
+    words, without encoding the old parts again (the part count is the fifth word)."""
+    out = list(words)
+    out[4] += len(parts)
+    for p in parts:
+        out.extend(_part(p))
+    return out
 
 
 def generator(words: list[int]) -> np.random.Generator:

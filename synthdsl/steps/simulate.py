@@ -27,7 +27,7 @@ from synthdsl.expr.context import Compiled, Ctx, truth
 from synthdsl.expr.functions import discrete_uniform
 from synthdsl.plan.model import StepSpec
 from synthdsl.steps.base import BuildEnv, Emitted, SimpleKind, StepOutput, register
-from synthdsl.streams import Streams
+from synthdsl.streams import Streams, extend
 from synthdsl.syntax import ast
 from synthdsl.syntax.ast_json import from_json
 from synthdsl.values import Values, scatter
@@ -73,6 +73,7 @@ class SimulationStep:
         self.record_span = node.records[0].span if node.records else node.span
         plan_t = env.table(table)
         self.dtypes = {c.name: c.dtype for c in plan_t.columns}
+        self._prefix: list[int] | None = None  # the block's "sim" key, extended per step and line
 
         def compile_(expr: ast.Expr) -> Compiled:
             return env.compile_node(table, expr, extra=_EXTRA)
@@ -132,11 +133,15 @@ class SimulationStep:
     # ---- contexts
     def _ctx(self, base: Ctx, cols: dict[str, Values], parts: tuple[int, ...]) -> Ctx:
         streams = Streams(base.streams.root, (*base.streams.parts, *parts))
+        if self._prefix is not None and not base.streams.redo:
+            words = extend(self._prefix, *parts)  # == streams.for_("sim"), without re-hashing
+        else:
+            words = streams.for_("sim")
         return Ctx(
             base.n,
             cols,
             base.rows,
-            streams.for_("sim"),
+            words,
             base.related,
             None,
             {},
@@ -279,6 +284,7 @@ class SimulationStep:
     def run(self, ctx: Ctx) -> StepOutput:
         # per transition line: the values it last wrote and their codes in its labels
         self._coded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._prefix = None if ctx.streams.redo else ctx.streams.for_("sim")
         # per rule: this block's redraws of entities failing it, and how many then met the rules
         self._tried = np.zeros(len(self.rules), dtype=np.int64)
         self._fixed = np.zeros(len(self.rules), dtype=np.int64)

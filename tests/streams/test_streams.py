@@ -69,3 +69,11 @@ def test_bad_parts_are_refused():
         key(0, "draw", 1.5)
     with pytest.raises(TypeError):
         key(0, "draw", True)
+
+
+def test_extend_is_key_with_more_parts():
+    from synthdsl.streams import extend, key
+
+    base = key(11, "sim", "patients", "simulate", 3)
+    for extra in [(0,), (5, 2, 0), ("x", 2**63), ()]:
+        assert extend(base, *extra) == key(11, "sim", "patients", "simulate", 3, *extra)
