@@ -18,8 +18,19 @@ def _has_surrogate(name: str) -> bool:
     return any("\ud800" <= c <= "\udfff" for c in name)
 
 
+def _unwritable(name: str) -> str | None:
+    """Why no output can hold ``name``: a lone surrogate (no UTF-8), or a NUL character (no SQL
+    identifier, no C string)."""
+    if _has_surrogate(name):
+        return "a lone surrogate"
+    if "\x00" in name:
+        return "a NUL character"
+    return None
+
+
 def unwritable_names(module: ast.Module) -> list[Diagnostic]:
-    """E146 for each table, column, rule or dataset name of ``module`` that holds a lone surrogate."""
+    """E146 for each table, column, rule or dataset name of ``module`` that holds a lone surrogate
+    or a NUL character."""
     named: list[tuple[str, ast.Node]] = []
     for st in module.statements:
         if isinstance(st, ast.Table):
@@ -31,12 +42,12 @@ def unwritable_names(module: ast.Module) -> list[Diagnostic]:
     return [
         Diagnostic(
             "E146",
-            f"{what} name {node.name!r} holds a lone surrogate, which no file can hold",
+            f"{what} name {node.name!r} holds {why}, which no output can hold",
             node.span,
             "use letters, digits and '_' (or any valid text between backticks)",
         )
         for what, node in named
-        if _has_surrogate(node.name)
+        if (why := _unwritable(node.name)) is not None
     ]
 
 

@@ -29,6 +29,17 @@ def test_a_name_with_a_lone_surrogate_is_e146(text: str, line: int) -> None:
     assert _codes(text) == [("E146", line)]
 
 
+def test_a_column_name_with_a_nul_is_e146(tmp_path) -> None:
+    """Fuzzer seed 29, odd_unicode 0: `fz\x00` between backticks passed the checker and the SQLite
+    sink failed with sqlite3's "the query contains a null character" traceback."""
+    path = tmp_path / "s.synth"
+    path.write_text("table t {\n  rows 2\n  `a\x00b` int = 1\n}\n")
+    with pytest.raises(SpecError) as err:
+        synthdsl.load(path)
+    assert [(d.code, d.span.line) for d in err.value.diagnostics] == [("E146", 3)]
+    assert "NUL" in str(err.value)
+
+
 def test_a_valid_unicode_name_is_fine() -> None:
     spec = synthdsl.loads("table `été` {\n  rows 2\n  `naïve✓` int = 1\n}\n")
     assert list(spec.generate()["été"].columns) == ["naïve✓"]
