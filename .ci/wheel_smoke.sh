@@ -51,7 +51,7 @@ EOF
 
 # Run from outside the checkout with nothing of it on the path.
 mkdir "$WORK/run" "$WORK/run/data"
-cp examples/registry.synth examples/adult_bayesnet.synth "$WORK/run/"
+cp examples/registry.synth examples/adult_bayesnet.synth examples/cohort.synth "$WORK/run/"
 cp examples/data/adult_real.csv "$WORK/run/data/"
 cd "$WORK/run"
 unset PYTHONPATH
@@ -78,6 +78,11 @@ meta=$("$bin/python" -c 'import importlib.metadata as m; print(m.version("synthd
 mkdir elsewhere && mv registry.synth elsewhere/
 "$bin/synthdsl" generate --plan plan.json --out out2 --format csv --rows patients=50 --workers 2
 diff -r out out2 || { echo "wheel-smoke: generate --plan wrote other bytes" >&2; exit 1; }
+# A simulation: the entities' final rows, the rows they emitted, and their history.
+"$bin/synthdsl" generate cohort.synth --out cohort --format csv --rows patients=200
+for t in patients visits patients_history; do
+  [ -s "cohort/$t.csv" ] || { echo "wheel-smoke: the cohort simulation wrote no $t.csv" >&2; exit 1; }
+done
 # A model spec without the `bayes` extra: a check error naming the extra, never a traceback.
 if "$bin/synthdsl" check adult_bayesnet.synth >bayes.out 2>&1; then
   echo "wheel-smoke: a bayesnet spec checked without pgmpy installed" >&2; exit 1
@@ -85,4 +90,4 @@ fi
 grep -q "E401" bayes.out && grep -q "pip install 'synthdsl\[bayes\]'" bayes.out &&
   ! grep -q Traceback bayes.out ||
   { echo "wheel-smoke: the missing bayes extra was not named:" >&2; cat bayes.out >&2; exit 1; }
-echo "wheel-smoke: ok ($version; check, plan, generate, generate --plan, missing extra from $(basename "$wheel"))"
+echo "wheel-smoke: ok ($version; check, plan, generate, generate --plan, a simulation, missing extra from $(basename "$wheel"))"
