@@ -48,6 +48,17 @@ class Values:
         return Values(self.data, self.null | mask)
 
 
+def concat(parts: list[Values]) -> Values:
+    """``parts`` one after another; a null mask only where some row is null."""
+    if not parts:
+        return Values(np.empty(0))
+    data = np.concatenate([p.data for p in parts])
+    if all(p.null is None for p in parts):
+        return Values(data)
+    null = np.concatenate([p.is_null() for p in parts])
+    return Values(data, null if null.any() else None)
+
+
 def scatter(whole: Values, idx: np.ndarray, part: Values) -> Values:
     """``whole`` with the rows at ``idx`` replaced by ``part`` (a redraw's values), as a copy."""
     data = whole.data.copy()

@@ -506,13 +506,4 @@ def _column(name: str, dtype: DType, span: Span, ref: tuple[str, str] | None = N
 
 def _name_in(node, name: str) -> ast.Node | None:
     """The first place ``node`` names ``name`` (as a column or a function), for a caret."""
-    stack: list = [node]
-    while stack:
-        n = stack.pop(0)
-        if isinstance(n, ast.Name) and n.name == name:
-            return n
-        if isinstance(n, ast.Node):
-            stack.extend(getattr(n, f) for f in n.__dataclass_fields__ if f != "span")
-        elif isinstance(n, tuple):
-            stack.extend(n)
-    return None
+    return next((n for n in ast.walk(node) if isinstance(n, ast.Name) and n.name == name), None)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import numpy as np
 import pyarrow as pa
 
 from synthdsl.check.model import toposort
@@ -21,6 +20,7 @@ from synthdsl.errors import DataError
 from synthdsl.execute.blocks import Stats
 from synthdsl.execute.runtime import Runtime
 from synthdsl.values import Values, to_arrow
+from synthdsl.values import concat as concat_values
 
 
 def to_batch(rt: Runtime, table: str, cols: dict[str, Values]) -> pa.Table:
@@ -123,14 +123,9 @@ def ensure_materialized(rt: Runtime, root: str) -> None:
 
 
 def concat(parts: list[dict[str, Values]], rt: Runtime, table: str) -> dict[str, Values]:
-    out = {}
-    for c in rt.tables[table].plan.columns:
-        datas = [p[c.name].data for p in parts]
-        nulls = [p[c.name].is_null() for p in parts]
-        data = np.concatenate(datas) if datas else np.empty(0)
-        null = np.concatenate(nulls) if nulls else None
-        out[c.name] = Values(data, null if null is not None and null.any() else None)
-    return out
+    return {
+        c.name: concat_values([p[c.name] for p in parts]) for c in rt.tables[table].plan.columns
+    }
 
 
 def run_chunk(rt: Runtime, root: str, blocks: range, state: dict):

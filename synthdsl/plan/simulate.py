@@ -87,14 +87,4 @@ def sim_step(
 
 def _reads(node: ast.Node) -> set[str]:
     """Every bare name the block's expressions use (its columns, and step_date)."""
-    out: set[str] = set()
-    stack: list = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ast.Name):
-            out.add(n.name)
-        elif isinstance(n, ast.Node):
-            stack.extend(getattr(n, f) for f in n.__dataclass_fields__ if f != "span")
-        elif isinstance(n, tuple):
-            stack.extend(n)
-    return out
+    return {n.name for n in ast.walk(node) if isinstance(n, ast.Name)}

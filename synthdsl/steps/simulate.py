@@ -30,7 +30,7 @@ from synthdsl.steps.base import BuildEnv, Emitted, SimpleKind, StepOutput, regis
 from synthdsl.streams import Streams, extend
 from synthdsl.syntax import ast
 from synthdsl.syntax.ast_json import from_json
-from synthdsl.values import Values, scatter
+from synthdsl.values import Values, concat, scatter
 
 STEP_DATE = "step_date"
 MAX_REDRAWS = 100  # redraws of a failing entity's random updates before it keeps its state
@@ -297,10 +297,9 @@ class SimulationStep:
         made: dict[str, int] = {}  # rows per emitted table so far in this block
         for k, day in enumerate(self.dates):
             cols[STEP_DATE] = Values(np.full(n, day, dtype="datetime64[D]"))
-            base = self._ctx(ctx, cols, (k,))
             if self.start is not None:
                 cond, at, span = self.start
-                value = _evaluate(cond, base, span, self.spec.table)
+                value = _evaluate(cond, self._ctx(ctx, cols, (k,)), span, self.spec.table)
                 if at:  # a null start date never comes
                     value = Values(value.data.astype("datetime64[D]") <= day, value.null)
                 started |= truth(value)
@@ -361,7 +360,7 @@ class SimulationStep:
         steps = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int64) for p in parts])
         order = np.lexsort((steps, idx))  # stable: several rows of one step keep their order
         idx, steps = idx[order], steps[order]
-        state = {c: _concat([p[2][c] for p in parts]).take(order) for c in self.state}
+        state = {c: concat([p[2][c] for p in parts]).take(order) for c in self.state}
         return Emitted(idx, {STEP_DATE: Values(self.dates[steps])}, _AtStep(cols, idx, state))
 
     def _history_columns(self, em: Emitted, ctx: Ctx) -> dict[str, Values]:
@@ -425,13 +424,6 @@ def _where(mask: np.ndarray, a: Values, b: Values) -> Values:
     if a.null is not None or b.null is not None:
         null = np.where(mask, a.is_null(), b.is_null())
     return Values(data, null)
-
-
-def _concat(parts: list[Values]) -> Values:
-    data = np.concatenate([p.data for p in parts])
-    if any(p.null is not None for p in parts):
-        return Values(data, np.concatenate([p.is_null() for p in parts]))
-    return Values(data)
 
 
 def _cap(table: str, rows: int, span) -> None:

@@ -7,6 +7,7 @@ point at its source (the ``meta_field`` idea of blark's transformer).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from synthdsl.source import NO_SPAN, Span
@@ -453,3 +454,17 @@ class Module(Node):
 
     path: str
     statements: tuple[Statement, ...]
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """``node`` and every node inside it, breadth first, in field order (spans are not nodes)."""
+    queue: list = [node]
+    i = 0
+    while i < len(queue):
+        n = queue[i]
+        i += 1
+        if isinstance(n, Node):
+            yield n
+            queue.extend(getattr(n, f) for f in n.__dataclass_fields__ if f != "span")
+        elif isinstance(n, tuple):
+            queue.extend(n)
