@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from synthdsl.plan.model import ModelSpec
 
 FORMAT = "synthdsl.model/1"
-JSON_NAME, ARRAYS_NAME = "model.json", "arrays.npz"
+JSON_NAME, ARRAYS_NAME, WEIGHTS_NAME = "model.json", "arrays.npz", "weights.safetensors"
 _ALLOWED_KINDS = "biufc"  # bool, int, uint, float, complex: never object, void or strings
 
 _WHAT = {
@@ -79,6 +79,7 @@ def write(spec: ModelSpec, fitted: Fitted) -> Path:
             raise SynthError(f"model '{spec.name}': array '{name}' is not numeric")
     np.savez_compressed(buf, **{k: np.ascontiguousarray(v) for k, v in fitted.arrays.items()})
     data = buf.getvalue()
+    weights = _weights_bytes(spec, fitted.weights) if fitted.weights else None
     doc = {
         "format": FORMAT,
         "name": spec.name,
@@ -96,6 +97,7 @@ def write(spec: ModelSpec, fitted: Fitted) -> Path:
         },
         "report": fitted.report,
         "arrays_sha256": hashlib.sha256(data).hexdigest(),
+        **({"weights_sha256": hashlib.sha256(weights).hexdigest()} if weights is not None else {}),
         "meta_sha256": _meta_sha(fitted.meta),
         "meta": fitted.meta,
     }
@@ -103,6 +105,8 @@ def write(spec: ModelSpec, fitted: Fitted) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         (tmp / ARRAYS_NAME).write_bytes(data)
+        if weights is not None:
+            (tmp / WEIGHTS_NAME).write_bytes(weights)
         (tmp / JSON_NAME).write_text(text + "\n", encoding="utf-8")
         old = None
         if folder.exists():
@@ -115,6 +119,53 @@ def write(spec: ModelSpec, fitted: Fitted) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+def _weights_bytes(spec: ModelSpec, weights: dict[str, np.ndarray]) -> bytes:
+    """Network weights as safetensors bytes: a JSON header and raw little-endian numbers, which
+    loading parses without executing anything (unlike a pickled ``torch.save`` file)."""
+    from safetensors.numpy import save
+
+    for name, arr in weights.items():
+        if np.asarray(arr).dtype.kind not in "biuf":
+            raise SynthError(f"model '{spec.name}': weight '{name}' is not numeric")
+    return save({k: np.ascontiguousarray(v) for k, v in sorted(weights.items())})
+
+
+def _load_weights(spec: ModelSpec, folder: Path, doc: dict[str, Any]) -> dict[str, np.ndarray]:
+    expected = doc.get("weights_sha256")
+    if expected is None:
+        return {}
+    path = folder / WEIGHTS_NAME
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArtifactError(
+            f"model '{spec.name}': cannot read {path} ({exc.strerror}); fit it again with "
+            "`synthdsl fit --force`"
+        ) from None
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise ArtifactError(
+            f"model '{spec.name}': {path} does not match the sha256 recorded in {JSON_NAME}: "
+            "the artifact was edited; fit it again"
+        )
+    try:
+        from safetensors.numpy import load as load_safetensors
+    except ImportError:
+        raise ArtifactError(
+            f"model '{spec.name}': reading {WEIGHTS_NAME} needs the safetensors package; "
+            "install the extra: pip install 'synthdsl[neural]'"
+        ) from None
+    try:
+        weights = load_safetensors(data)
+    except Exception as exc:  # safetensors raises its own error types for a malformed file
+        raise ArtifactError(
+            f"model '{spec.name}': {path} is not a readable safetensors file ({exc}); refused"
+        ) from None
+    for k, a in weights.items():
+        if a.dtype.kind not in "biuf":
+            raise ArtifactError(f"model '{spec.name}': weight '{k}' is not numeric; refused")
+    return weights
 
 
 def _meta_sha(meta: Any) -> str:
@@ -220,4 +271,8 @@ def load(spec: ModelSpec) -> Artifact:
     for k, a in arrays.items():
         if a.dtype.kind not in _ALLOWED_KINDS:
             raise ArtifactError(f"model '{spec.name}': array '{k}' is not numeric; refused")
-    return Artifact(doc["meta"], arrays, doc)
+    weights = _load_weights(spec, folder, doc)
+    clash = sorted(set(weights) & set(arrays))
+    if clash:
+        raise ArtifactError(f"model '{spec.name}': '{clash[0]}' is both an array and a weight")
+    return Artifact(doc["meta"], arrays | weights, doc)

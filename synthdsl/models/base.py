@@ -61,6 +61,8 @@ class Fitted:
 
     meta: dict[str, Any]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    # network weights, written as safetensors (a format that holds tensors and nothing else)
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
     mechanisms: list[Mechanism] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)  # what the card says about the fit
 

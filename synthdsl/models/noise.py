@@ -52,6 +52,16 @@ class SecureNoise:
         u = self.uniform(n) - 0.5
         return (-scale * np.sign(u) * np.log1p(-2.0 * np.abs(u))).reshape(shape)
 
+    def gaussian(self, std: float, size: int) -> np.ndarray:
+        """Gaussian noise with standard deviation ``std`` (DP-SGD's): Box-Muller from secure
+        uniforms, and, as Opacus' ``secure_mode`` does against floating-point attacks on a single
+        Gaussian sample (Holohan et al., arXiv:2107.10138), the sum of four draws halved."""
+        m = 2 * size  # pairs of uniforms: two normals each, four normals per value
+        u = self.uniform(2 * m).reshape(2, m)
+        r = np.sqrt(-2.0 * np.log(u[0]))
+        z = np.concatenate([r * np.cos(2.0 * math.pi * u[1]), r * np.sin(2.0 * math.pi * u[1])])
+        return std * z[: 4 * size].reshape(4, size).sum(axis=0) / 2.0
+
     def choose(self, scores: np.ndarray, epsilon: float, sensitivity: float) -> int:
         """The exponential mechanism: index i with probability ∝ exp(epsilon * score_i / (2 * Δ)),
         by Gumbel-max (argmax of scaled scores plus Gumbel noise)."""

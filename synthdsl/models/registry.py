@@ -28,7 +28,7 @@ class _Builtin:
 
 BUILTIN = {
     "bayesnet": _Builtin("synthdsl.models.bayesnet.kind", "bayes", ("pgmpy",)),
-    "dpcgan": _Builtin(None, "neural", ("torch", "opacus")),
+    "dpcgan": _Builtin("synthdsl.models.dpcgan.kind", "neural", ("torch", "opacus", "safetensors")),
 }
 
 _PLUGINS: dict[str, object] | None = None

@@ -99,6 +99,9 @@ class Categorical:
     members: dict[str, list[str]] = field(default_factory=dict)  # OTHER -> labels it stands for
     member_weights: dict[str, list[float]] = field(default_factory=dict)
     kind: str = "text"
+    # the released (noisy) count of each label, at fit time only (a GAN's conditional sampler
+    # draws from them); not part of the artifact
+    released: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def size(self) -> int:
@@ -248,7 +251,8 @@ def fit_categorical(
         states.append(NULL)
     if not [s for s in states if s != NULL]:  # nothing could be released: every label alike
         states = [*(candidates[:1] or [""]), *([NULL] if nullable else [])]
-    return Categorical(name, candidates, states, members, weights, kind)
+    released = {c: float(k) for c, k in zip(candidates, counts, strict=True)}
+    return Categorical(name, candidates, states, members, weights, kind, released)
 
 
 # ------------------------------------------------------------------ numeric
