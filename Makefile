@@ -10,9 +10,14 @@ PIP    := $(PY) -m pip -q --disable-pip-version-check
 # pins; the dependencies it really needs come with the `evaluate` extra (see docs/evaluate.md).
 ANONYMETER := anonymeter==1.1.0
 
+# torch goes in first, alone and pinned: the CPU build on local disk (a looser pin, asked for by
+# opacus in the `neural` extra, resolves to a CUDA build of several GB).
+TORCH := torch==2.13.0
+
 $(VENV)/.core: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -e '.[evaluate,bayes]'
+	$(PIP) install '$(TORCH)'
+	$(PIP) install -e '.[evaluate,bayes,neural]'
 	$(PIP) install --no-deps '$(ANONYMETER)'
 	touch $@
 
@@ -20,6 +25,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(VENV)/.test: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install '$(TORCH)'
 	$(PIP) install -e '.[test]'
 	$(PIP) install --no-deps '$(ANONYMETER)'
 	touch $@

@@ -60,6 +60,7 @@ class _View:
 
         self.name, self.epsilon, self.delta, self.focus = m.name, m.epsilon, m.delta, m.focus
         self.given = tuple(m.given)
+        self.options = dict(m.options)
         self.columns = [
             SimpleNamespace(
                 name=c, dtype=SimpleNamespace(kind=m.dtypes[c].kind), clamp=m.clamps.get(c)

@@ -61,10 +61,10 @@ class Fitted:
 
     meta: dict[str, Any]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    # network weights, written as safetensors (a format that holds tensors and nothing else)
-    weights: dict[str, np.ndarray] = field(default_factory=dict)
     mechanisms: list[Mechanism] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)  # what the card says about the fit
+    # network weights, written as safetensors (a format that holds tensors and nothing else)
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 Progress = Callable[[str, float], None]  # (what is being done, fraction done in [0, 1])

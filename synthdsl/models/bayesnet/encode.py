@@ -354,6 +354,7 @@ _LIMITS = {
     "int": (-(2.0**62), 2.0**62),
 }
 _TOP = 2.0**63  # floats: the classes as before
+_GAP = 3  # empty magnitude classes that isolate a class (a factor of 16 in magnitude)
 
 
 def private_bounds(
@@ -375,6 +376,16 @@ def private_bounds(
     hit = np.flatnonzero(counts > 0)
     if hit.size == 0:
         raise BoundsUnknown()
+    if release.epsilon is not None:
+        # A spurious class lands anywhere among the hundreds, its noisy count just over the
+        # threshold: an outermost class that is isolated (more than _GAP empty classes from the
+        # next) and holds under twice the threshold is dropped (its few rows, if real, are
+        # clamped). Real data fills neighbouring classes, or an isolated one with many rows.
+        tau = math.log(max(counts.size, 2) / 0.05) / release.epsilon
+        while hit.size > 1 and hit[1] - hit[0] > _GAP and counts[hit[0]] < 2 * tau:
+            hit = hit[1:]
+        while hit.size > 1 and hit[-1] - hit[-2] > _GAP and counts[hit[-1]] < 2 * tau:
+            hit = hit[:-1]
 
     def edge(c: int, upper: bool) -> float:
         if c == nk:

@@ -84,6 +84,19 @@ class GanSampler:
     def sample(
         self, n: int, given: dict[str, Values], rng: np.random.Generator
     ) -> dict[str, Values]:
+        codes_of, matrix = self._draw(n, given, rng)
+        values = self.layout.decode(matrix, codes_of, rng)
+        return {c.name: values[c.name] for c in self.spec.columns if c.name not in given}
+
+    def sample_states(
+        self, n: int, given: dict[str, Values], rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
+        """Every column's drawn state (a conditioned column's included): what tests inspect."""
+        return self._draw(n, given, rng)[0]
+
+    def _draw(
+        self, n: int, given: dict[str, Values], rng: np.random.Generator
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         cond = np.zeros((n, self.cond_width))
         forced: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # column -> (rows, codes)
         if self.cond_columns:
@@ -114,5 +127,4 @@ class GanSampler:
         matrix = raw.copy()
         for span in self.layout.scalar_span.values():
             matrix[:, span.start] = np.tanh(raw[:, span.start])
-        values = self.layout.decode(matrix, codes_of, rng)
-        return {c.name: values[c.name] for c in self.spec.columns if c.name not in given}
+        return codes_of, matrix
