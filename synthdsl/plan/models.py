@@ -161,7 +161,10 @@ CATEGORICAL = ("text", "enum", "bool")
 
 def shaped_rules(t: TableInfo, model: ModelSpec) -> list[str]:
     """Row rules that read only the model's categorical columns: the model step zeroes its tables
-    where they fail (the rule check still verifies every row)."""
+    where they fail (the rule check still verifies every row). Only a Bayesian network has
+    tables to shape; other kinds' failing rows are redrawn."""
+    if model.kind != "bayesnet":
+        return []
     kinds = {c.name: c.dtype.kind for c in model.columns}
     drawn = {c for c, owner in t.models.items() if owner == model.name}
     out = []
