@@ -52,8 +52,12 @@ demo: $(VENV)/.core
 	  --target class --report demo_out/adult_bayesnet/report.html \
 	  --json demo_out/adult_bayesnet/report.json
 	$(VENV)/bin/synthdsl generate examples/cohort.synth --out demo_out/cohort --format csv
+	$(VENV)/bin/synthdsl fit examples/adult_dpcgan.synth --artifacts demo_out/models
+	$(VENV)/bin/synthdsl generate examples/adult_dpcgan.synth --artifacts demo_out/models \
+	  --out demo_out/adult_dpcgan --format csv
 	@echo "demo: wrote demo_out/ (hospital tables, card.md), demo_out/adult/ (report.html, card.md)"
-	@echo "      and demo_out/adult_bayesnet/ (a DP twin at epsilon 1: people.csv, card.md, report.html)"
+	@echo "      demo_out/adult_bayesnet/ (a DP twin at epsilon 1: people.csv, card.md, report.html),"
+	@echo "      demo_out/adult_dpcgan/ (a DP-GAN twin at epsilon 3) and demo_out/cohort/ (a simulation)"
 
 test: $(VENV)/.test $(BROWSER) wheel-smoke
 	$(VENV)/bin/ruff check .

@@ -51,7 +51,8 @@ EOF
 
 # Run from outside the checkout with nothing of it on the path.
 mkdir "$WORK/run" "$WORK/run/data"
-cp examples/registry.synth examples/adult_bayesnet.synth examples/cohort.synth "$WORK/run/"
+cp examples/registry.synth examples/adult_bayesnet.synth examples/adult_dpcgan.synth \
+  examples/cohort.synth "$WORK/run/"
 cp examples/data/adult_real.csv "$WORK/run/data/"
 cd "$WORK/run"
 unset PYTHONPATH
@@ -90,4 +91,11 @@ fi
 grep -q "E401" bayes.out && grep -q "pip install 'synthdsl\[bayes\]'" bayes.out &&
   ! grep -q Traceback bayes.out ||
   { echo "wheel-smoke: the missing bayes extra was not named:" >&2; cat bayes.out >&2; exit 1; }
-echo "wheel-smoke: ok ($version; check, plan, generate, generate --plan, a simulation, missing extra from $(basename "$wheel"))"
+# A dpcgan spec without the `neural` extra: the same, naming synthdsl[neural].
+if "$bin/synthdsl" check adult_dpcgan.synth >neural.out 2>&1; then
+  echo "wheel-smoke: a dpcgan spec checked without torch installed" >&2; exit 1
+fi
+grep -q "E401" neural.out && grep -q "pip install 'synthdsl\[neural\]'" neural.out &&
+  ! grep -q Traceback neural.out ||
+  { echo "wheel-smoke: the missing neural extra was not named:" >&2; cat neural.out >&2; exit 1; }
+echo "wheel-smoke: ok ($version; check, plan, generate, generate --plan, a simulation, missing extras from $(basename "$wheel"))"

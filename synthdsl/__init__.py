@@ -8,7 +8,7 @@ Names load lazily so ``import synthdsl`` stays cheap (the CLI starts fast).
 
 from __future__ import annotations
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 __all__ = [
     "DataError",

@@ -30,6 +30,7 @@ from synthdsl.card.model import (
     RuleBreaks,
     RuleReport,
     TableReport,
+    TrainingReport,
     card_json,
     synthesis_of,
 )
@@ -92,8 +93,14 @@ def model_reports(plan) -> tuple[list[ModelReport], list[PrivacyReport]]:
             }
             breaks = [RuleBreaks(**b) for b in report.get("rules_broken", [])]
             fit_sha = file_sha256(Path(m.artifact) / artifacts.JSON_NAME)
+            t = report.get("training")
+            training = (
+                TrainingReport(**{k: t[k] for k in TrainingReport.model_fields if k in t})
+                if isinstance(t, dict)
+                else None
+            )
         except (artifacts.ArtifactError, AttributeError, TypeError, ValueError, OSError):
-            structure, breaks, fit_sha = {}, [], None
+            structure, breaks, fit_sha, training = {}, [], None, None
         models.append(
             ModelReport(
                 name=m.name,
@@ -111,6 +118,7 @@ def model_reports(plan) -> tuple[list[ModelReport], list[PrivacyReport]]:
                 artifact_key=m.key,
                 artifact_sha256=fit_sha,
                 structure=structure,
+                training=training,
                 rules_broken_in_training=breaks,
             )
         )

@@ -412,6 +412,8 @@ def _models(card: Card) -> list[str]:
                 "row holds the rules.",
                 "",
             ]
+        if m.training is not None:
+            out += [_training(m.training), ""]
         if m.structure:
             edges = "; ".join(
                 f"{_code(k)} <- {', '.join(_code(p) for p in v)}"
@@ -420,6 +422,17 @@ def _models(card: Card) -> list[str]:
             )
             out += [f"Structure (each column's parents): {edges or 'no edges'}.", ""]
     return out
+
+
+def _training(t) -> str:
+    text = f"Training: {t.epochs:g} epochs ({t.steps:,} steps) on {t.device}, {t.seconds:g} s; {t.stopped}."
+    if t.noise_multiplier is not None:
+        text += (
+            f" DP-SGD: Poisson sampling at rate {t.sample_rate:.4g}, per-sample gradients clipped "
+            f"to {t.clip:g}, noise multiplier {t.noise_multiplier:.4g}; the {t.accountant} "
+            f"accountant spent epsilon {t.epsilon_spent:.4g} of the training share."
+        )
+    return text
 
 
 def _provenance(card: Card) -> list[str]:

@@ -141,10 +141,32 @@ class ModelReport(_Model):
     structure: dict[str, list[str]] = Field(
         default_factory=dict, description="Each learned node's parents (Bayesian networks)."
     )
+    training: TrainingReport | None = Field(
+        default=None, description="How a neural model was trained (null for other kinds)."
+    )
     rules_broken_in_training: list[RuleBreaks] = Field(
         default_factory=list,
         description="Per rule over the model's columns, the training rows that broke it (a "
         "noisy count under DP). Generated rows hold every rule whatever this says.",
+    )
+
+
+class TrainingReport(_Model):
+    """How a neural model (``dpcgan``) was trained, and what DP-SGD's accountant spent."""
+
+    epochs: float = Field(description="Epochs run (steps times the sampling rate under DP).")
+    steps: int = Field(ge=0)
+    device: str = Field(description="'cpu' or 'cuda': where training ran.")
+    stopped: str = Field(description="Why training stopped: the planned steps, or a time limit.")
+    seconds: float = Field(ge=0)
+    noise_multiplier: float | None = Field(
+        default=None, description="DP-SGD's sigma; null without DP."
+    )
+    clip: float | None = Field(default=None, description="The per-sample gradient bound.")
+    sample_rate: float | None = Field(default=None, description="Poisson sampling's rate q.")
+    accountant: str | None = None
+    epsilon_spent: float | None = Field(
+        default=None, description="The accountant's epsilon after training (<= the training share)."
     )
 
 

@@ -69,7 +69,13 @@ def model_kind(name: str) -> ModelKind:
         if missing:
             raise KindUnavailable(
                 f"model kind '{name}' needs {', '.join(missing)}, which is not installed",
-                f"install the extra: pip install 'synthdsl[{builtin.extra}]'",
+                f"install the extra: pip install 'synthdsl[{builtin.extra}]'"
+                + (
+                    " (install torch first, pinned to the build you want, e.g. "
+                    "pip install torch==2.13.0: an unpinned torch is a CUDA build of several GB)"
+                    if builtin.extra == "neural"
+                    else ""
+                ),
             )
         if builtin.module is None:
             raise KindUnavailable(
