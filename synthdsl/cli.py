@@ -133,6 +133,29 @@ def fit(
             else f"epsilon {m.epsilon:g}" + (f", delta {m.delta:g}" if m.delta else "")
         )
         typer.echo(f"{m.name}: {done[m.name]} -> {m.artifact}  [{m.kind}; {privacy}]")
+        line = _training_line(m) if done[m.name] == "fitted" else ""
+        if line:
+            typer.echo(line)
+
+
+def _training_line(m) -> str:
+    """What a neural model's training did (empty for other kinds): epochs, the device (a GPU is
+    used when torch sees one), and what DP-SGD's accountant spent."""
+    from synthdsl.models import artifacts
+
+    try:
+        t = artifacts.load_doc(m).get("report", {}).get("training")
+    except SynthError:
+        return ""
+    if not isinstance(t, dict):
+        return ""
+    line = f"  trained {t.get('epochs')} epochs ({t.get('steps')} steps) on {t.get('device')}"
+    if t.get("epsilon_spent") is not None:
+        line += (
+            f"; DP-SGD noise multiplier {t['noise_multiplier']:.3g}, the accountant spent "
+            f"epsilon {t['epsilon_spent']:.3g}"
+        )
+    return line
 
 
 class _fit_progress:

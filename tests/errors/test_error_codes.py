@@ -10,6 +10,7 @@ loaded as ``tests/errors/cases/spec.synth``, so ``data/...`` resolves to ``tests
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -116,6 +117,9 @@ def test_documented_example_triggers_its_code(
     code: str, lines: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
+    if code == "E401":  # the test extras install every extra: hide the one the example needs
+        for module in ("torch", "opacus", "safetensors"):
+            monkeypatch.setitem(sys.modules, module, None)
     text = build_spec(lines)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
