@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from synthdsl.models.base import Fitted, Mechanism, Option, OptionProblem, Percent, Progress
-from synthdsl.models.bayesnet import encode, structure
+from synthdsl.models.bayesnet import encode, prepare, structure
 from synthdsl.models.bayesnet.network import Network
 from synthdsl.models.rules import count_broken
 from synthdsl.values import Values
@@ -34,19 +34,6 @@ if TYPE_CHECKING:
 CATEGORICAL = ("text", "enum", "bool")
 _PRE, _ROWS = 0.25, 0.01
 THETA = 4.0  # PrivBayes' usefulness: expected rows per cell times epsilon per table, at least
-
-
-def _categorical(spec: ModelSpec, name: str) -> bool:
-    return spec.column(name).dtype.kind in CATEGORICAL
-
-
-def _declared_labels(spec: ModelSpec, name: str) -> list[str] | None:
-    d = spec.column(name).dtype
-    if d.kind == "enum":
-        return list(d.values or ())
-    if d.kind == "bool":
-        return ["false", "true"]
-    return None
 
 
 class BayesNetKind:
@@ -106,26 +93,13 @@ class BayesNetKind:
         eps = spec.epsilon
         if eps is None:
             return []
-        units: list[tuple[str, str, float]] = []
-        text_cols = []
-        for c in spec.columns:
-            if c.dtype.kind in CATEGORICAL:
-                learned = c.dtype.kind == "text"
-                units.append(
-                    (
-                        f"categories:{c.name}",
-                        "noisy label counts (thresholded: which labels exist)"
-                        if learned
-                        else "noisy label counts (rare labels share a state)",
-                        0.5,
-                    )
-                )
-                if learned:
-                    text_cols.append(c.name)
-            else:
-                if c.clamp is None:
-                    units.append((f"bounds:{c.name}", "noisy magnitude-class counts", 1.0))
-                units.append((f"histogram:{c.name}", "noisy fine histogram (bin edges)", 1.0))
+        units = prepare.release_units(
+            spec,
+            "noisy label counts (thresholded: which labels exist)",
+            "noisy label counts (rare labels share a state)",
+            "noisy fine histogram (bin edges)",
+        )
+        text_cols = [c.name for c in spec.columns if c.dtype.kind == "text"]
         total_units = sum(u for _, _, u in units) or 1.0
         delta = spec.delta or 0.0
         out = [Mechanism("rows", "noisy row count", eps * _ROWS)]
@@ -171,42 +145,8 @@ class BayesNetKind:
         if dp:
             n = max(1.0, n_exact + float(noise.geometric(mech["rows"].epsilon, 1.0, 1)[0]))
         progress("encoding columns", 0.05)
-        encoders: dict[str, Any] = {}
-        codes: dict[str, np.ndarray] = {}
-        for c in spec.columns:
-            series = frame[c.name]
-            nullable = c.dtype.nullable
-            if c.dtype.kind in CATEGORICAL:
-                enc = encode.fit_categorical(
-                    c.name,
-                    series,
-                    w,
-                    _declared_labels(spec, c.name),
-                    nullable,
-                    "bool" if c.dtype.kind == "bool" else "text",
-                    other_below,
-                    release(f"categories:{c.name}"),
-                )
-                text, null = (
-                    encode.as_bools(series) if c.dtype.kind == "bool" else encode.as_labels(series)
-                )
-                codes[c.name] = enc.encode_training(Values(text, null))
-            else:
-                enc = encode.fit_numeric(
-                    c.name,
-                    series,
-                    w,
-                    c.dtype.kind,
-                    nullable,
-                    c.clamp,
-                    n_bins,
-                    release(f"bounds:{c.name}") if c.clamp is None else None,
-                    release(f"histogram:{c.name}"),
-                )
-                x, null = encode.as_numbers(series, c.dtype.kind)
-                codes[c.name] = enc.encode(Values(x, null))
-            codes[c.name] = np.where(codes[c.name] < 0, 0, codes[c.name])  # a state always
-            encoders[c.name] = enc
+        encoders, columns = prepare.encode_columns(spec, frame, w, release, n_bins, other_below)
+        codes = {name: states for name, (states, _) in columns.items()}
         sizes = {c: e.size for c, e in encoders.items()}
         progress("choosing the structure", 0.3)
         given = list(spec.given)
@@ -244,10 +184,7 @@ class BayesNetKind:
         arrays: dict[str, np.ndarray] = {}
         for i, node in enumerate(order):
             arrays[f"cpt{i}"] = net.cpts[node]
-        for i, c in enumerate(spec.columns):
-            enc = encoders[c.name]
-            if isinstance(enc, encode.Numeric):
-                arrays |= enc.arrays(f"col{i}_")
+        arrays |= prepare.encoder_arrays(spec, encoders)
         report = {
             "rows": "noisy" if dp else "exact",
             "structure": {node: parents[node] for node in order},
@@ -338,12 +275,7 @@ class BayesSampler:
             parents = {str(k): [str(p) for p in v] for k, v in meta["parents"].items()}
             sizes = {str(k): int(v) for k, v in meta["sizes"].items()}
             cpts = {node: arrays[f"cpt{i}"].astype(np.float64) for i, node in enumerate(order)}
-            encoders: dict[str, Any] = {}
-            for i, d in enumerate(meta["columns"]):
-                if d["type"] == "categorical":
-                    encoders[d["name"]] = encode.Categorical.from_json(d)
-                else:
-                    encoders[d["name"]] = encode.Numeric.from_json(d, arrays, f"col{i}_")
+            encoders = prepare.encoders_from_meta(meta, arrays)
             net = Network(order, parents, sizes, cpts)
             _validate(net, encoders, order)
             sampler = cls(spec, net, encoders)

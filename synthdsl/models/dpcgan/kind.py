@@ -2,13 +2,16 @@
 
 Options (lines of the model block):
 
-- ``condition on COL [COL ...]``: the columns of the conditional vector (categorical ones); a draw
-  ``~ m given COL`` needs its column here. Without the line every categorical column is one (CTGAN).
-- ``train epochs N [batch B] [minutes M]``: epochs (default 30), the expected batch (default 500), a
-  time limit (stops earlier, having spent less budget).
-- ``clip C``: DP-SGD's per-sample gradient bound (default 1.0). ``pac P``: PacGAN packing without DP
+- ``condition on COL [COL ...]``: the categorical columns draws are given (``~ m given COL`` needs
+  its column here). Every categorical column is part of the conditional vector and conditions some
+  training rows, one column per row (CTGAN's training-by-sampling, which keeps each column's modes);
+  the ``condition on`` columns condition half of the rows between them.
+- ``train epochs N [batch B] [minutes M]``: epochs (default 30, 10 with DP), the expected batch
+  (default 500), a time limit (stops earlier, having spent less budget).
+- ``clip C``: DP-SGD's per-sample gradient bound (default 0.1). ``pac P``: PacGAN packing without DP
   (default 10; refused under DP, see train.py). ``generator H H``/``discriminator H H``: layer sizes
-  (default 256 256). ``learning rate R`` (default 2e-4). ``bins B``: quantile modes per numeric
+  (default 256 256; the discriminator 128 128 with DP). ``learning rate R`` (default 2e-4, 1e-3
+  with DP). ``bins B``: quantile modes per numeric
   column (default 20). ``other below P%``: rarer labels share a state (default 0.5% with DP, 0.1%
   without).
 
@@ -32,11 +35,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from synthdsl.models.base import Fitted, Mechanism, Option, OptionProblem, Percent, Progress
-from synthdsl.models.bayesnet import encode
+from synthdsl.models.bayesnet import encode, prepare
 from synthdsl.models.dpcgan.sample import GanSampler
 from synthdsl.models.dpcgan.transform import Layout
 from synthdsl.models.rules import count_broken
-from synthdsl.values import Values
 
 if TYPE_CHECKING:
     from synthdsl.plan.model import ModelSpec
@@ -65,6 +67,11 @@ DEFAULTS = {
     "bins": 20,
     "noise": 128,
 }
+# Under DP the discriminator's gradient is noisy: a smaller discriminator (less noise in all: it
+# grows with the square root of the parameter count), a tighter clip (most per-sample norms
+# exceed it, so the clipped signal stands higher over the noise) and a larger learning rate
+# (fewer, noisier steps) trained better on Adult at epsilon 3 (benchmarks/bench_dpcgan.py).
+DP_DEFAULTS = {"epochs": 10, "discriminator": (128, 128), "clip": 0.1, "lr": 1e-3}
 
 
 def _number(v: Any) -> bool:
@@ -75,15 +82,6 @@ def _whole(o: Option, v: Any, lo: int, hi: int, what: str) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
         raise OptionProblem(f"{what} must be a whole number from {lo:,} to {hi:,}", o.index)
     return v
-
-
-def _declared_labels(spec: ModelSpec, name: str) -> list[str] | None:
-    d = spec.column(name).dtype
-    if d.kind == "enum":
-        return list(d.values or ())
-    if d.kind == "bool":
-        return ["false", "true"]
-    return None
 
 
 class DpcganKind:
@@ -209,20 +207,13 @@ class DpcganKind:
         eps = spec.epsilon
         if eps is None:
             return []
-        units: list[tuple[str, str, float]] = []
+        units = prepare.release_units(
+            spec,
+            "noisy label counts, thresholded (which labels exist, their frequencies)",
+            "noisy label counts (frequencies of the conditional vector)",
+            "noisy fine histogram (quantile modes)",
+        )
         text_cols = [c.name for c in spec.columns if c.dtype.kind == "text"]
-        for c in spec.columns:
-            if c.dtype.kind in CATEGORICAL:
-                what = (
-                    "noisy label counts, thresholded (which labels exist, their frequencies)"
-                    if c.dtype.kind == "text"
-                    else "noisy label counts (frequencies of the conditional vector)"
-                )
-                units.append((f"categories:{c.name}", what, 0.5))
-            else:
-                if c.clamp is None:
-                    units.append((f"bounds:{c.name}", "noisy magnitude-class counts", 1.0))
-                units.append((f"histogram:{c.name}", "noisy fine histogram (quantile modes)", 1.0))
         total = sum(u for _, _, u in units) or 1.0
         delta = spec.delta or 0.0
         d_text = delta / 2 if text_cols else 0.0
@@ -257,7 +248,7 @@ class DpcganKind:
 
         dp = spec.epsilon is not None
         mech = {m.name: m for m in self.mechanisms(spec)}
-        opts = {**DEFAULTS, **spec.options}
+        opts = {**DEFAULTS, **(DP_DEFAULTS if dp else {}), **spec.options}
 
         def release(name: str) -> encode.Release:
             m = mech.get(name)
@@ -270,50 +261,18 @@ class DpcganKind:
         if dp:
             n = max(1.0, n + float(noise.geometric(mech["rows"].epsilon, 1.0, 1)[0]))
         progress("encoding columns", 0.02)
-        encoders: dict[str, Any] = {}
-        columns: dict[str, tuple[np.ndarray, Values]] = {}
         other = float(opts.get("other_below", 0.005 if dp else 0.001))
-        for c in spec.columns:
-            series = frame[c.name]
-            kind = c.dtype.kind
-            if kind in CATEGORICAL:
-                enc = encode.fit_categorical(
-                    c.name,
-                    series,
-                    w,
-                    _declared_labels(spec, c.name),
-                    c.dtype.nullable,
-                    "bool" if kind == "bool" else "text",
-                    other,
-                    release(f"categories:{c.name}"),
-                )
-                text, null = encode.as_bools(series) if kind == "bool" else encode.as_labels(series)
-                vals = Values(text, null)
-                codes = enc.encode_training(vals)
-            else:
-                enc = encode.fit_numeric(
-                    c.name,
-                    series,
-                    w,
-                    kind,
-                    c.dtype.nullable,
-                    c.clamp,
-                    int(opts["bins"]),
-                    release(f"bounds:{c.name}") if c.clamp is None else None,
-                    release(f"histogram:{c.name}"),
-                )
-                x, null = encode.as_numbers(series, kind)
-                vals = Values(x, null)
-                codes = enc.encode(vals)
-            encoders[c.name] = enc
-            columns[c.name] = (np.where(codes < 0, 0, codes), vals)
+        encoders, columns = prepare.encode_columns(
+            spec, frame, w, release, int(opts["bins"]), other
+        )
         layout = Layout(encoders)
         matrix = layout.encode(columns, len(frame))
         if w is not None:  # a weighted row stands for that many people: repeat it
             matrix = np.repeat(matrix, np.round(w).astype(np.int64), axis=0)
-        cond_cols = list(opts.get("condition") or [])
-        if not cond_cols:
-            cond_cols = [c.name for c in spec.columns if c.dtype.kind in CATEGORICAL]
+        # every categorical column conditions some rows (CTGAN's training-by-sampling keeps each
+        # one's modes); the `condition on` columns get half of the rows between them
+        cond_cols = [c.name for c in spec.columns if c.dtype.kind in CATEGORICAL]
+        cond_weights = _selection(cond_cols, list(opts.get("condition") or []))
         probs = []
         for c in cond_cols:
             null = columns[c][1].null
@@ -340,6 +299,7 @@ class DpcganKind:
             cond_cols,
             probs,
             settings,
+            cond_weights=cond_weights,
             n_noisy=n,
             epsilon=mech["training"].epsilon if dp else None,
             delta=mech["training"].delta if dp else 0.0,
@@ -349,14 +309,15 @@ class DpcganKind:
         meta = {
             "noise": settings.noise,
             "hidden": list(settings.generator),
-            "cond": {"columns": cond_cols, "probs": [p.tolist() for p in probs]},
+            "cond": {
+                "columns": cond_cols,
+                "probs": [p.tolist() for p in probs],
+                "weights": cond_weights.tolist(),
+            },
             "rows": round(n, 3),
             "columns": [encoders[c.name].to_json() for c in spec.columns],
         }
-        arrays: dict[str, np.ndarray] = {}
-        for i, c in enumerate(spec.columns):
-            if isinstance(encoders[c.name], encode.Numeric):
-                arrays |= encoders[c.name].arrays(f"col{i}_")
+        arrays = prepare.encoder_arrays(spec, encoders)
         report = {
             "rows": "noisy" if dp else "exact",
             "training": training,
@@ -385,6 +346,17 @@ class DpcganKind:
                 f"model '{spec.name}': the artifact's columns differ from the spec's"
             )
         return sampler
+
+
+def _selection(columns: list[str], condition: list[str]) -> np.ndarray:
+    """How often each conditional column is the one a row is conditioned on: uniform, or half of
+    the rows shared by the `condition on` columns and half by the others."""
+    if not columns:
+        return np.zeros(0)
+    if not condition or set(condition) >= set(columns):
+        return np.full(len(columns), 1.0 / len(columns))
+    rest = len(columns) - len(condition)
+    return np.array([0.5 / len(condition) if c in condition else 0.5 / rest for c in columns])
 
 
 def _state_probs(enc, nulls: float) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synthdsl.models.bayesnet import encode
+from synthdsl.models.bayesnet import prepare
 from synthdsl.models.dpcgan.transform import Layout
 from synthdsl.values import Values
 
@@ -25,24 +25,18 @@ if TYPE_CHECKING:
 _BN_EPS = 1e-5  # torch.nn.BatchNorm1d's default
 
 
-def encoders_from_meta(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for i, d in enumerate(meta["columns"]):
-        if d["type"] == "categorical":
-            out[d["name"]] = encode.Categorical.from_json(d)
-        else:
-            out[d["name"]] = encode.Numeric.from_json(d, arrays, f"col{i}_")
-    return out
-
-
 class GanSampler:
     def __init__(self, spec: ModelSpec, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         self.spec = spec
-        self.layout = Layout(encoders_from_meta(meta, arrays))
+        self.layout = Layout(prepare.encoders_from_meta(meta, arrays))
         self.noise = int(meta["noise"])
         self.hidden = [int(h) for h in meta["hidden"]]
         self.cond_columns = [str(c) for c in meta["cond"]["columns"]]
         self.cond_probs = [np.asarray(p, dtype=np.float64) for p in meta["cond"]["probs"]]
+        k = len(self.cond_columns)
+        self.cond_weights = np.asarray(meta["cond"].get("weights", [1.0 / max(k, 1)] * k))
+        if self.cond_weights.shape != (k,) or (k and not np.isclose(self.cond_weights.sum(), 1)):
+            raise ValueError("the conditional columns' weights are not probabilities")
         self.cond_start = []
         at = 0
         for c in self.cond_columns:
@@ -107,7 +101,9 @@ class GanSampler:
                     cond[np.arange(n), self.cond_start[k] + codes] = 1.0
                     forced[name] = (np.arange(n), codes)
             else:  # as in training: one conditional column per row, its value by frequency
-                which = rng.integers(0, len(self.cond_columns), n)
+                k_last = len(self.cond_columns) - 1
+                cum = np.cumsum(self.cond_weights)
+                which = np.minimum(np.searchsorted(cum, rng.random(n), side="right"), k_last)
                 u = rng.random(n)
                 for k, name in enumerate(self.cond_columns):
                     rows = np.flatnonzero(which == k)

@@ -139,6 +139,27 @@ class Conditions:
         return cond, states
 
 
+class Average:
+    """An exponential moving average of the generator's weights (and a copy of its batch-norm
+    statistics), kept as the model: a GAN's last iterate oscillates, DP noise makes it worse, and
+    the average is post-processing, free of privacy cost. ``horizon`` steps weigh most."""
+
+    def __init__(self, g: torch.nn.Module, horizon: float):
+        import copy
+
+        self.model = copy.deepcopy(g).eval()
+        self.decay = 1.0 - 1.0 / horizon
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, g: torch.nn.Module) -> None:
+        for a, p in zip(self.model.parameters(), g.parameters(), strict=True):
+            a.mul_(self.decay).add_(p.detach(), alpha=1.0 - self.decay)
+        for a, b in zip(self.model.buffers(), g.buffers(), strict=True):
+            a.copy_(b)
+
+
 def activate(raw: torch.Tensor, layout: Layout) -> torch.Tensor:
     """The generator's output as rows: tanh scalars, Gumbel-softmax one-hots (CTGAN's tau 0.2)."""
     parts = []
@@ -173,6 +194,7 @@ def train(
     secure,
     progress,
     observe=None,
+    cond_weights: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Train; returns the generator's weights and the training report. ``observe(optimizer,
     discriminator)`` is called after each discriminator step that saw rows (tests read the
@@ -199,13 +221,25 @@ def train(
                 secure,
                 progress,
                 observe,
+                cond_weights,
             )
     finally:
         torch.set_num_threads(threads)
 
 
 def _train(
-    matrix, layout, cond_columns, cond_probs, s, n_noisy, epsilon, delta, secure, progress, observe
+    matrix,
+    layout,
+    cond_columns,
+    cond_probs,
+    s,
+    n_noisy,
+    epsilon,
+    delta,
+    secure,
+    progress,
+    observe,
+    cond_weights,
 ):
     dev = device()
     dp = epsilon is not None
@@ -215,6 +249,16 @@ def _train(
     x_all = torch.from_numpy(matrix).to(dev)
     n = x_all.shape[0]
     cond = Conditions(layout, cond_columns, cond_probs, dev)
+    k = max(1, len(cond_columns))
+    weights = torch.full((k,), 1.0 / k, device=dev)
+    if cond_weights is not None and len(cond_weights):
+        weights = torch.tensor(np.asarray(cond_weights), dtype=torch.float32, device=dev)
+
+    def choose(m: int) -> torch.Tensor:  # the conditional column of each of m rows
+        if m == 0:
+            return torch.zeros(0, dtype=torch.long, device=dev)
+        return torch.multinomial(weights, m, replacement=True, generator=gen)
+
     width = layout.width + cond.width
     pac = 1 if dp else max(1, min(s.pac, n // 2))
     batch = s.batch if dp else max(2 * pac, min(s.batch, n) // pac * pac)
@@ -254,6 +298,7 @@ def _train(
         batches_per_epoch = float(steps_per_epoch)
         perm = torch.randperm(n, generator=gen, device=dev)
     fake_n = batch
+    ema = Average(g, horizon=max(10.0, steps / 10.0))
     started = time.monotonic()
     done_steps, loss_d_v, loss_g_v, spent = 0, float("nan"), float("nan"), 0.0
     stop_reason = "planned steps done"
@@ -271,7 +316,7 @@ def _train(
             take = perm[at : at + fake_n]
         real = x_all[take]
         b = real.shape[0]
-        which = torch.randint(0, max(1, len(cond_columns)), (b,), generator=gen, device=dev)
+        which = choose(b)
         cond_r = cond.real(real, which) if cond_columns else real.new_zeros((b, 0))
         with torch.no_grad():
             cond_f, _ = cond.fake(which, gen) if cond_columns else (real.new_zeros((b, 0)), None)
@@ -309,7 +354,7 @@ def _train(
         # ---- the generator: reads only the discriminator (post-processing)
         if dp:
             d_train.disable_hooks()
-        which_g = torch.randint(0, max(1, len(cond_columns)), (fake_n,), generator=gen, device=dev)
+        which_g = choose(fake_n)
         if cond_columns:
             cond_g, states = cond.fake(which_g, gen)
         else:
@@ -326,6 +371,7 @@ def _train(
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        ema.update(g)
         for p in d.parameters():  # the generator's backward left gradients on the discriminator
             p.grad = None
         if dp:
@@ -352,5 +398,5 @@ def _train(
         "loss_d": loss_d_v,
         "loss_g": loss_g_v,
     }
-    g.eval()
-    return g.export(), report
+    report["generator_average"] = ema.decay
+    return ema.model.export(), report
