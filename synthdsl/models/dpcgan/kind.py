@@ -6,7 +6,7 @@ Options (lines of the model block):
   its column here). Every categorical column is part of the conditional vector and conditions some
   training rows, one column per row (CTGAN's training-by-sampling, which keeps each column's modes);
   the ``condition on`` columns condition half of the rows between them.
-- ``train epochs N [batch B] [minutes M]``: epochs (default 30, 10 with DP), the expected batch
+- ``train epochs N [batch B] [minutes M]``: epochs (default 30), the expected batch
   (default 500), a time limit (stops earlier, having spent less budget).
 - ``clip C``: DP-SGD's per-sample gradient bound (default 0.1). ``pac P``: PacGAN packing without DP
   (default 10; refused under DP, see train.py). ``generator H H``/``discriminator H H``: layer sizes
@@ -71,7 +71,7 @@ DEFAULTS = {
 # grows with the square root of the parameter count), a tighter clip (most per-sample norms
 # exceed it, so the clipped signal stands higher over the noise) and a larger learning rate
 # (fewer, noisier steps) trained better on Adult at epsilon 3 (benchmarks/bench_dpcgan.py).
-DP_DEFAULTS = {"epochs": 10, "discriminator": (128, 128), "clip": 0.1, "lr": 1e-3}
+DP_DEFAULTS = {"discriminator": (128, 128), "clip": 0.1, "lr": 1e-3}
 
 
 def _number(v: Any) -> bool:
