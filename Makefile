@@ -109,12 +109,25 @@ $(SIM_PEERS)/.ok: benchmarks/sim-peers.txt
 	test ! -x $(SIM_PEERS)/bin/python || $(SIM_PEERS)/bin/python -m pip -q --disable-pip-version-check install -c benchmarks/sim-peers.txt 'mesa[network]==3.5.1'
 	touch $@
 
-bench: $(VENV)/.test $(PEERS)/.ok $(BAYES_PEERS)/.ok $(SIM_PEERS)/.ok
+# The dp-cgans peer of bench_dpcgan.py in a venv of its own (its other peer, smartnoise-synth's
+# DPCTGAN, runs in .venv-bayes-peers). torch goes in first, alone and pinned (the CPU build), then
+# dp-cgans and six (which dp-cgans 0.3.0 imports without declaring it), every package pinned by
+# benchmarks/dpcgan-peers.txt.
+DPCGAN_PEERS := .venv-dpcgan-peers
+DPCGAN_PEERS_PIP := $(DPCGAN_PEERS)/bin/python -m pip -q --disable-pip-version-check
+$(DPCGAN_PEERS)/.ok: benchmarks/dpcgan-peers.txt
+	test -x $(DPCGAN_PEERS)/bin/python || $(PYTHON) -m venv $(DPCGAN_PEERS)
+	$(DPCGAN_PEERS_PIP) install torch==2.13.0
+	$(DPCGAN_PEERS_PIP) install -c benchmarks/dpcgan-peers.txt dp-cgans==0.3.0 six
+	touch $@
+
+bench: $(VENV)/.test $(PEERS)/.ok $(BAYES_PEERS)/.ok $(DPCGAN_PEERS)/.ok $(SIM_PEERS)/.ok
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_evaluate.py
 	$(PY) benchmarks/bench_testing.py
 	$(PY) benchmarks/bench_bayesnet.py
+	$(PY) benchmarks/bench_dpcgan.py
 	$(PY) benchmarks/bench_simulate.py
 
 clean:
-	rm -rf $(VENV) $(PEERS) $(BAYES_PEERS) $(SIM_PEERS) demo_out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS) $(BAYES_PEERS) $(DPCGAN_PEERS) $(SIM_PEERS) demo_out .pytest_cache .ruff_cache

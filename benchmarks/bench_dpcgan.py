@@ -270,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=30, help="synthdsl's epochs")
     ap.add_argument("--dpctgan-epochs", type=int, default=300, help="DPCTGAN's cap (its default)")
     ap.add_argument("--dpcgans-epochs", type=int, default=1, help="dp-cgans' cap")
+    ap.add_argument("--peer-epochs", type=int, help="both peers' cap (overrides the two above)")
     ap.add_argument("--only", choices=("synthdsl", "peers"))
     ap.add_argument("--rows", type=int, help="learn from the first N training rows (smoke runs)")
     ap.add_argument("--quick", action="store_true")
@@ -280,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     tools = [
         t for t in TOOLS if args.only is None or (t == "synthdsl") == (args.only == "synthdsl")
     ]
+    if args.peer_epochs is not None:
+        args.dpctgan_epochs = args.dpcgans_epochs = args.peer_epochs
     peer_epochs = {"dpctgan": args.dpctgan_epochs, "dpcgans": args.dpcgans_epochs}
     print(machine(), flush=True)
     rows: list[tuple[str, ...]] = []
