@@ -27,8 +27,9 @@ Peers:
   directory and LOADS ``fitted_transformer.pkl`` from there when present: this script runs it in a
   fresh temporary directory. Its epochs are slow; ``--epochs`` caps them (default 1).
 * ``dpctgan``: smartnoise-synth 1.0.8 (``.venv-bayes-peers``), ``Synthesizer.create("dpctgan",
-  epsilon=E, delta=1e-5, epochs=N)``: opacus DP-SGD on the discriminator (sigma 5, clip 1.0, batch
-  500). Its epsilon IS a target: before each epoch it asks opacus for the epsilon spent so far and
+  epsilon=E, delta=1e-5, epochs=N, sigma=S)``: opacus DP-SGD on the discriminator (clip 1.0, batch
+  500). Its default sigma 5 spends epsilon 3 only after about 200 epochs; S is calibrated here so
+  that the epoch cap spends the whole budget (``calibrated_sigma``). Its epsilon IS a target: before each epoch it asks opacus for the epsilon spent so far and
   stops once that exceeds E (so the last epoch may overshoot E by one epoch's worth; ``--epochs``
   is only a cap, default 300 = its own default). ``none`` = its ``disabled_dp=True`` (the
   constructor's documented switch for training without DP; the epsilon check is skipped and all
@@ -166,6 +167,9 @@ def run_dpctgan(
     }
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     t0 = time.perf_counter()
+    extra = {}
+    if epsilon is not None:  # its sigma set so that the epoch cap spends the budget (see below)
+        extra["sigma"] = calibrated_sigma(float(epsilon), len(frame), epochs)
     synth = Synthesizer.create(
         "dpctgan",
         epsilon=float(epsilon) if epsilon is not None else 1.0,
@@ -174,6 +178,7 @@ def run_dpctgan(
         verbose=False,
         disabled_dp=epsilon is None,
         cuda=False,
+        **extra,
     )
     with contextlib.redirect_stdout(io.StringIO()):
         synth.fit(
@@ -209,6 +214,24 @@ def run_dpctgan(
         "version": getattr(snsynth, "__version__", "1.0.8"),
         "note": note,
     }
+
+
+BATCH = 500  # DPCTGAN's default batch
+
+
+def calibrated_sigma(epsilon: float, n: int, epochs: int) -> float:
+    """The noise multiplier with which DPCTGAN's ``epochs`` (two optimizer steps per batch, as
+    ``spent_dpctgan`` counts them) spend ``epsilon`` at ``DELTA``: its default sigma 5 spends
+    epsilon 3 only after about 200 epochs (35 minutes here), so a smaller cap would leave most of
+    its budget unspent; calibrated, the cap uses all of it, as synthdsl's training does."""
+    from opacus.accountants.utils import get_noise_multiplier
+
+    steps = 2 * max(n // BATCH, 1) * epochs
+    return float(
+        get_noise_multiplier(
+            target_epsilon=epsilon, target_delta=DELTA, sample_rate=BATCH / n, steps=steps
+        )
+    )
 
 
 def spent_dpctgan(synth, n: int, epochs_run: int) -> float | None:
