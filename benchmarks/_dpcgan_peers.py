@@ -223,15 +223,22 @@ def calibrated_sigma(epsilon: float, n: int, epochs: int) -> float:
     """The noise multiplier with which DPCTGAN's ``epochs`` (two optimizer steps per batch, as
     ``spent_dpctgan`` counts them) spend ``epsilon`` at ``DELTA``: its default sigma 5 spends
     epsilon 3 only after about 200 epochs (35 minutes here), so a smaller cap would leave most of
-    its budget unspent; calibrated, the cap uses all of it, as synthdsl's training does."""
-    from opacus.accountants.utils import get_noise_multiplier
+    its budget unspent; calibrated, the cap uses all of it, as synthdsl's training does. A binary
+    search over opacus' RDP analysis (the venv's opacus predates ``get_noise_multiplier``)."""
+    from opacus import privacy_analysis
 
     steps = 2 * max(n // BATCH, 1) * epochs
-    return float(
-        get_noise_multiplier(
-            target_epsilon=epsilon, target_delta=DELTA, sample_rate=BATCH / n, steps=steps
-        )
-    )
+    orders = [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64))
+
+    def spent(sigma: float) -> float:
+        rdp = privacy_analysis.compute_rdp(BATCH / n, sigma, steps, orders)
+        return float(privacy_analysis.get_privacy_spent(orders, rdp, DELTA)[0])
+
+    lo, hi = 0.3, 50.0
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if spent(mid) <= epsilon else (mid, hi)
+    return hi
 
 
 def spent_dpctgan(synth, n: int, epochs_run: int) -> float | None:
