@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 import tempfile
 import time
@@ -227,7 +228,7 @@ class Bench:
                 f"({self.peer_epochs[name]} epoch(s) cap, no output)"
             )
         if proc.returncode != 0:
-            return Result(error=first_error_line(proc.stderr or proc.stdout))
+            return Result(error=_error(proc.stderr or proc.stdout))
         info = json.loads(proc.stdout.strip().splitlines()[-1])
         self.versions[tool] = info.get("version", "?")
         run = Result(fit_s=info["fit_s"], sample_s=info["sample_s"], note=info.get("note", ""))
@@ -235,6 +236,15 @@ class Bench:
         spent = info.get("epsilon_spent")
         run.spent = "" if spent is None else f"{spent:.3g}"
         return self.score(run, out)
+
+
+def _error(text: str) -> str:
+    """The exception a peer died of (its warnings come first on stderr), else the first line."""
+    found = [
+        ln.strip() for ln in text.splitlines() if re.match(r"\s*[\w.]+(Error|Exception)\b", ln)
+    ]
+    line = found[-1] if found else first_error_line(text)
+    return line if len(line) <= 110 else line[:107] + "..."
 
 
 def _share(doc: dict) -> float:

@@ -72,6 +72,29 @@ def test_bench_bayesnet_runs_on_a_sample(tmp_path):
     assert "ratio, states vs states" in r.stdout and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
+def test_bench_dpcgan_runs_on_a_sample():
+    """The synthdsl side on 1,500 training rows, two epochs (the peers need `make bench`)."""
+    r = run_bench(
+        "bench_dpcgan.py",
+        "--only",
+        "synthdsl",
+        "--epsilons",
+        "3,none",
+        "--repeats",
+        "1",
+        "--rows",
+        "1500",
+        "--epochs",
+        "2",
+    )
+    for eps in ("3", "none"):
+        row = rf"^\| synthdsl +\| {eps} +\| +0\.\d{{3}} "
+        assert re.search(row, r.stdout, re.M), r.stdout
+    assert re.search(r"^\| real data .*\| +1\.000 \|", r.stdout, re.M), r.stdout
+    assert "eps 3: training" in r.stdout and "Traceback" not in r.stderr
+
+
 def table_rows(stdout: str) -> dict[tuple[str, int], list[str]]:
     """The Markdown table's rows by (tool, entities): their cells, stripped."""
     rows = {}
