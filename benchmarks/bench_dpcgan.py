@@ -227,6 +227,8 @@ class Bench:
                 error=f"timed out after {PEER_TIMEOUT_S[tool]} s "
                 f"({self.peer_epochs[name]} epoch(s) cap, no output)"
             )
+        if proc.returncode < 0:  # no message: a signal, the OOM killer's SIGKILL above all
+            return Result(error=f"killed by signal {-proc.returncode} (9: out of memory?)")
         if proc.returncode != 0:
             return Result(error=_error(proc.stderr or proc.stdout))
         info = json.loads(proc.stdout.strip().splitlines()[-1])
