@@ -48,6 +48,7 @@ import pandas as pd
 from bench_bayesnet import (
     DATA,
     MISSING,
+    PUBLIC_BOUNDS,
     Run,
     child_env,
     column_similarity,
@@ -300,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.peer_epochs is not None:
         args.dpctgan_epochs = args.dpcgans_epochs = args.peer_epochs
     peer_epochs = {"dpctgan": args.dpctgan_epochs, "dpcgans": args.dpcgans_epochs}
+    import _dpcgan_peers  # its copy of the public bounds (it runs in the peers' venvs)
+
+    if _dpcgan_peers.PUBLIC_BOUNDS != PUBLIC_BOUNDS:
+        raise SystemExit("_dpcgan_peers.PUBLIC_BOUNDS differs from bench_bayesnet.PUBLIC_BOUNDS")
     print(machine(), flush=True)
     rows: list[tuple[str, ...]] = []
     summary: dict[tuple[str, str], dict[str, float]] = {}

@@ -93,19 +93,18 @@ class BayesNetKind:
         eps = spec.epsilon
         if eps is None:
             return []
-        units = prepare.release_units(
-            spec,
-            "noisy label counts (thresholded: which labels exist)",
-            "noisy label counts (rare labels share a state)",
-            "noisy fine histogram (bin edges)",
-        )
-        text_cols = [c.name for c in spec.columns if c.dtype.kind == "text"]
-        total_units = sum(u for _, _, u in units) or 1.0
-        delta = spec.delta or 0.0
         out = [Mechanism("rows", "noisy row count", eps * _ROWS)]
-        for name, what, u in units:
-            d = delta / len(text_cols) if name.split(":", 1)[1] in text_cols else 0.0
-            out.append(Mechanism(name, what, eps * _PRE * u / total_units, d))
+        out += prepare.release_mechanisms(
+            spec,
+            eps,
+            _PRE,
+            spec.delta or 0.0,
+            (
+                "noisy label counts (thresholded: which labels exist)",
+                "noisy label counts (rare labels share a state)",
+                "noisy fine histogram (bin edges)",
+            ),
+        )
         rest = eps * (1 - _PRE - _ROWS)
         if spec.rules:
             out.append(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from synthdsl.models.base import Mechanism
 from synthdsl.models.bayesnet import encode
 from synthdsl.values import Values
 
@@ -47,6 +48,26 @@ def release_units(
                 units.append((f"bounds:{c.name}", "noisy magnitude-class counts", 1.0))
             units.append((f"histogram:{c.name}", histogram_what, 1.0))
     return units
+
+
+def release_mechanisms(
+    spec: ModelSpec, epsilon: float, share: float, text_delta: float, whats: tuple[str, str, str]
+) -> list[Mechanism]:
+    """The preprocessing releases as mechanisms: ``epsilon * share`` split by weight
+    (``release_units``; computed in that order, so plans and cards keep their exact floats),
+    ``text_delta`` shared equally by the ``text`` columns (their labels' stability histogram)."""
+    units = release_units(spec, *whats)
+    total = sum(u for _, _, u in units) or 1.0
+    text = {c.name for c in spec.columns if c.dtype.kind == "text"}
+    return [
+        Mechanism(
+            name,
+            what,
+            epsilon * share * u / total,
+            text_delta / len(text) if name.split(":", 1)[1] in text else 0.0,
+        )
+        for name, what, u in units
+    ]
 
 
 def encode_columns(

@@ -207,20 +207,20 @@ class DpcganKind:
         eps = spec.epsilon
         if eps is None:
             return []
-        units = prepare.release_units(
-            spec,
-            "noisy label counts, thresholded (which labels exist, their frequencies)",
-            "noisy label counts (frequencies of the conditional vector)",
-            "noisy fine histogram (quantile modes)",
-        )
-        text_cols = [c.name for c in spec.columns if c.dtype.kind == "text"]
-        total = sum(u for _, _, u in units) or 1.0
         delta = spec.delta or 0.0
-        d_text = delta / 2 if text_cols else 0.0
+        d_text = delta / 2 if any(c.dtype.kind == "text" for c in spec.columns) else 0.0
         out = [Mechanism("rows", "noisy row count (the sampling rate)", eps * _ROWS)]
-        for name, what, u in units:
-            d = d_text / len(text_cols) if name.split(":", 1)[1] in text_cols else 0.0
-            out.append(Mechanism(name, what, eps * _PRE * u / total, d))
+        out += prepare.release_mechanisms(
+            spec,
+            eps,
+            _PRE,
+            d_text,
+            (
+                "noisy label counts, thresholded (which labels exist, their frequencies)",
+                "noisy label counts (frequencies of the conditional vector)",
+                "noisy fine histogram (quantile modes)",
+            ),
+        )
         rest = eps * (1 - _PRE - _ROWS)
         if spec.rules:
             out.append(

@@ -33,6 +33,7 @@ discriminator's outputs (post-processing). Under DP, per step:
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -181,6 +182,29 @@ def cond_loss(raw: torch.Tensor, cond: Conditions, which, states) -> torch.Tenso
     return loss / n
 
 
+def _one_thread_quietly(fn):
+    """Run ``fn`` with one torch thread and Opacus' expected warnings silenced, restoring both."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        threads = torch.get_num_threads()
+        # one thread: these layers are small, and OpenMP's spinning threads make a matrix product
+        # ten times slower when another process holds a core (seen on 2 cores)
+        torch.set_num_threads(1)
+        try:
+            with warnings.catch_warnings():
+                # Opacus' hooks on a module whose input needs no gradient (the rows are data),
+                # and torch's note about it: expected, and nothing a user can act on
+                warnings.filterwarnings("ignore", message="Full backward hook is firing")
+                warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
+                return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return wrapper
+
+
+@_one_thread_quietly
 def train(
     matrix: np.ndarray,
     layout: Layout,
@@ -199,48 +223,6 @@ def train(
     """Train; returns the generator's weights and the training report. ``observe(optimizer,
     discriminator)`` is called after each discriminator step that saw rows (tests read the
     per-sample gradients there)."""
-    threads = torch.get_num_threads()
-    # one thread: these layers are small, and OpenMP's spinning threads make a matrix product ten
-    # times slower when another process holds a core (seen on 2 cores)
-    torch.set_num_threads(1)
-    try:
-        with warnings.catch_warnings():
-            # Opacus' hooks on a module whose input needs no gradient (the rows are data), and
-            # torch's note about it: expected, and nothing a user can act on
-            warnings.filterwarnings("ignore", message="Full backward hook is firing")
-            warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
-            return _train(
-                matrix,
-                layout,
-                cond_columns,
-                cond_probs,
-                s,
-                n_noisy,
-                epsilon,
-                delta,
-                secure,
-                progress,
-                observe,
-                cond_weights,
-            )
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _train(
-    matrix,
-    layout,
-    cond_columns,
-    cond_probs,
-    s,
-    n_noisy,
-    epsilon,
-    delta,
-    secure,
-    progress,
-    observe,
-    cond_weights,
-):
     dev = device()
     dp = epsilon is not None
     gen = torch.Generator(device=dev)
